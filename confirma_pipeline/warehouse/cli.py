@@ -25,7 +25,9 @@ def _start(args: argparse.Namespace) -> int:
     print(f"{verb} embedded PostgreSQL")
     print(f"  data:   {location.pgdata}")
     if location.is_fallback:
-        print(f"          (outside {location.data_dir}: a parent of it is private, see warehouse/embedded.py)")
+        print(
+            f"          (outside {location.data_dir}: a parent of it is private, see warehouse/embedded.py)"
+        )
     print(f"  uri:    {redact_dsn(server.get_uri())}")
     return 0
 
@@ -73,7 +75,9 @@ def _uri(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("warehouse", help="manage the warehouse (embedded PostgreSQL by default)")
     commands = parser.add_subparsers(dest="warehouse_command", metavar="ACTION", required=True)
-    commands.add_parser("start", help="start (or attach to) the embedded PostgreSQL").set_defaults(func=_start)
+    commands.add_parser("start", help="start (or attach to) the embedded PostgreSQL").set_defaults(
+        func=_start
+    )
     commands.add_parser("stop", help="stop the embedded PostgreSQL").set_defaults(func=_stop)
     commands.add_parser("status", help="show where the warehouse is and its migrations").set_defaults(
         func=_status

@@ -74,7 +74,9 @@ def connect(dsn: str | None = None, *, autocommit: bool = False, **kwargs) -> ps
     try:
         psycopg.conninfo.conninfo_to_dict(target)
     except psycopg.ProgrammingError as exc:
-        raise ConfigError(f"{source}: malformed DSN {redact_dsn(target)}: {_scrub(str(exc), target)}") from None
+        raise ConfigError(
+            f"{source}: malformed DSN {redact_dsn(target)}: {_scrub(str(exc), target)}"
+        ) from None
     try:
         return psycopg.connect(target, autocommit=autocommit, connect_timeout=10, **kwargs)
     except psycopg.Error as exc:

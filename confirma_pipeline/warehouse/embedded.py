@@ -41,10 +41,7 @@ def _is_root() -> bool:
 
 
 def _parents_traversable_by_others(path: Path) -> bool:
-    for parent in path.parents:
-        if parent.exists() and not parent.stat().st_mode & stat.S_IXOTH:
-            return False
-    return True
+    return all(parent.stat().st_mode & stat.S_IXOTH for parent in path.parents if parent.exists())
 
 
 def locate(data_dir: Path | None = None) -> EmbeddedLocation:

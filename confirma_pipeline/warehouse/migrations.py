@@ -73,7 +73,9 @@ def apply_migrations(conn: psycopg.Connection, directory: Path | None = None) ->
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
         try:
             conn.execute(_BOOKKEEPING)
-            applied = dict(conn.execute("SELECT version, checksum FROM confirma.schema_migrations").fetchall())
+            applied = dict(
+                conn.execute("SELECT version, checksum FROM confirma.schema_migrations").fetchall()
+            )
             done: list[str] = []
             for migration in migrations:
                 if migration.version in applied:
@@ -108,4 +110,6 @@ def applied_versions(conn: psycopg.Connection) -> list[str]:
     exists = conn.execute("SELECT to_regclass('confirma.schema_migrations')").fetchone()[0]
     if not exists:
         return []
-    return [row[0] for row in conn.execute("SELECT filename FROM confirma.schema_migrations ORDER BY version")]
+    return [
+        row[0] for row in conn.execute("SELECT filename FROM confirma.schema_migrations ORDER BY version")
+    ]

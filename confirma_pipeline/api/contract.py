@@ -1,0 +1,177 @@
+"""The Partner API contract as this project implements it: the ONE place for every choice the docs leave open.
+
+Source: shared/reference/confirma-api.md (SEEN / INFERRED / NOT FOUND) and the create-client page read in full.
+The client (`api/client.py`) and the sandbox (`sandbox/`) both import these constants, so changing a choice
+here changes both sides. Each line below is a decision the docs do not make; SEEN facts are not listed.
+
+INFERRED  service.type values: LIFECYCLE (SEEN), INTERMEDIATION, COOP.
+INFERRED  header.type values: INVOICE (SEEN), CREDIT_NOTE; a null type means INVOICE.
+INFERRED  distribution.method values: EMAIL (SEEN), PRINT, EINVOICE.
+INFERRED  buyerParty.entityType values: BUSINESS (SEEN), CONSUMER.
+INFERRED  renew answers {"Message": "<new token>"}: the new token is carried in `Message`.
+INFERRED  distribution query params: invoiceNumber, fromInvDate, toInvDate, fetchType (from filtersApplied).
+INFERRED  settlements date range params: fromDate, toDate (by analogy with payments).
+INFERRED  accounting sync status codes: 0 pending (SEEN), 1 synced (SEEN), 2 failed.
+INFERRED  an expired token answers 401 on every client endpoint except validate and renew.
+CHOSEN    case details query param: caseId (unknown case -> 404).
+CHOSEN    finvoice credentials: GET /api/v1/partner/operations/finvoice-credentials?businessId=...; 200 + array.
+CHOSEN    fetchType values: ALL (default), SUCCESSFUL, FAILED.
+CHOSEN    distribution without a date range and without invoiceNumber = last 30 days (defaultLast30Days=true);
+          with invoiceNumber the date default is NOT applied (so an interrupted push can always be looked up).
+CHOSEN    settlements with unfetchedOnly=true and no date range return every unfetched settlement (no 30-day cut).
+CHOSEN    payments without fromDate/toDate = last 30 days by paymentDate.
+CHOSEN    accounting ledger/payment GET params: fromDate, toDate (documentDate / paymentDate); 204 when empty.
+CHOSEN    create-client success = 200 (SEEN) ; create-invoice success = 201 Created with CREATE_INVOICE_RESPONSE.
+CHOSEN    invoice actions, ledger POST, accounting payment POST = 202 Accepted (they are queued, not done).
+CHOSEN    error body: {"message": "...", "errors": [{"field": "<json path>", "message": "..."}]} for every 4xx/5xx.
+CHOSEN    400 = validation error (one entry per bad field); 409 = duplicate invoice number for the same client.
+CHOSEN    402 = business rule refusal (action on a CLOSED case); 404 = unknown case / invoice in an action.
+CHOSEN    401 = missing/unknown/expired token; 403 = wrong token kind (client token on create-client or the
+          provisioning token on a client endpoint).
+CHOSEN    429 and 503 carry Retry-After in seconds.
+CHOSEN    create-client is not deduplicated (no look-up exists): resending creates a second client.
+CHOSEN    renew invalidates the old token at once; it works on expired tokens; the new token has no expiry.
+CHOSEN    validate answers {"isValid", "message", "expiresAt"}; expired -> 200 isValid=false "Token expired".
+CHOSEN    invoice body below parties: invoice.rows[] and invoice.amounts (INVOICE_ROW_FIELDS, AMOUNT_FIELDS).
+CHOSEN    rounding: row net = round(quantity*unitPrice, 2), vat = round(net*vatPercentage/100, 2), gross=net+vat,
+          ROUND_HALF_UP on exact decimals (`row_amounts`); the sandbox accepts rows within ROW_TOLERANCE (one cent,
+          so half-even rounding is not rejected); invoice.amounts must equal the sums of the rows EXACTLY.
+CHOSEN    money is a JSON number with at most 2 decimals; quantities at most 4 decimals.
+CHOSEN    required create-invoice fields: REQUIRED_INVOICE_FIELDS; EMAIL needs a buyer/recipient email,
+          EINVOICE needs an electronicInvoiceAccount, CREDIT_NOTE needs references.creditedInvoiceNumber,
+          dueDate must not be before date.
+CHOSEN    required create-client fields: REQUIRED_CLIENT_FIELDS; optional values may be "" (as in the example).
+CHOSEN    create-invoice response: {"message", "invoiceNumber", "status": "RECEIVED", "receivedAt"}.
+CHOSEN    distribution record fields: DISTRIBUTION_RECORD_FIELDS; a record exists from acceptance (RECEIVED).
+CHOSEN    distribution statuses: RECEIVED, DISTRIBUTED, FAILED.
+CHOSEN    case summary.status OPEN/CLOSED; stage PAYMENT_CONTROL/REMINDER/COLLECTION/CLOSED; extra invoiceNumber.
+CHOSEN    payment record amount field `amount`, plus `currency`.
+CHOSEN    settlementId = YYYYMMDD * 10000 + run sequence (e.g. 202603280001, > int32).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+# --- environments -----------------------------------------------------------------------------------------
+STAGING_BASE_URL = "https://staging-integrations.confirmafinance.com"
+PRODUCTION_BASE_URL = "https://integrations.confirmafinance.com"
+BASE_URLS: dict[str, str] = {"staging": STAGING_BASE_URL, "production": PRODUCTION_BASE_URL}
+ENVIRONMENTS = ("sandbox", "staging", "production")
+
+API_KEY_HEADER = "X-Api-Key"
+
+# --- paths ------------------------------------------------------------------------------------------------
+PATH_PREFIX = "/api/v1/partner"
+PATH_CLIENT = PATH_PREFIX + "/client"
+PATH_VALIDATE = PATH_PREFIX + "/validate"
+PATH_RENEW = PATH_PREFIX + "/renew"
+PATH_INVOICE = PATH_PREFIX + "/invoice"
+PATH_INVOICE_ACTION = PATH_PREFIX + "/invoice/action"
+PATH_CASE = PATH_PREFIX + "/invoice/case"
+PATH_DISTRIBUTION = PATH_PREFIX + "/invoice/distribution"
+PATH_PAYMENTS = PATH_PREFIX + "/payments"
+PATH_SETTLEMENTS = PATH_PREFIX + "/settlements"
+PATH_LEDGER = PATH_PREFIX + "/accounting/ledger"
+PATH_ACCOUNTING_PAYMENT = PATH_PREFIX + "/accounting/payment"
+PATH_FINVOICE_CREDENTIALS = PATH_PREFIX + "/operations/finvoice-credentials"  # CHOSEN
+
+SANDBOX_CONTROL_PREFIX = "/_sandbox"
+
+# --- query parameters -------------------------------------------------------------------------------------
+Q_CASE_ID = "caseId"
+Q_FROM_INV_DATE = "fromInvDate"
+Q_TO_INV_DATE = "toInvDate"
+Q_INVOICE_NUMBER = "invoiceNumber"
+Q_FETCH_TYPE = "fetchType"
+Q_FROM_DATE = "fromDate"
+Q_TO_DATE = "toDate"
+Q_UNFETCHED_ONLY = "unfetchedOnly"
+Q_BUSINESS_ID = "businessId"
+DEFAULT_WINDOW_DAYS = 30
+
+# --- enums ------------------------------------------------------------------------------------------------
+SERVICE_TYPES = ("LIFECYCLE", "INTERMEDIATION", "COOP")
+INVOICE_TYPES = ("INVOICE", "CREDIT_NOTE")
+DISTRIBUTION_METHODS = ("EMAIL", "PRINT", "EINVOICE")
+ENTITY_TYPES = ("BUSINESS", "CONSUMER")
+BREAKDOWN_TYPES = ("CAPITAL", "INTEREST", "FEES")
+ACTION_CODES = ("COMMENT", "WITHDRAW", "DUEDATE", "PAYMENTPLAN", "OBJECTION", "PAUSE", "DIRECTPAYMENT")
+FETCH_TYPES = ("ALL", "SUCCESSFUL", "FAILED")
+DISTRIBUTION_STATUSES = ("RECEIVED", "DISTRIBUTED", "FAILED")
+CASE_STATUSES = ("OPEN", "CLOSED")
+CASE_STAGES = ("PAYMENT_CONTROL", "REMINDER", "COLLECTION", "CLOSED")
+SYNC_PENDING, SYNC_SYNCED, SYNC_FAILED = 0, 1, 2
+SYNC_DESCRIPTIONS = {SYNC_PENDING: "Pending", SYNC_SYNCED: "Successfully synced", SYNC_FAILED: "Failed"}
+
+# --- status codes -----------------------------------------------------------------------------------------
+STATUS_CREATE_CLIENT = 200  # SEEN
+STATUS_CREATE_INVOICE = 201  # CHOSEN
+STATUS_QUEUED = 202  # CHOSEN: actions, ledger POST, accounting payment POST
+STATUS_NO_CONTENT = 204  # SEEN on ledger GET; CHOSEN for accounting payment GET too
+STATUS_VALIDATION = 400
+STATUS_UNAUTHORIZED = 401
+STATUS_BUSINESS_RULE = 402
+STATUS_FORBIDDEN = 403
+STATUS_NOT_FOUND = 404
+STATUS_DUPLICATE = 409
+STATUS_RATE_LIMITED = 429
+STATUS_UNAVAILABLE = 503
+
+# --- bodies -----------------------------------------------------------------------------------------------
+CREATE_CLIENT_MESSAGE = "New client created"  # SEEN
+CREATE_INVOICE_MESSAGE = "Invoice received"
+TOKEN_VALID_MESSAGE = "Token is valid"  # SEEN
+TOKEN_EXPIRED_MESSAGE = "Token expired"
+CREATE_INVOICE_RESPONSE_FIELDS = ("message", "invoiceNumber", "status", "receivedAt")
+ERROR_BODY_EXAMPLE = {
+    "message": "Validation failed",
+    "errors": [{"field": "invoice.header.dueDate", "message": "must be an ISO 8601 date (YYYY-MM-DD)"}],
+}
+
+INVOICE_ROW_FIELDS = (
+    "rowNumber", "productCode", "name", "quantity", "unitCode", "unitPrice",
+    "vatPercentage", "netAmount", "vatAmount", "grossAmount",
+)  # fmt: skip
+AMOUNT_FIELDS = ("netAmount", "vatAmount", "grossAmount")
+DISTRIBUTION_RECORD_FIELDS = (
+    "invoiceNumber", "invoiceDate", "distributionMethod", "distributionStatus", "distributedAt",
+    "paymentControlStatus", "caseId", "createdAt",
+)  # fmt: skip
+
+REQUIRED_CLIENT_FIELDS = (
+    "service.type", "service.partnerCode", "client.name", "client.businessCode", "client.postalAddress",
+    "client.postalCode", "client.postalDistrict", "client.countryCode", "client.email", "client.languageCode",
+    "client.currencyCode", "contacts.primary.name",
+)  # fmt: skip
+REQUIRED_INVOICE_FIELDS = (
+    "processing.paymentControlEnabled", "distribution.method", "distribution.enabled",
+    "invoice.header.number", "invoice.header.date", "invoice.header.dueDate", "invoice.header.currencyCode",
+    "invoice.header.languageCode", "invoice.parties.sellerParty.name", "invoice.parties.sellerParty.businessId",
+    "invoice.parties.sellerParty.address", "invoice.parties.buyerParty.entityType",
+    "invoice.parties.buyerParty.name", "invoice.parties.buyerParty.address", "invoice.rows", "invoice.amounts",
+)  # fmt: skip
+REQUIRED_ADDRESS_FIELDS = ("street", "postalCode", "postalDistrict", "countryCode")
+
+# --- money ------------------------------------------------------------------------------------------------
+CENT = Decimal("0.01")
+ROW_TOLERANCE = Decimal("0.01")
+MONEY_DECIMALS = 2
+QUANTITY_DECIMALS = 4
+
+
+def round_money(value: Decimal) -> Decimal:
+    """Round to cents, half up (CHOSEN)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def row_amounts(quantity: Decimal, unit_price: Decimal, vat_percentage: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """(netAmount, vatAmount, grossAmount) of one invoice row under the CHOSEN rounding rule."""
+    net = round_money(Decimal(quantity) * Decimal(unit_price))
+    vat = round_money(net * Decimal(vat_percentage) / 100)
+    return net, vat, net + vat
+
+
+def settlement_id(day_yyyymmdd: int, sequence: int) -> int:
+    """CHOSEN settlementId scheme: e.g. (20260328, 1) -> 202603280001 (needs int64)."""
+    return day_yyyymmdd * 10000 + sequence

@@ -1,0 +1,141 @@
+"""Resources: the warehouse, the Confirma API and the token vault, all fed by `EnvVar`.
+
+Nothing here connects or reads a secret at import time. Only the *presence* of optional
+variables is looked at when the code location loads, to decide between an `EnvVar` (resolved
+by Dagster at run start, never shown in the UI) and the local default (embedded warehouse,
+sandbox API, demo key file). A required setting that is missing fails at run start with a
+message that names the variable (see `ConfirmaApiResource.setup_for_execution`).
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from confirma_pipeline.errors import ConfigError
+
+
+def _env_or_none(name: str) -> dg.EnvVar | None:
+    return dg.EnvVar(name) if os.environ.get(name) else None
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The PostgreSQL warehouse. Without a DSN, the embedded server under CONFIRMA_DATA_DIR.
+
+    The input relations are configurable so a user can point at their own tables or views."""
+
+    dsn: str | None = None
+    creditors_relation: str = "confirma_source.creditors"
+    invoices_relation: str = "confirma_source.invoices"
+    invoice_rows_relation: str = "confirma_source.invoice_rows"
+    auto_migrate: bool = True
+
+    def __repr__(self) -> str:  # the DSN may carry a password
+        return f"WarehouseResource(dsn={'<set>' if self.dsn else '<embedded>'})"
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if self.auto_migrate:
+            from confirma_pipeline.warehouse.migrations import apply_migrations
+
+            with self.connect() as conn:
+                apply_migrations(conn)
+
+    def connect(self, *, autocommit: bool = False):
+        from confirma_pipeline.warehouse.connection import connect
+
+        return connect(self.dsn, autocommit=autocommit)
+
+
+class ConfirmaApiResource(dg.ConfigurableResource):
+    """The Confirma Partner API: environment, provisioning token and transport settings.
+
+    `environment` is sandbox (local, the default), staging or production. The provisioning
+    token is only needed to onboard new clients, so it is checked when onboarding runs."""
+
+    environment: str = "sandbox"
+    sandbox_url: str | None = None
+    provisioning_token: str | None = None
+    rate_limit_per_s: float = 50.0
+    concurrency: int = 16
+    timeout_s: float = 30.0
+    connect_timeout_s: float = 5.0
+    max_retries: int = 5
+
+    _client = PrivateAttr(default=None)
+
+    def __repr__(self) -> str:  # never show the token
+        return f"ConfirmaApiResource(environment={self.environment!r})"
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if self.environment not in ("sandbox", "staging", "production"):
+            raise ConfigError(
+                f"CONFIRMA_ENV: unknown environment {self.environment!r} (use sandbox, staging or production)"
+            )
+        if self.environment == "sandbox" and not self.sandbox_url:
+            raise ConfigError(
+                "CONFIRMA_SANDBOX_URL: not set; start the sandbox (`confirma-pipeline sandbox`) and point "
+                "CONFIRMA_SANDBOX_URL at it, or set CONFIRMA_ENV=staging|production"
+            )
+
+    def require_provisioning_token(self) -> str:
+        if not self.provisioning_token:
+            raise ConfigError("CONFIRMA_PROVISIONING_TOKEN: not set; it is needed to onboard new clients")
+        return self.provisioning_token
+
+    @contextmanager
+    def get_client(self):
+        """A pooled `ConfirmaClient` for the duration of a step."""
+        from confirma_pipeline.api import ConfirmaClient
+
+        client = ConfirmaClient.for_environment(
+            self.environment,
+            sandbox_url=self.sandbox_url,
+            provisioning_token=self.provisioning_token,
+            timeout_s=self.timeout_s,
+            connect_timeout_s=self.connect_timeout_s,
+            max_retries=self.max_retries,
+            rate_limit_per_s=self.rate_limit_per_s,
+            max_connections=self.concurrency,
+        )
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+class TokenVaultResource(dg.ConfigurableResource):
+    """Encryption key(s) for client tokens at rest: CONFIRMA_TOKEN_KEY (comma-separated for
+    rotation, first one encrypts) or a key file CONFIRMA_TOKEN_KEY_FILE."""
+
+    key: str | None = None
+    key_file: str | None = None
+
+    def __repr__(self) -> str:
+        return "TokenVaultResource(<redacted>)"
+
+    def get_vault(self):
+        from confirma_pipeline.vault import TokenVault
+
+        return TokenVault.from_settings(key=self.key, key_file=self.key_file)
+
+
+def build_resources() -> dict[str, dg.ConfigurableResource]:
+    return {
+        "warehouse": WarehouseResource(dsn=_env_or_none("WAREHOUSE_DSN")),
+        "confirma_api": ConfirmaApiResource(
+            environment=os.environ.get("CONFIRMA_ENV", "sandbox"),
+            sandbox_url=_env_or_none("CONFIRMA_SANDBOX_URL"),
+            provisioning_token=_env_or_none("CONFIRMA_PROVISIONING_TOKEN"),
+        ),
+        "token_vault": TokenVaultResource(
+            key=_env_or_none("CONFIRMA_TOKEN_KEY"), key_file=_env_or_none("CONFIRMA_TOKEN_KEY_FILE")
+        ),
+    }
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(resources=build_resources())

@@ -1,0 +1,50 @@
+"""The code location loads, in-process and through Dagster's own CLI, and deploy files parse."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_definitions_validate_loadable():
+    from confirma_pipeline.definitions import defs
+
+    loaded = defs()
+    dg.Definitions.validate_loadable(loaded)
+    assert {"warehouse", "confirma_api", "token_vault"} <= set(loaded.resources)
+
+
+def test_dagster_definitions_validate_cli_exits_zero(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFIRMA_", "WAREHOUSE_"))}
+    env["DAGSTER_HOME"] = str(tmp_path)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "confirma_pipeline" in result.stdout + result.stderr
+
+
+def test_dagster_cloud_yaml_parses_with_dagster_cloud_cli_model():
+    from dagster_cloud_cli.config.models import load_dagster_cloud_yaml
+
+    config = load_dagster_cloud_yaml((ROOT / "dagster_cloud.yaml").read_text())
+    assert [loc.location_name for loc in config.locations] == ["confirma_pipeline"]
+    assert config.locations[0].code_source.module_name == "confirma_pipeline.definitions"
+
+
+def test_dagster_yaml_example_uses_env_driven_postgres_storage():
+    config = yaml.safe_load((ROOT / "dagster.yaml.example").read_text())
+    assert config["storage"]["postgres"]["postgres_url"] == {"env": "DAGSTER_PG_URL"}
+    assert config["concurrency"]["pools"]["default_limit"] >= 1
