@@ -28,7 +28,7 @@ ui: $(STAMP)
 	$(BIN)/confirma-pipeline ui
 
 ui-check: $(STAMP)
-	$(BIN)/python bench/../scripts/ui_check.py
+	$(BIN)/python scripts/ui_check.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

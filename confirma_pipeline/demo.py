@@ -1,33 +1,226 @@
-"""`confirma-pipeline demo`: the story a new user runs first (`make demo`)."""
+"""`confirma-pipeline demo` (`make demo`): the whole story on a laptop with no credentials.
+
+Starts the embedded warehouse and the sandbox, seeds a realistic sample (some rows deliberately
+invalid, one client onboarded "by hand" whose token is imported), runs `nightly_sync` through
+Dagster with the multiprocess executor on a Postgres-backed instance, advances the sandbox's
+simulated time, runs it again, and prints what happened. A second demo continues the same
+simulated calendar and sends nothing twice.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from confirma_pipeline.warehouse import embedded
-from confirma_pipeline.warehouse.connection import DSN_ENV, connect, redact_dsn
-from confirma_pipeline.warehouse.migrations import apply_migrations
+HAND_ONBOARDED_CREDITOR = "CRED-0002"
+ADVANCE_DAYS = 30
+SAMPLE_SPAN_DAYS = 20  # invoices are dated in the 20 days before the sandbox calendar starts
+HELSINKI = "Europe/Helsinki"
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    import os
+@dataclass
+class DemoSummary:
+    runs: list[dict] = field(default_factory=list)
+    clients: dict[str, int] = field(default_factory=dict)
+    invoices: dict[str, int] = field(default_factory=dict)
+    rejected: list[tuple[str, str, str]] = field(default_factory=list)
+    payments: tuple[int, float] = (0, 0.0)
+    settlements: tuple[int, float, int] = (0, 0.0, 0)
+    journal_creates: dict[str, int] = field(default_factory=dict)
+    duplicate_creates: int = 0
+    seconds: float = 0.0
 
-    if os.environ.get(DSN_ENV):
-        print(f"warehouse: {redact_dsn(os.environ[DSN_ENV])} ({DSN_ENV})")
-    else:
-        was_running = embedded.is_running()
-        location = embedded.locate()
-        embedded.start()
-        print(
-            f"warehouse: embedded PostgreSQL {'attached' if was_running else 'started'}, data in {location.pgdata}"
-        )
+
+def nightly_sync_job():
+    """Module-level, so the multiprocess executor can reconstruct the job in its workers."""
+    from confirma_pipeline.definitions import defs
+
+    return defs().resolve_job_def("nightly_sync")
+
+
+def _yesterday_helsinki() -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(HELSINKI)).date() - dt.timedelta(days=1)
+
+
+def _import_hand_onboarded(env, out) -> None:
+    """Simulate a client Confirma onboarded by hand: it exists at Confirma, its token came in a
+    PDF, and the operator imports it (`confirma-pipeline tokens import`)."""
+    from confirma_pipeline import settings
+    from confirma_pipeline.mapping import creditor_bodies
+    from confirma_pipeline.vault_cli import import_token
+    from confirma_pipeline.warehouse.connection import connect
+    from confirma_pipeline.warehouse.source import read_creditors
+
     with connect() as conn:
-        applied = apply_migrations(conn)
-    print(f"migrations: {len(applied)} applied" if applied else "migrations: up to date")
-    print("stop the warehouse with: .venv/bin/confirma-pipeline warehouse stop")
-    return 0
+        known = conn.execute(
+            "SELECT 1 FROM confirma.clients WHERE creditor_id = %s", (HAND_ONBOARDED_CREDITOR,)
+        ).fetchone()
+        if known:
+            return
+        creditor = read_creditors(conn, creditor_ids=[HAND_ONBOARDED_CREDITOR])
+    with settings.api_client(require_provisioning=True) as client:
+        answer = client.create_client(creditor_bodies(creditor)[0])
+    import_token(
+        HAND_ONBOARDED_CREDITOR,
+        answer.api_access_token.get_secret_value(),
+        client_identifier=answer.client_identifier,
+    )
+    out(f"hand-onboarded client: {HAND_ONBOARDED_CREDITOR} created at Confirma by hand, token imported")
+
+
+def _run_nightly(instance, date_from: dt.date, date_to: dt.date, in_process: bool):
+    import dagster as dg
+
+    tags = {
+        "dagster/asset_partition_range_start": date_from.isoformat(),
+        "dagster/asset_partition_range_end": date_to.isoformat(),
+        "confirma/source": "demo",
+    }
+    if in_process:
+        return nightly_sync_job().execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    return dg.execute_job(dg.reconstructable(nightly_sync_job), instance=instance, tags=tags, raise_on_error=False)
+
+
+def _check_results(result) -> list[tuple[str, str, bool, str]]:
+    import dagster as dg
+
+    out = []
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            ev = event.event_specific_data
+            out.append((ev.asset_key.to_user_string(), ev.check_name, ev.passed, ev.severity.value))
+    return out
+
+
+def _collect(summary: DemoSummary, control) -> None:
+    from confirma_pipeline.warehouse.connection import connect
+
+    with connect() as conn:
+        summary.clients = dict(conn.execute("SELECT state, count(*) FROM confirma.clients GROUP BY 1").fetchall())
+        summary.invoices = dict(
+            conn.execute("SELECT state, count(*) FROM confirma.invoice_ledger GROUP BY 1").fetchall()
+        )
+        summary.rejected = conn.execute(
+            "SELECT entity, entity_key, reason FROM confirma.rejected_rows WHERE resolved_at IS NULL "
+            "ORDER BY entity, entity_key"
+        ).fetchall()
+        n, total = conn.execute("SELECT count(*), coalesce(sum(amount), 0) FROM confirma.payments").fetchone()
+        summary.payments = (n, float(total))
+        n, total = conn.execute(
+            "SELECT count(*), coalesce(sum(settlement_amount), 0) FROM confirma.settlements"
+        ).fetchone()
+        allocations = conn.execute("SELECT count(*) FROM confirma.settlement_allocations").fetchone()[0]
+        summary.settlements = (n, float(total), allocations)
+    creates: dict[tuple[str, str], int] = {}
+    kinds: dict[str, int] = {}
+    for entry in control.journal():
+        kind = entry.get("kind", "?")
+        kinds[kind] = kinds.get(kind, 0) + 1
+        key = (str(entry.get("clientIdentifier")), str(entry.get("invoiceNumber")))
+        if kind == "invoice":
+            creates[key] = creates.get(key, 0) + 1
+    summary.journal_creates = kinds
+    summary.duplicate_creates = sum(n - 1 for n in creates.values() if n > 1)
+
+
+def run_demo_story(
+    base: Path | None = None,
+    *,
+    n_creditors: int = 30,
+    invoices_per_creditor: int = 10,
+    in_process: bool = False,
+    stop_warehouse: bool = True,
+    out=print,
+) -> DemoSummary:
+    """The demo's driver (also run in-process by a test on a small sample)."""
+    import dagster as dg
+
+    from confirma_pipeline.instance import apply_pool_limits
+    from confirma_pipeline.local_env import LocalEnvironment
+    from confirma_pipeline.sample_data import build_sample, seed_warehouse
+    from confirma_pipeline.sandbox.server import SandboxControl
+    from confirma_pipeline.warehouse.connection import connect
+
+    started = time.monotonic()
+    summary = DemoSummary()
+    with LocalEnvironment(base, stop_warehouse=stop_warehouse, quiet=False) as env:
+        control = SandboxControl(env.sandbox_url)
+        sample = build_sample(
+            n_creditors,
+            invoices_per_creditor,
+            start=env.settings.sandbox_start - dt.timedelta(days=SAMPLE_SPAN_DAYS),
+            days=SAMPLE_SPAN_DAYS,
+        )
+        with connect() as conn:
+            counts = seed_warehouse(conn, sample)
+        out(
+            f"sample: {len(sample.creditors)} creditors, {len(sample.invoices)} invoices, "
+            f"{len(sample.invoice_rows)} rows ({len(sample.invalid)} planted faults); "
+            f"{sum(counts.values())} new rows seeded"
+        )
+        _import_hand_onboarded(env, out)
+        with dg.DagsterInstance.get() as instance:
+            apply_pool_limits(instance)
+            first_day = env.settings.sandbox_start - dt.timedelta(days=SAMPLE_SPAN_DAYS)
+            for label in ("first night", "after the sandbox's calendar moved on"):
+                if summary.runs:
+                    control.advance(ADVANCE_DAYS)
+                    out(f"sandbox: advanced {ADVANCE_DAYS} days (now {control.state().get('today')})")
+                sandbox_today = dt.date.fromisoformat(control.state()["today"])
+                last_day = min(sandbox_today - dt.timedelta(days=1), _yesterday_helsinki())
+                out(f"nightly_sync ({label}): partitions {first_day} .. {last_day} in one run ...")
+                t0 = time.monotonic()
+                result = _run_nightly(instance, first_day, last_day, in_process)
+                checks = _check_results(result)
+                summary.runs.append({
+                    "label": label, "run_id": result.run_id, "success": result.success,
+                    "seconds": round(time.monotonic() - t0, 1), "checks": checks,
+                })
+                passed = sum(1 for c in checks if c[2])
+                out(f"  run {result.run_id[:8]}: {'succeeded' if result.success else 'FAILED'} in "
+                    f"{summary.runs[-1]['seconds']} s; checks passed {passed}, failed {len(checks) - passed}")
+        _collect(summary, control)
+        summary.seconds = time.monotonic() - started
+        _print_report(summary, env, out)
+    return summary
+
+
+def _print_report(summary: DemoSummary, env, out) -> None:
+    out("\n=== confirma-pipeline demo report ===")
+    out("clients: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.clients.items())))
+    out("invoices: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.invoices.items())))
+    out(f"rows rejected (open): {len(summary.rejected)}")
+    for entity, key, reason in summary.rejected[:20]:
+        out(f"  {entity} {key}: {reason}")
+    n, total = summary.payments
+    out(f"payments written: {n} (sum {total:.2f} EUR)")
+    n, total, allocations = summary.settlements
+    out(f"settlements written: {n} with {allocations} allocations (sum {total:.2f} EUR)")
+    out(f"sandbox journal of accepted creates: {summary.journal_creates}; duplicate invoice sends: "
+        f"{summary.duplicate_creates}")
+    for run in summary.runs:
+        failed = [f"{a}:{c} ({sev})" for a, c, ok, sev in run["checks"] if not ok]
+        out(f"checks in '{run['label']}': {len(run['checks']) - len(failed)} passed"
+            + (f", failed: {', '.join(failed)}" if failed else ""))
+    out(f"data: warehouse tables confirma.* and confirma_source.* ({env.base}); "
+        f"psql: `psql \"$(.venv/bin/confirma-pipeline warehouse uri)\"`")
+    out(f"Dagster instance: {env.dagster_home}; open the UI on it with `make ui`")
+    out(f"demo took {summary.seconds:.0f} s")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    summary = run_demo_story(n_creditors=args.creditors, invoices_per_creditor=args.invoices_per_creditor)
+    ok = all(run["success"] for run in summary.runs) and summary.duplicate_creates == 0
+    return 0 if ok else 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="run the end-to-end demo on the local sandbox")
-    parser.set_defaults(func=run_demo)
+    parser.add_argument("--creditors", type=int, default=30)
+    parser.add_argument("--invoices-per-creditor", type=int, default=10)
+    parser.set_defaults(func=_demo)

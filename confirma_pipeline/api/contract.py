@@ -47,6 +47,9 @@ CHOSEN    distribution statuses: RECEIVED, DISTRIBUTED, FAILED.
 CHOSEN    case summary.status OPEN/CLOSED; stage PAYMENT_CONTROL/REMINDER/COLLECTION/CLOSED; extra invoiceNumber.
 CHOSEN    payment record amount field `amount`, plus `currency`.
 CHOSEN    settlementId = YYYYMMDD * 10000 + run sequence (e.g. 202603280001, > int32).
+CHOSEN    apiFetchDate is set on a settlement's first fetch; that first answer still shows null (not fetched before).
+CHOSEN    202 body of actions / ledger POST / accounting payment POST: {"message", "queuedCount"}.
+CHOSEN    renew is treated as non-idempotent by the client (a lost answer would lose the only valid token).
 """
 
 from __future__ import annotations
@@ -165,7 +168,9 @@ def round_money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def row_amounts(quantity: Decimal, unit_price: Decimal, vat_percentage: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+def row_amounts(
+    quantity: Decimal, unit_price: Decimal, vat_percentage: Decimal
+) -> tuple[Decimal, Decimal, Decimal]:
     """(netAmount, vatAmount, grossAmount) of one invoice row under the CHOSEN rounding rule."""
     net = round_money(Decimal(quantity) * Decimal(unit_price))
     vat = round_money(net * Decimal(vat_percentage) / 100)

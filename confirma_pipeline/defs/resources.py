@@ -74,11 +74,6 @@ class ConfirmaApiResource(dg.ConfigurableResource):
             raise ConfigError(
                 f"CONFIRMA_ENV: unknown environment {self.environment!r} (use sandbox, staging or production)"
             )
-        if self.environment == "sandbox" and not self.sandbox_url:
-            raise ConfigError(
-                "CONFIRMA_SANDBOX_URL: not set; start the sandbox (`confirma-pipeline sandbox`) and point "
-                "CONFIRMA_SANDBOX_URL at it, or set CONFIRMA_ENV=staging|production"
-            )
 
     def require_provisioning_token(self) -> str:
         if not self.provisioning_token:
@@ -90,6 +85,11 @@ class ConfirmaApiResource(dg.ConfigurableResource):
         """A pooled `ConfirmaClient` for the duration of a step."""
         from confirma_pipeline.api import ConfirmaClient
 
+        if self.environment == "sandbox" and not self.sandbox_url:
+            raise ConfigError(
+                "CONFIRMA_SANDBOX_URL: not set; start the sandbox (`confirma-pipeline sandbox`) and point "
+                "CONFIRMA_SANDBOX_URL at it, or set CONFIRMA_ENV=staging|production"
+            )
         client = ConfirmaClient.for_environment(
             self.environment,
             sandbox_url=self.sandbox_url,
@@ -119,7 +119,9 @@ class TokenVaultResource(dg.ConfigurableResource):
     def get_vault(self):
         from confirma_pipeline.vault import TokenVault
 
-        return TokenVault.from_settings(key=self.key, key_file=self.key_file)
+        return TokenVault.from_env(
+            {"CONFIRMA_TOKEN_KEY": self.key or "", "CONFIRMA_TOKEN_KEY_FILE": self.key_file or ""}
+        )
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:

@@ -1,0 +1,160 @@
+"""Benchmark: pandera validation of the input contract, and rows -> API bodies mapping.
+
+Builds realistic contract-typed frames in memory (confirma_pipeline.validation.samples: valid Y-tunnus,
+7-3-1 references, exact row arithmetic; 10 % Swedish buyers): 200k invoices with 5 rows each = 1M rows.
+Then times, each `--repeat` times (median, min-max; wall and CPU seconds of this process):
+
+  rows        validate_with_reasons(InvoiceRowModel, 1M rows)           -> rows/s  (goal: >= 2M rows/s)
+  rows_bad    the same with 1 % of the rows corrupted (reasons built)   -> rows/s
+  invoices    validate_with_reasons(InvoiceModel, 200k invoices)        -> invoices/s
+  combined    validate_invoices(200k invoices, 1M rows) incl. row sums  -> rows/s
+  mapping     invoice_bodies(100k invoices x 5 rows, creditors)         -> seconds (goal: well under 10 s)
+  hashing     payload_hash of the 100k bodies                           -> seconds
+
+    .venv/bin/python bench/bench_validation.py [--invoices 200000] [--rows-per-invoice 5] [--repeat 3]
+
+Writes bench/results/validation.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pandera  # noqa: E402
+
+from confirma_pipeline.mapping.hashing import payload_hash  # noqa: E402
+from confirma_pipeline.mapping.invoices import invoice_bodies  # noqa: E402
+from confirma_pipeline.validation import (  # noqa: E402
+    InvoiceModel,
+    InvoiceRowModel,
+    validate_invoices,
+    validate_with_reasons,
+)
+from confirma_pipeline.validation.samples import sample_creditors, sample_invoices  # noqa: E402
+
+
+def _time(fn, repeat: int) -> dict:
+    walls, cpus, result = [], [], None
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = fn()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return {
+        "wall_s": round(statistics.median(walls), 4),
+        "wall_min_s": round(min(walls), 4),
+        "wall_max_s": round(max(walls), 4),
+        "cpu_s": round(statistics.median(cpus), 4),
+        "runs": repeat,
+        "_result": result,
+    }
+
+
+def _corrupt(rows: pd.DataFrame, fraction: float, seed: int = 5) -> pd.DataFrame:
+    bad = rows.copy()
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(bad), int(len(bad) * fraction), replace=False)
+    net = bad["net_amount"].to_numpy().copy()
+    net[pick] += 1.0
+    bad["net_amount"] = net
+    return bad
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--invoices", type=int, default=200_000)
+    parser.add_argument("--rows-per-invoice", type=int, default=5)
+    parser.add_argument("--map-invoices", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "validation.json")
+    args = parser.parse_args(argv)
+
+    build = time.perf_counter()
+    creditors = sample_creditors(50)
+    invoices, rows = sample_invoices(
+        args.invoices, args.rows_per_invoice, creditor_ids=creditors["creditor_id"].tolist()
+    )
+    bad_rows = _corrupt(rows, 0.01)
+    build_s = time.perf_counter() - build
+    n_rows, n_inv = len(rows), len(invoices)
+    print(f"built {n_inv:,} invoices and {n_rows:,} rows in {build_s:.1f} s")
+
+    results: dict[str, dict] = {}
+    keys = ["invoice_id", "row_number"]
+
+    r = _time(lambda: validate_with_reasons(InvoiceRowModel, rows, keys), args.repeat)
+    assert r.pop("_result").rejected_df.empty
+    results["rows"] = {**r, "n": n_rows, "rows_per_s": round(n_rows / r["wall_s"])}
+
+    r = _time(lambda: validate_with_reasons(InvoiceRowModel, bad_rows, keys), args.repeat)
+    rejected = len(r.pop("_result").rejected_df)
+    results["rows_bad"] = {**r, "n": n_rows, "rejected": rejected, "rows_per_s": round(n_rows / r["wall_s"])}
+
+    r = _time(lambda: validate_with_reasons(InvoiceModel, invoices, ["invoice_id"]), args.repeat)
+    assert r.pop("_result").rejected_df.empty
+    results["invoices"] = {**r, "n": n_inv, "invoices_per_s": round(n_inv / r["wall_s"])}
+
+    r = _time(lambda: validate_invoices(invoices, rows), args.repeat)
+    assert r.pop("_result").rejected_df.empty
+    results["combined"] = {
+        **r,
+        "n_invoices": n_inv,
+        "n_rows": n_rows,
+        "rows_per_s": round(n_rows / r["wall_s"]),
+        "invoices_per_s": round(n_inv / r["wall_s"]),
+    }
+
+    map_inv = invoices.iloc[: args.map_invoices]
+    map_rows = rows[rows["invoice_id"].isin(set(map_inv["invoice_id"]))]
+    r = _time(lambda: invoice_bodies(map_inv, map_rows, creditors), args.repeat)
+    bodies = r.pop("_result")
+    results["mapping"] = {
+        **r,
+        "n_invoices": len(map_inv),
+        "n_rows": len(map_rows),
+        "invoices_per_s": round(len(map_inv) / r["wall_s"]),
+    }
+    r = _time(lambda: [payload_hash(b) for b in bodies], 1)
+    r.pop("_result")
+    results["payload_hash"] = {**r, "n": len(bodies)}
+
+    report = {
+        "benchmark": "validation",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "pandas": pd.__version__,
+            "pandera": pandera.__version__,
+            "numpy": np.__version__,
+            "loadavg_1m_at_end": round(os.getloadavg()[0], 2),
+        },
+        "goals": {"rows_per_s": 2_000_000, "mapping_100k_invoices_s": 10.0},
+        "results": results,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+
+    print(f"{'case':<14}{'n':>12}{'wall s':>10}{'cpu s':>9}  throughput")
+    for name, res in results.items():
+        n = res.get("n") or res.get("n_rows") or res.get("n_invoices")
+        rate = next((f"{res[k]:,} {k.replace('_per_s', '')}/s" for k in res if k.endswith("_per_s")), "")
+        print(f"{name:<14}{n:>12,}{res['wall_s']:>10.3f}{res['cpu_s']:>9.3f}  {rate}")
+    print(f"wrote {args.output.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

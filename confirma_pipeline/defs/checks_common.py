@@ -1,0 +1,26 @@
+"""Check bodies shared by the push domains (rejected rows of a run)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from confirma_pipeline.defs.metadata import markdown_table
+
+
+def rejected_rows_check(conn, run_id: str, entities: list[str], what: str) -> dg.AssetCheckResult:
+    """WARN when this run quarantined rows. The sample shows keys and failed checks only: reasons
+    can quote values (names, e-mails), which stay in the warehouse table, not in Dagster."""
+    from confirma_pipeline.warehouse.rejections import rejections_in_run
+
+    count, sample = rejections_in_run(conn, run_id, entities)
+    return dg.AssetCheckResult(
+        passed=count == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{count} {what} rejected in this run (reasons in confirma.rejected_rows)",
+        metadata={
+            "rejected_this_run": dg.MetadataValue.int(count),
+            "sample": markdown_table(
+                [{"entity": e, "key": k, "checks": ", ".join(c)} for e, k, c, _ in sample]
+            ),
+        },
+    )

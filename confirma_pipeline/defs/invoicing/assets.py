@@ -1,0 +1,84 @@
+"""Invoicing: warehouse invoices -> Confirma invoices, recorded in the submission ledger."""
+
+
+from contextlib import nullcontext
+
+import dagster as dg
+
+from confirma_pipeline.defs.metadata import OWNERS, count_rows, markdown_table, table_metadata
+from confirma_pipeline.defs.onboarding.assets import PushConfig, onboarded_clients
+from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
+from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
+
+GROUP = "invoicing"
+
+source_invoices = dg.AssetSpec(
+    key="source_invoices",
+    description=(
+        "Invoices to submit and their rows (confirma_source.invoices and confirma_source.invoice_rows): "
+        "every header, reference, party, processing and distribution field of the create-invoice body."
+    ),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"postgres"},
+    metadata={"dagster/table_name": "confirma_source.invoices"},
+)
+
+
+@dg.asset(
+    deps=[source_invoices, onboarded_clients],
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"api", "postgres"},
+    pool=API_POOL,
+    retry_policy=API_RETRY_POLICY,
+    metadata={"dagster/table_name": "confirma.invoice_ledger"},
+)
+def submitted_invoices(
+    context: dg.AssetExecutionContext,
+    config: PushConfig,
+    warehouse: WarehouseResource,
+    confirma_api: ConfirmaApiResource,
+    token_vault: TokenVaultResource,
+) -> dg.MaterializeResult:
+    """The invoice submission ledger: every invoice of an onboarded client, sent exactly once with
+    that client's token (pending -> in_flight -> submitted | rejected | failed). Interrupted sends
+    are looked up in the distribution records before any resend; invalid invoices are quarantined
+    with every reason; an invoice changed after submission is flagged, never resent."""
+    from confirma_pipeline.push.invoices import Relations, push_invoices
+
+    with operator_errors_fail_fast():
+        vault = token_vault.get_vault()
+        relations = Relations(
+            warehouse.creditors_relation, warehouse.invoices_relation, warehouse.invoice_rows_relation
+        )
+        with nullcontext() if config.dry_run else confirma_api.get_client() as client:
+            report = push_invoices(
+                dsn=warehouse.dsn,
+                client=client,
+                vault=vault,
+                relations=relations,
+                settings=_settings(confirma_api),
+                run_id=context.run_id,
+                dry_run=config.dry_run,
+                creditor_ids=config.creditor_ids,
+                logger=context.log,
+            )
+    context.log.info(report.summary_line())
+    with warehouse.connect() as conn:
+        rows = count_rows(conn, "confirma.invoice_ledger")
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata("confirma.invoice_ledger", row_count=rows),
+            **{k: dg.MetadataValue.int(v) for k, v in report.totals().items()},
+            "dry_run": config.dry_run,
+            "duration_s": dg.MetadataValue.float(round(report.duration_s, 3)),
+            "per_client": markdown_table(report.per_client_table()),
+        }
+    )
+
+
+def _settings(confirma_api: ConfirmaApiResource):
+    from confirma_pipeline.push.settings import PushSettings
+
+    return PushSettings(concurrency=confirma_api.concurrency)

@@ -1,0 +1,61 @@
+"""Checks on invoice submission: quarantined rows, stuck rows, invoices changed after sending."""
+
+
+import dagster as dg
+
+from confirma_pipeline.defs.checks_common import rejected_rows_check
+from confirma_pipeline.defs.invoicing.assets import submitted_invoices
+from confirma_pipeline.defs.metadata import markdown_table
+from confirma_pipeline.defs.resources import WarehouseResource
+from confirma_pipeline.push.settings import PushSettings
+
+
+@dg.asset_check(asset=submitted_invoices, description="Invoices rejected by validation or the API in this run")
+def invoices_rejected_this_run(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    with warehouse.connect() as conn:
+        return rejected_rows_check(conn, context.run.run_id, ["invoice", "invoice_row"], "invoice(s)")
+
+
+@dg.asset_check(
+    asset=submitted_invoices,
+    description="Invoices left in_flight (outcome unknown) or failed past their attempt budget",
+)
+def invoices_stuck(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    from confirma_pipeline.warehouse.ledger import stuck
+
+    with warehouse.connect() as conn:
+        rows = stuck(conn, PushSettings().max_attempts)
+    return dg.AssetCheckResult(
+        passed=not rows,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "stuck": dg.MetadataValue.int(len(rows)),
+            "rows": markdown_table(
+                [
+                    {"invoice_id": i, "creditor_id": c, "number": n, "state": s, "attempts": a}
+                    for i, c, n, s, a, _ in rows
+                ]
+            ),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=submitted_invoices,
+    description="Invoices whose source rows changed after they were submitted (not resent; decide by hand)",
+)
+def invoices_changed_after_submission(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    from confirma_pipeline.warehouse.ledger import changed_after_submission
+
+    with warehouse.connect() as conn:
+        rows = changed_after_submission(conn)
+    return dg.AssetCheckResult(
+        passed=not rows,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "changed": dg.MetadataValue.int(len(rows)),
+            "invoices": markdown_table([{"invoice_id": i, "creditor_id": c, "number": n} for i, c, n in rows]),
+        },
+    )

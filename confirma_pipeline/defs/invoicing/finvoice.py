@@ -1,0 +1,62 @@
+"""Finvoice (e-invoice) addresses of the clients' buyers.
+
+Group `invoicing`, not `receivables`: the addresses are an input of invoicing (a buyer's chosen address goes
+into buyerParty.electronicInvoiceAccount / electronicRoutingAddress of the next invoices sent by e-invoice),
+they say nothing about money received.
+"""
+
+# No `from __future__ import annotations`: Dagster resolves Config annotations at definition time.
+import dagster as dg
+
+from confirma_pipeline.defs.invoicing.assets import submitted_invoices
+from confirma_pipeline.defs.metadata import OWNERS
+from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
+from confirma_pipeline.defs.receivables.pulled import (
+    definition_metadata,
+    pull_metadata,
+    unauthorized_check_result,
+)
+from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
+from confirma_pipeline.validation.writeback import FinvoiceCredentialModel
+
+ALL_CLIENTS_PULLED = "all_clients_pulled"
+
+
+class FinvoiceConfig(dg.Config):
+    creditor_ids: list[str] | None = None  # limit to buyers of these clients
+
+
+@dg.asset(
+    deps=[submitted_invoices],
+    group_name="invoicing",
+    owners=OWNERS,
+    kinds={"api", "postgres"},
+    pool=API_POOL,
+    retry_policy=API_RETRY_POLICY,
+    metadata=definition_metadata("confirma.finvoice_credentials", FinvoiceCredentialModel),
+    check_specs=[dg.AssetCheckSpec(ALL_CLIENTS_PULLED, asset="finvoice_credentials")],
+)
+def finvoice_credentials(
+    context: dg.AssetExecutionContext,
+    config: FinvoiceConfig,
+    warehouse: WarehouseResource,
+    confirma_api: ConfirmaApiResource,
+    token_vault: TokenVaultResource,
+) -> dg.MaterializeResult:
+    """E-invoice addresses (address, type such as EDI or IBAN, operator) of every buyer business id
+    (Y-tunnus) found on submitted invoices, looked up once per business id with the token of a client that
+    invoiced it (the answer is always an array). Each business id's set of addresses is replaced: new and
+    changed ones written, vanished ones removed. The client chooses which address to use."""
+    from confirma_pipeline.pull.finvoice import pull_finvoice_credentials
+
+    with operator_errors_fail_fast():
+        vault = token_vault.get_vault()
+        with confirma_api.get_client() as client:
+            report = pull_finvoice_credentials(
+                warehouse.dsn, client, vault, creditor_ids=config.creditor_ids, logger=context.log,
+                invoices_relation=warehouse.invoices_relation, concurrency=confirma_api.concurrency,
+            )  # fmt: skip
+    return dg.MaterializeResult(
+        metadata=pull_metadata(report, warehouse, "confirma.finvoice_credentials", FinvoiceCredentialModel),
+        check_results=[unauthorized_check_result(report, context.asset_key, ALL_CLIENTS_PULLED)],
+    )

@@ -1,0 +1,92 @@
+"""Onboarding: warehouse creditors -> Confirma clients (the client registry)."""
+
+
+from contextlib import nullcontext
+from typing import Optional
+
+import dagster as dg
+
+from confirma_pipeline.defs.metadata import OWNERS, count_rows, markdown_table, table_metadata
+from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
+from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
+
+GROUP = "onboarding"
+
+
+class PushConfig(dg.Config):
+    """Run config shared by the push assets."""
+
+    dry_run: bool = False  # read, validate and map as a real run; send nothing, write nothing
+    creditor_ids: Optional[list[str]] = None  # noqa: UP045 - Dagster config needs Optional  # limit to these creditors (client backfills)
+
+
+def _creditors_model():
+    from confirma_pipeline.validation import CreditorModel
+
+    return CreditorModel
+
+
+source_creditors = dg.AssetSpec(
+    key="source_creditors",
+    description=(
+        "Creditors to onboard, as the warehouse's input contract (one row per creditor, every field "
+        "of the create-client body). Filled by the user or mapped onto their own table or view."
+    ),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"postgres"},
+    metadata={"dagster/table_name": "confirma_source.creditors"},
+)
+
+
+@dg.asset(
+    deps=[source_creditors],
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"api", "postgres"},
+    pool=API_POOL,
+    retry_policy=API_RETRY_POLICY,
+    metadata={"dagster/table_name": "confirma.clients"},
+)
+def onboarded_clients(
+    context: dg.AssetExecutionContext,
+    config: PushConfig,
+    warehouse: WarehouseResource,
+    confirma_api: ConfirmaApiResource,
+    token_vault: TokenVaultResource,
+) -> dg.MaterializeResult:
+    """The client registry: creditors created as Confirma clients (POST /client with the
+    provisioning token), with their encrypted API tokens. Invalid creditors are quarantined in
+    confirma.rejected_rows with every reason; a client whose creation outcome is unknown is never
+    resent automatically (see the stuck-rows check)."""
+    from confirma_pipeline.push.invoices import Relations
+    from confirma_pipeline.push.onboarding import onboard_clients
+
+    with operator_errors_fail_fast():
+        vault = None if config.dry_run else token_vault.get_vault()
+        relations = Relations(
+            warehouse.creditors_relation, warehouse.invoices_relation, warehouse.invoice_rows_relation
+        )
+        with nullcontext() if config.dry_run else confirma_api.get_client() as client:
+            report = onboard_clients(
+                dsn=warehouse.dsn,
+                client=client,
+                vault=vault,
+                relations=relations,
+                run_id=context.run_id,
+                dry_run=config.dry_run,
+                creditor_ids=config.creditor_ids,
+                logger=context.log,
+            )
+    context.log.info(report.summary_line())
+    with warehouse.connect() as conn:
+        rows = count_rows(conn, "confirma.clients")
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata("confirma.clients", row_count=rows),
+            **{k: dg.MetadataValue.int(v) for k, v in report.totals().items()},
+            "dry_run": config.dry_run,
+            "duration_s": dg.MetadataValue.float(round(report.duration_s, 3)),
+            "per_client": markdown_table(report.per_client_table()),
+        }
+    )

@@ -1,0 +1,31 @@
+"""Policies shared by the domains: retries for API steps, pools, and how operator errors fail."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import dagster as dg
+
+from confirma_pipeline.errors import OperatorError
+
+# Pools cap concurrent steps across runs (limits in the instance: see instance.py and
+# dagster.yaml.example). The API client rate-limits requests on top.
+API_POOL = "confirma_api"
+WAREHOUSE_WRITE_POOL = "warehouse_write"
+
+# Step retries for steps that call the API. Re-execution is safe: pushes go through the ledger
+# and writes are upserts. Transient HTTP errors are already retried inside the client; these
+# retries cover a step that died (e.g. the API was down for minutes).
+API_RETRY_POLICY = dg.RetryPolicy(
+    max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+
+
+@contextmanager
+def operator_errors_fail_fast():
+    """Turn a configuration or data error into a Dagster failure that is not retried and whose
+    message (already free of secrets) is shown as is, without a traceback of our internals."""
+    try:
+        yield
+    except OperatorError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None

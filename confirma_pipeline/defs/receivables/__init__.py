@@ -1,0 +1,1 @@
+"""Receivables: payments and settlements pulled back from Confirma into the warehouse."""

@@ -1,0 +1,208 @@
+"""Pull settlements so that none is ever lost, although the API marks them fetched when it hands them out.
+
+Modes:
+- `unfetched` (the nightly run): `GET /settlements?unfetchedOnly=true`, every settlement this integration has not
+  fetched before, whatever its date. A settlement fetched this way is never returned again by this mode.
+- `range` (backfills, and recovery): `GET /settlements?fromDate&toDate`, every settlement of the window,
+  fetched before or not. It can recover any settlement.
+
+Not lost between fetch and write (the inbox):
+1. leftovers first: raw answers in `confirma.api_inbox` (kind `settlements`) not yet processed, oldest first;
+2. fetch: each client's raw answer is stored in `confirma.api_inbox` by the worker thread that fetched it, in a
+   transaction of its own, committed before anything else happens to it (before parsing, so even an answer
+   that does not parse is kept). Answers without settlements are not stored;
+3. process: in ONE transaction, lock the inbox row (`FOR UPDATE SKIP LOCKED`: a concurrent run skips it), parse
+   and normalise it, validate the three frames (the write-back models plus the sums: breakdown items = the
+   allocation total, allocations = the settlement amount), upsert settlements by settlement id, replace the
+   allocations of those settlements (by allocation id) and their breakdown items (by allocation id, line_no),
+   and mark the inbox row processed. If any of it fails nothing is written, the row stays unprocessed with
+   `last_error`, and step 1 of the next run (or a retry) writes it. A gap is visible until then: the
+   `settlements_not_lost` check fails while any inbox row is unprocessed.
+Processed inbox rows are kept for `INBOX_RETENTION_DAYS` days (an audit trail of what the API answered).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+
+from confirma_pipeline.api import contract as c
+from confirma_pipeline.api import models as m
+from confirma_pipeline.api.concurrency import run_bounded
+from confirma_pipeline.mapping.responses import settlement_frames
+from confirma_pipeline.pull.common import (
+    active_clients,
+    load_client_tokens,
+    log,
+    pull_sql,
+    record_client_error,
+    short_error,
+    validate_frame,
+)
+from confirma_pipeline.pull.errors import PullValidationError, answer_invalid
+from confirma_pipeline.pull.report import PullReport
+from confirma_pipeline.pull.window import Window
+from confirma_pipeline.validation.writeback import (
+    AllocationModel,
+    BreakdownItemModel,
+    SettlementModel,
+    allocations_sum_to_settlement_amount,
+    breakdown_sums_equal_allocation_total,
+)
+from confirma_pipeline.warehouse.bulk import replace_window, upsert_frame
+from confirma_pipeline.warehouse.connection import connect
+
+INBOX_KIND = "settlements"
+INBOX_RETENTION_DAYS = 30
+MODES = ("unfetched", "range")
+SETTLEMENTS = "confirma.settlements"
+ALLOCATIONS = "confirma.settlement_allocations"
+BREAKDOWN = "confirma.allocation_breakdown"
+
+
+def fetch_settlements_raw(client, token: str, mode: str, window: Window | None) -> bytes:
+    """The settlements answer as the API sent it (bytes), through the client's retrying, rate-limited
+    exchange. The typed `ConfirmaClient.get_settlements` parses first; an answer the API has already marked
+    fetched must be kept before it is parsed, so this goes one level down (same retries and errors)."""
+    if mode == "unfetched":
+        params = {c.Q_UNFETCHED_ONLY: "true"}
+    else:
+        params = {c.Q_FROM_DATE: window.start.isoformat(), c.Q_TO_DATE: window.end.isoformat()}
+    response = client._request("GET", c.PATH_SETTLEMENTS, token, params=params, idempotent=True)
+    return response.content
+
+
+def _has_settlements(raw: bytes) -> bool:
+    """False only for a well-formed answer with an empty settlements list (nothing to lose)."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return True
+    return not (
+        isinstance(data, dict) and isinstance(data.get("settlements"), list) and not data["settlements"]
+    )
+
+
+def _inbox_payload(raw: bytes) -> str:
+    """JSON text for the jsonb column; an answer that is not JSON is wrapped so it is still kept."""
+    try:
+        json.loads(raw)
+        return raw.decode()
+    except ValueError:
+        return json.dumps({"unparseable_answer": raw.decode(errors="replace")[:1_000_000]})
+
+
+def pull_settlements(
+    dsn: str | None,
+    client,
+    vault,
+    window: Window | None = None,
+    mode: str = "unfetched",
+    creditor_ids: Sequence[str] | None = None,
+    logger: logging.Logger | None = None,
+    *,
+    concurrency: int = 8,
+) -> PullReport:
+    """Process inbox leftovers, then fetch (unfetched or range) and write each client's settlements."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if mode == "range" and window is None:
+        raise ValueError("range mode needs a window")
+    logger = logger or log
+    report = PullReport(
+        "settlements", window=window, fetch_window=window if mode == "range" else None, mode=mode
+    )
+    report.start_calls(client)
+    ids = list(creditor_ids) if creditor_ids is not None else None
+    with connect(dsn, autocommit=True) as conn:
+        leftovers = conn.execute(pull_sql("inbox_pending"), {"kind": INBOX_KIND, "ids": ids}).fetchall()
+        for inbox_id, creditor_id in leftovers:
+            if _process(conn, inbox_id, creditor_id, report, logger):
+                report.extra["inbox_recovered"] += 1
+
+        clients = active_clients(conn, creditor_ids)
+        tokens = load_client_tokens(conn, vault, clients)
+        report.clients = len(clients)
+
+        def fetch(creditor_id: str) -> int | None:
+            raw = fetch_settlements_raw(client, tokens[creditor_id], mode, window)
+            if not _has_settlements(raw):
+                return None
+            with connect(dsn, autocommit=True) as own:  # committed before this answer is even parsed
+                row = own.execute(
+                    pull_sql("inbox_insert"),
+                    {"creditor_id": creditor_id, "kind": INBOX_KIND, "payload": _inbox_payload(raw)},
+                ).fetchone()
+            return row[0]
+
+        for creditor_id, outcome in run_bounded(fetch, [x for x in clients if x in tokens], concurrency):
+            if isinstance(outcome, BaseException):
+                record_client_error(conn, report, creditor_id, outcome, logger)
+            elif outcome is None or _process(conn, outcome, creditor_id, report, logger):
+                report.clients_pulled += 1
+
+        conn.execute(pull_sql("inbox_prune"), {"kind": INBOX_KIND, "days": INBOX_RETENTION_DAYS})
+    report.finish(client)
+    logger.info(report.summary_line())
+    report.raise_for_failures()
+    return report
+
+
+def _process(conn, inbox_id: int, creditor_id: str, report: PullReport, logger) -> bool:
+    """Normalise, validate and write one inbox answer and mark it processed, all in one transaction.
+    Returns False when it failed (recorded on the inbox row and in the report) or another run holds it."""
+    try:
+        with conn.transaction():
+            row = conn.execute(pull_sql("inbox_claim"), {"id": inbox_id}).fetchone()
+            if row is None:  # processed meanwhile, or being processed by a concurrent run
+                report.extra["inbox_skipped_busy"] += 1
+                return False
+            answer = m.SettlementsResponse.model_validate_json(row[0])
+            frames = settlement_frames(creditor_id, answer)
+            settlements = validate_frame(SettlementModel, frames.settlements, "settlements", creditor_id)
+            allocations = validate_frame(AllocationModel, frames.allocations, "settlements", creditor_id)
+            breakdown = validate_frame(BreakdownItemModel, frames.breakdown, "settlements", creditor_id)
+            _check_sums(settlements, allocations, breakdown, creditor_id)
+            report.records += len(settlements)
+            report.wrote(SETTLEMENTS, upsert_frame(conn, settlements, SETTLEMENTS, ["settlement_id"]))
+            report.wrote(
+                ALLOCATIONS,
+                replace_window(
+                    conn, allocations, ALLOCATIONS, scope_column="settlement_id",
+                    scopes=settlements["settlement_id"].tolist(),
+                ),
+            )  # fmt: skip
+            report.wrote(
+                BREAKDOWN,
+                replace_window(
+                    conn, breakdown, BREAKDOWN, scope_column="allocation_id",
+                    scopes=allocations["allocation_id"].tolist(),
+                ),
+            )  # fmt: skip
+            conn.execute(pull_sql("inbox_mark_processed"), {"id": inbox_id})
+    except Exception as exc:
+        conn.execute(pull_sql("inbox_mark_error"), {"id": inbox_id, "error": short_error(exc)})
+        record_client_error(conn, report, creditor_id, exc, logger)
+        return False
+    for name, n in frames.counts.items():
+        report.count(creditor_id, name, n)
+    return True
+
+
+def _check_sums(settlements, allocations, breakdown, creditor_id: str) -> None:
+    problems = []
+    bad_allocations = breakdown_sums_equal_allocation_total(settlements, allocations, breakdown)
+    if bad_allocations:
+        problems.append(
+            "breakdown amounts do not sum to allocatedTotalAmount for allocation(s) "
+            + ", ".join(str(a) for a in bad_allocations[:5])
+        )
+    bad_settlements = allocations_sum_to_settlement_amount(settlements, allocations, breakdown)
+    if bad_settlements:
+        problems.append(
+            "allocations do not sum to settlementAmount for settlement(s) "
+            + ", ".join(str(s) for s in bad_settlements[:5])
+        )
+    if problems:
+        raise PullValidationError(answer_invalid("settlements", creditor_id, "; ".join(problems)))

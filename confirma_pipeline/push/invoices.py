@@ -1,0 +1,304 @@
+"""Submit invoices of onboarded clients exactly once.
+
+Per batch of clients (each held with an advisory lock, so a concurrent run skips them):
+1. recover: rows left `in_flight` by an interrupted run are looked up in the client's
+   distribution records by invoice number; found -> submitted (not resent), absent -> pending;
+2. read the invoices not yet done (chunked), validate them (bad rows -> rejected rows, with
+   every reason), map the good ones to SalesInvoiceRequest bodies;
+3. register them `pending`, claim a batch `in_flight` (committed), send with bounded
+   concurrency, commit the answers in batches: submitted | rejected (4xx, with the server's
+   reason) | failed (transient, retried next run) | in_flight (outcome unknown: looked up in a
+   recovery round of this run, or the next run).
+An invoice whose source changed after it was submitted is never resent; it is flagged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from confirma_pipeline.api.errors import (
+    AmbiguousOutcomeError,
+    ConfirmaApiError,
+    DuplicateError,
+    RejectedError,
+    RetryableError,
+    UnauthorizedError,
+)
+from confirma_pipeline.push.report import PushReport
+from confirma_pipeline.push.settings import PushSettings
+from confirma_pipeline.push.validation_steps import prepare_invoices
+from confirma_pipeline.vault import load_token
+from confirma_pipeline.warehouse import ledger, locks, registry
+from confirma_pipeline.warehouse.connection import connect
+from confirma_pipeline.warehouse.registry import set_token_status
+from confirma_pipeline.warehouse.rejections import record_rejections, resolve_rejections
+from confirma_pipeline.warehouse.source import iter_invoices, read_creditors
+
+log = logging.getLogger("confirma_pipeline.push")
+
+
+@dataclass(frozen=True)
+class Relations:
+    creditors: str = "confirma_source.creditors"
+    invoices: str = "confirma_source.invoices"
+    invoice_rows: str = "confirma_source.invoice_rows"
+
+
+@dataclass
+class _Send:
+    invoice_id: str
+    creditor_id: str
+    invoice_number: int
+    body: dict
+
+
+def _api_error_text(exc: ConfirmaApiError) -> str:
+    """A sanitized one-liner for the ledger: status and the server's reason, never the payload."""
+    if isinstance(exc, RejectedError):
+        fields = "; ".join(f"{f.field}: {f.message}" for f in exc.field_errors[:10])
+        return f"HTTP {exc.status}: {exc.reason or 'rejected'}" + (f" ({fields})" if fields else "")
+    return f"{type(exc).__name__}: {str(exc)[:300]}"
+
+
+def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class InvoicePusher:
+    """One push run. Use `push_invoices(...)`; the class only keeps the run's collaborators."""
+
+    def __init__(self, *, dsn, client, vault, relations, settings, run_id, dry_run, logger) -> None:
+        self.dsn = dsn
+        self.client = client
+        self.vault = vault
+        self.relations = relations
+        self.settings = settings
+        self.run_id = run_id
+        self.dry_run = dry_run
+        self.log = logger or log
+        self.report = PushReport(entity="invoice", dry_run=dry_run)
+        self._tokens: dict[str, str] = {}
+        self._invalid_tokens: set[str] = set()
+
+    # -- tokens -------------------------------------------------------------------------------------
+    def _load_tokens(self, conn, creditor_ids: Sequence[str]) -> None:
+        """Decrypt the batch's tokens once, before any thread needs them."""
+        for creditor_id in creditor_ids:
+            if creditor_id not in self._tokens:
+                token = load_token(conn, self.vault, creditor_id)
+                self._tokens[creditor_id] = token.reveal() if token is not None else None
+
+    def _token_rejected(self, conn, creditor_id: str) -> None:
+        if creditor_id not in self._invalid_tokens:
+            self._invalid_tokens.add(creditor_id)
+            set_token_status(conn, creditor_id, "invalid", "401 from the API while submitting invoices")
+            self.log.warning(f"client {creditor_id}: token refused (401); its invoices wait for a valid token")
+
+    # -- recovery -----------------------------------------------------------------------------------
+    def recover(self, conn, creditor_ids: Sequence[str]) -> list[str]:
+        """Settle rows left `in_flight` by looking them up. Returns ids set back to pending.
+
+        Only rows of clients this run holds locks on are looked at, so an `in_flight` row here
+        was interrupted, not being sent by a concurrent run."""
+        from confirma_pipeline.api.concurrency import run_bounded
+
+        rows = ledger.in_flight(conn, creditor_ids)
+        if not rows or self.dry_run:
+            return []
+        self.log.info(f"looking up {len(rows)} invoice(s) left in flight before deciding to resend")
+
+        def look_up(row):
+            _, creditor_id, number = row
+            token = self._tokens.get(creditor_id)
+            if token is None or creditor_id in self._invalid_tokens:
+                return None
+            found = self.client.get_distribution(token, invoice_number=number)
+            return next((r for r in found.distributions if int(r.invoice_number) == int(number)), False)
+
+        outcomes, back_to_pending = [], []
+        for row, result in run_bounded(look_up, rows, self.settings.concurrency):
+            invoice_id, creditor_id, _ = row
+            if isinstance(result, UnauthorizedError):
+                self._token_rejected(conn, creditor_id)
+            elif isinstance(result, BaseException) or result is None:
+                continue  # stays in_flight; looked up again later
+            elif result is False:
+                outcomes.append(ledger.Outcome(invoice_id, "pending", "not found at Confirma after interruption"))
+                back_to_pending.append(invoice_id)
+            else:
+                outcomes.append(ledger.Outcome(invoice_id, "submitted", None, None, result.case_id))
+                self.report.recovered += 1
+                self.report.count(creditor_id, "recovered")
+        ledger.record_outcomes(conn, outcomes)
+        return back_to_pending
+
+    # -- sending ------------------------------------------------------------------------------------
+    def _send_one(self, item: _Send) -> ledger.Outcome:
+        token = self._tokens.get(item.creditor_id)
+        if token is None or item.creditor_id in self._invalid_tokens:
+            return ledger.Outcome(item.invoice_id, "pending", "not sent: no valid client token")
+        try:
+            answer = self.client.create_invoice(token, item.body)
+        except DuplicateError:
+            # The number is already at Confirma for this client: an earlier send of this invoice
+            # landed (the ledger's (creditor, number) is unique, so it cannot be another one).
+            return ledger.Outcome(item.invoice_id, "submitted", "already present at Confirma (409)", 409)
+        except RejectedError as exc:
+            return ledger.Outcome(item.invoice_id, "rejected", _api_error_text(exc), exc.status)
+        except UnauthorizedError as exc:
+            return ledger.Outcome(item.invoice_id, "pending", _api_error_text(exc), exc.status or 401)
+        except AmbiguousOutcomeError as exc:
+            return ledger.Outcome(item.invoice_id, "in_flight", "outcome unknown: " + _api_error_text(exc))
+        except RetryableError as exc:
+            return ledger.Outcome(item.invoice_id, "failed", _api_error_text(exc), exc.status)
+        case_id = getattr(answer, "case_id", None)
+        return ledger.Outcome(item.invoice_id, "submitted", None, 200, case_id)
+
+    def _claimed(self, conn, sends: list[_Send]) -> Iterator[_Send]:
+        """Yield sends only after their rows are committed `in_flight`, a batch at a time.
+
+        The worker threads pull from this generator (one at a time), so it gets a connection of
+        its own: the caller's thread commits answers on the other one meanwhile."""
+        by_id = {s.invoice_id: s for s in sends}
+        for batch in _chunks(list(by_id), self.settings.claim_batch):
+            claimed = ledger.claim(conn, batch, self.run_id, self.settings.max_attempts)
+            self.report.skipped_done += len(batch) - len(claimed)
+            for invoice_id in claimed:
+                yield by_id[invoice_id]
+
+    def send(self, conn, sends: list[_Send]) -> list[str]:
+        """Send, committing answers in batches on `conn`. Returns ids whose outcome is unknown."""
+        from confirma_pipeline.api.concurrency import run_bounded
+
+        pending: list[ledger.Outcome] = []
+        unknown: list[str] = []
+        last_flush = time.monotonic()
+        with connect(self.dsn, autocommit=True) as claim_conn:
+            answers = run_bounded(self._send_one, self._claimed(claim_conn, sends), self.settings.concurrency)
+            for item, outcome in answers:
+                if isinstance(outcome, BaseException):  # a bug, not an API answer: keep it in flight
+                    outcome = ledger.Outcome(item.invoice_id, "in_flight", f"client error: {type(outcome).__name__}")
+                if outcome.http_status == 401 and outcome.state == "pending":
+                    self._token_rejected(conn, item.creditor_id)
+                pending.append(outcome)
+                self._tally(item.creditor_id, outcome, unknown)
+                if len(pending) >= self.settings.outcome_batch or time.monotonic() - last_flush > self.settings.flush_seconds:
+                    ledger.record_outcomes(conn, pending)
+                    pending.clear()
+                    last_flush = time.monotonic()
+        ledger.record_outcomes(conn, pending)
+        return unknown
+
+    def _tally(self, creditor_id: str, outcome: ledger.Outcome, unknown: list[str]) -> None:
+        self.report.count(creditor_id, outcome.state)
+        if outcome.state == "submitted":
+            self.report.pushed += 1
+        elif outcome.state == "rejected":
+            self.report.rejected_api += 1
+        elif outcome.state == "failed":
+            self.report.failed += 1
+        elif outcome.state == "in_flight":
+            unknown.append(outcome.invoice_id)
+
+    # -- one batch of clients ------------------------------------------------------------------------
+    def process_clients(self, conn, creditor_ids: list[str], creditors_df, date_from, date_to) -> None:
+        self._load_tokens(conn, creditor_ids)
+        self.recover(conn, creditor_ids)
+        unknown = self._push_chunks(
+            conn, creditor_ids, creditors_df, date_from, date_to,
+            ledger.done_invoice_ids_sql(self.settings.max_attempts),
+        )
+        # Outcomes unknown in this run: look them up now, resend only what Confirma lacks.
+        for _ in range(self.settings.recovery_rounds):
+            if self.dry_run or not unknown:
+                break
+            retry_ids = self.recover(conn, creditor_ids)
+            if not retry_ids:
+                break
+            unknown = self._push_chunks(
+                conn, creditor_ids, creditors_df, date_from, date_to,
+                ledger.all_but_sql(self.relations.invoices, retry_ids), first_pass=False,
+            )
+
+    def _push_chunks(self, conn, creditor_ids, creditors_df, date_from, date_to, exclude, first_pass=True):
+        chunks = iter_invoices(
+            conn,
+            relation=self.relations.invoices,
+            rows_relation=self.relations.invoice_rows,
+            creditor_ids=creditor_ids,
+            exclude_invoice_ids_sql=exclude,
+            chunk_size=self.settings.chunk_size,
+            date_from=date_from,
+            date_to=date_to,
+        )
+        unknown: list[str] = []
+        for invoices_df, rows_df in chunks:
+            prepared = prepare_invoices(conn, invoices_df, rows_df, creditors_df, self.relations)
+            if first_pass:
+                self.report.rejected_validation += len(prepared.rejections)
+                self.report.add_rejections(prepared.rejections)
+                for r in prepared.rejections:
+                    self.report.count(r.creditor_id or "?", "rejected_validation")
+            if self.dry_run:
+                self.report.would_send += len(prepared.entries)
+                for entry in prepared.entries:
+                    self.report.count(entry.creditor_id, "would_send")
+                continue
+            with conn.transaction():
+                record_rejections(conn, prepared.rejections, self.run_id)
+                resolve_rejections(conn, "invoice", [e.invoice_id for e in prepared.entries])
+            ledger.ensure_pending(conn, prepared.entries, self.run_id)
+            sends = [
+                _Send(e.invoice_id, e.creditor_id, e.invoice_number, body)
+                for e, body in zip(prepared.entries, prepared.bodies, strict=True)
+            ]
+            unknown += self.send(conn, sends)
+        return unknown
+
+
+def push_invoices(
+    *,
+    dsn: str | None,
+    client,
+    vault,
+    relations: Relations = Relations(),
+    settings: PushSettings = PushSettings(),
+    run_id: str | None = None,
+    dry_run: bool = False,
+    creditor_ids: Sequence[str] | None = None,
+    date_from=None,
+    date_to=None,
+    logger=None,
+) -> PushReport:
+    """Submit every invoice that is due (see module docstring); returns the run's report."""
+    started = time.monotonic()
+    requests_before = getattr(client, "calls_made", 0) if client is not None else 0
+    pusher = InvoicePusher(
+        dsn=dsn, client=client, vault=vault, relations=relations, settings=settings,
+        run_id=run_id, dry_run=dry_run, logger=logger,
+    )
+    with connect(dsn, autocommit=True) as conn, connect(dsn, autocommit=True) as lock_conn:
+        if not dry_run:
+            changed = ledger.flag_changed_after_submission(conn, relations.invoices, relations.invoice_rows)
+            if changed:
+                pusher.log.warning(f"{changed} submitted invoice(s) changed their 'changed after submission' flag")
+        clients = registry.onboarded_with_tokens(conn, list(creditor_ids) if creditor_ids is not None else None)
+        creditors_df = read_creditors(conn, relations.creditors, creditor_ids=clients)
+        for batch in _chunks(clients, settings.lock_batch):
+            held = list(batch) if dry_run else locks.try_lock_clients(lock_conn, batch)
+            pusher.report.clients_locked_elsewhere += len(batch) - len(held)
+            try:
+                if held:
+                    pusher.process_clients(conn, held, creditors_df, date_from, date_to)
+            finally:
+                if not dry_run:
+                    locks.unlock_clients(lock_conn, held)
+            pusher.log.info(f"invoices: {len(held)} client(s) processed; {pusher.report.summary_line()}")
+        pusher.report.unknown = ledger.state_counts(conn, clients).get("in_flight", 0)
+    pusher.report.duration_s = time.monotonic() - started
+    pusher.report.requests = (getattr(client, "calls_made", 0) - requests_before) if client is not None else 0
+    return pusher.report

@@ -1,0 +1,151 @@
+"""Create Confirma clients for new creditors, exactly once.
+
+A creditor is sent when it is not in the client registry, or when the API refused it earlier
+and its content changed since (content hash), or when it failed transiently (attempts left),
+or after an operator settled it "not created". Before the POST its registry row is committed
+`in_flight`; after the answer, ids and the encrypted token are committed together, at once:
+the token is returned only this one time. There is no look-up for clients, so a row found
+`in_flight` is never resent: it is surfaced for an operator (`confirma-pipeline clients
+resolve`) and the stuck-rows check fails until then.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+from confirma_pipeline.api.errors import (
+    AmbiguousOutcomeError,
+    ConfirmaApiError,
+    RejectedError,
+    RetryableError,
+    UnauthorizedError,
+)
+from confirma_pipeline.errors import ConfigError
+from confirma_pipeline.push.invoices import Relations, _api_error_text
+from confirma_pipeline.push.report import PushReport
+from confirma_pipeline.push.settings import PushSettings
+from confirma_pipeline.push.validation_steps import prepare_creditors
+from confirma_pipeline.vault import store_token
+from confirma_pipeline.warehouse import registry
+from confirma_pipeline.warehouse.connection import connect
+from confirma_pipeline.warehouse.rejections import Rejection, record_rejections, resolve_rejections
+from confirma_pipeline.warehouse.source import read_creditors
+
+log = logging.getLogger("confirma_pipeline.push")
+
+
+def _due(prepared, known: dict[str, registry.RegistryRow], settings: PushSettings, report: PushReport):
+    """Split valid creditors into (to send, skipped) by their registry state."""
+    due = []
+    for creditor_id, content_hash, body in prepared.sendable():
+        row = known.get(creditor_id)
+        if row is None or row.state == "not_created" or row.state == "failed" and row.attempts < settings.max_attempts or row.state == "rejected" and row.content_hash != content_hash:
+            due.append((creditor_id, content_hash, body))
+        else:  # created, imported, in_flight (operator), rejected unchanged, failed past budget
+            report.skipped_done += 1
+            report.count(creditor_id, f"skipped_{row.state}")
+    return due
+
+
+def onboard_clients(
+    *,
+    dsn: str | None,
+    client,
+    vault,
+    relations: Relations = Relations(),
+    settings: PushSettings = PushSettings(),
+    run_id: str | None = None,
+    dry_run: bool = False,
+    creditor_ids: Sequence[str] | None = None,
+    logger=None,
+) -> PushReport:
+    started = time.monotonic()
+    logger = logger or log
+    report = PushReport(entity="client", dry_run=dry_run)
+    requests_before = getattr(client, "calls_made", 0) if client is not None else 0
+    with connect(dsn, autocommit=True) as conn:
+        ids = list(creditor_ids) if creditor_ids is not None else None
+        known = registry.load_registry(conn, ids)
+        creditors_df = read_creditors(conn, relations.creditors, creditor_ids=ids)
+        # Creditors already onboarded are not re-validated: nothing would be sent for them.
+        fresh = creditors_df[~creditors_df["creditor_id"].isin(
+            [cid for cid, row in known.items() if row.state in registry.DONE_STATES or row.state == "in_flight"]
+        )]
+        report.skipped_done += len(creditors_df) - len(fresh)
+        prepared = prepare_creditors(fresh)
+        report.rejected_validation = len(prepared.rejections)
+        report.add_rejections(prepared.rejections)
+        for r in prepared.rejections:
+            report.count(r.entity_key, "rejected_validation")
+        due = _due(prepared, known, settings, report)
+        if dry_run:
+            report.would_send = len(due)
+            for creditor_id, _, _ in due:
+                report.count(creditor_id, "would_send")
+            report.duration_s = time.monotonic() - started
+            return report
+        with conn.transaction():
+            record_rejections(conn, prepared.rejections, run_id)
+            resolve_rejections(conn, "creditor", [cid for cid, _, _ in due])
+        if due:
+            if client is None:
+                raise ConfigError("CONFIRMA_SANDBOX_URL/CONFIRMA_ENV: no API client configured")
+            provisioning = getattr(client, "has_provisioning_token", True)
+            if not provisioning:
+                raise ConfigError("CONFIRMA_PROVISIONING_TOKEN: not set; it is needed to onboard new clients")
+            vault.require_key() if hasattr(vault, "require_key") else None
+        for creditor_id, content_hash, body in due:
+            _onboard_one(conn, client, vault, creditor_id, content_hash, body, run_id, settings, report, logger)
+    report.duration_s = time.monotonic() - started
+    report.requests = (getattr(client, "calls_made", 0) - requests_before) if client is not None else 0
+    return report
+
+
+def _onboard_one(conn, client, vault, creditor_id, content_hash, body, run_id, settings, report, logger) -> None:
+    if not registry.claim_for_onboarding(conn, creditor_id, content_hash, run_id, settings.max_attempts):
+        report.skipped_done += 1  # another run got there first
+        report.count(creditor_id, "skipped_claimed_elsewhere")
+        return
+    try:
+        answer = client.create_client(body)
+    except UnauthorizedError as exc:
+        registry.mark_outcome(conn, creditor_id, "failed", _api_error_text(exc))
+        raise ConfigError(
+            "CONFIRMA_PROVISIONING_TOKEN: refused by the API (401/403); check the token and CONFIRMA_ENV"
+        ) from None
+    except RejectedError as exc:
+        reason = _api_error_text(exc)
+        registry.mark_outcome(conn, creditor_id, "rejected", reason)
+        record_rejections(
+            conn,
+            [Rejection("creditor", creditor_id, content_hash, creditor_id, [f"api_{exc.status}"], reason, "api")],
+            run_id,
+        )
+        report.rejected_api += 1
+        report.count(creditor_id, "rejected_api")
+        return
+    except AmbiguousOutcomeError as exc:
+        registry.mark_outcome(conn, creditor_id, "in_flight", "outcome unknown: " + _api_error_text(exc))
+        report.unknown += 1
+        report.count(creditor_id, "unknown")
+        logger.warning(f"creditor {creditor_id}: outcome of create-client unknown; an operator must resolve it")
+        return
+    except (RetryableError, ConfirmaApiError) as exc:
+        registry.mark_outcome(conn, creditor_id, "failed", _api_error_text(exc))
+        report.failed += 1
+        report.count(creditor_id, "failed")
+        return
+    # The token is returned only now: ids and encrypted token are committed together, at once.
+    with conn.transaction():
+        registry.mark_created(
+            conn,
+            creditor_id,
+            client_identifier=answer.client_identifier,
+            customer_code=answer.confirma_finance_customer_code,
+            payment_reference_prefix=answer.payment_reference_prefix,
+        )
+        store_token(conn, vault, creditor_id, answer.api_access_token.get_secret_value(), status="valid")
+    report.pushed += 1
+    report.count(creditor_id, "created")

@@ -1,0 +1,66 @@
+"""What a push run did, as counts an operator can read and Dagster can show as metadata.
+
+Reports hold keys and counts only: no payloads, no personal data beyond keys, no tokens."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PushReport:
+    entity: str  # "client" or "invoice"
+    dry_run: bool = False
+    pushed: int = 0  # accepted by the API in this run
+    recovered: int = 0  # found at Confirma after an interrupted send: recorded, not resent
+    skipped_done: int = 0  # already sent (or refused, unchanged) in an earlier run
+    rejected_validation: int = 0
+    rejected_api: int = 0
+    failed: int = 0  # transient failure; retried next run
+    unknown: int = 0  # outcome unknown (left in_flight for a look-up or an operator)
+    would_send: int = 0  # dry run: valid rows that a real run would send
+    clients_locked_elsewhere: int = 0
+    requests: int = 0
+    duration_s: float = 0.0
+    per_client: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    rejected_sample: list[tuple[str, str, list[str], str]] = field(default_factory=list)
+
+    def count(self, creditor_id: str, state: str, n: int = 1) -> None:
+        self.per_client[creditor_id][state] += n
+
+    def add_rejections(self, rejections, limit: int = 20) -> None:
+        for r in rejections:
+            if len(self.rejected_sample) < limit:
+                self.rejected_sample.append((r.entity, r.entity_key, list(r.checks), r.reason))
+
+    def totals(self) -> dict[str, int]:
+        return {
+            "pushed": self.pushed,
+            "recovered_without_resend": self.recovered,
+            "skipped_already_done": self.skipped_done,
+            "rejected_by_validation": self.rejected_validation,
+            "rejected_by_api": self.rejected_api,
+            "failed_retry_next_run": self.failed,
+            "outcome_unknown": self.unknown,
+            "would_send": self.would_send,
+            "clients_locked_by_other_run": self.clients_locked_elsewhere,
+            "api_requests": self.requests,
+        }
+
+    def per_client_table(self) -> list[dict]:
+        return [{"creditor_id": cid, **dict(sorted(c.items()))} for cid, c in sorted(self.per_client.items())]
+
+    def summary_line(self) -> str:
+        t = self.totals()
+        if self.dry_run:
+            return (
+                f"dry run ({self.entity}s): would send {t['would_send']}, "
+                f"invalid {t['rejected_by_validation']}, already done {t['skipped_already_done']}"
+            )
+        return (
+            f"{self.entity}s: pushed {t['pushed']}, recovered {t['recovered_without_resend']}, "
+            f"already done {t['skipped_already_done']}, rejected {t['rejected_by_validation']} by validation "
+            f"and {t['rejected_by_api']} by the API, failed {t['failed_retry_next_run']}, "
+            f"unknown {t['outcome_unknown']} ({self.duration_s:.1f} s)"
+        )

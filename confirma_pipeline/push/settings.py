@@ -1,0 +1,29 @@
+"""Knobs of the push side, with the reasons for their defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PushSettings:
+    # Requests in flight at once; 32 keeps a 20-50 ms API busy without AsyncClient's overheads
+    # (performance-baselines.md part A).
+    concurrency: int = 32
+    # Attempts per row before it stops being retried automatically and a check fails (ERROR).
+    max_attempts: int = 5
+    # Invoices read, validated and mapped at a time: bounds memory whatever the backlog.
+    chunk_size: int = 20_000
+    # Rows committed `in_flight` per transaction before their POSTs: fewer fsyncs, and a crash
+    # leaves at most this many rows to look up.
+    claim_batch: int = 500
+    # Answers committed per transaction (or every flush_seconds); safe because an uncommitted
+    # answer leaves the row `in_flight`, which the next run looks up instead of resending.
+    outcome_batch: int = 500
+    flush_seconds: float = 0.5
+    # Clients locked (advisory locks) and processed together.
+    lock_batch: int = 200
+    # Extra passes within one run for rows whose outcome was unknown (looked up, then resent).
+    recovery_rounds: int = 2
+    # Concurrency for create-client calls (rare; the provisioning token is precious).
+    onboarding_concurrency: int = 4

@@ -1,0 +1,117 @@
+"""Validate and map one batch of rows, turning every failure into a `Rejection` with its reason.
+
+Shared by onboarding and invoice submission so both quarantine bad rows the same way: a bad row
+is explained and kept out, the good rows in the same batch go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from confirma_pipeline.warehouse import ledger
+from confirma_pipeline.warehouse.rejections import Rejection
+
+DUPLICATE_NUMBER_CHECK = "invoice_number_not_used_by_another_invoice"
+
+
+def body_hash(body: dict) -> str:
+    """Hash of a request body as it would be sent (mapping emits keys in a fixed order)."""
+    return hashlib.sha256(json.dumps(body, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def _rejections(rejected_df: pd.DataFrame, hashes: dict[str, str] | None = None) -> list[Rejection]:
+    out = []
+    has_creditor = "creditor_id" in rejected_df.columns
+    for rec in rejected_df.to_dict("records"):
+        key = str(rec["entity_key"])
+        creditor = rec.get("creditor_id") if has_creditor else None
+        out.append(
+            Rejection(
+                entity=rec["entity"],
+                entity_key=key,
+                content_hash=(hashes or {}).get(rec.get("invoice_id", key), "") or "",
+                creditor_id=None if creditor is None or pd.isna(creditor) else str(creditor),
+                checks=list(rec["checks"]),
+                reason=str(rec["reason"]),
+            )
+        )
+    return out
+
+
+@dataclass
+class PreparedCreditors:
+    ids: list[str] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)
+    bodies: list[dict] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def sendable(self):
+        return zip(self.ids, self.hashes, self.bodies, strict=True)
+
+
+def prepare_creditors(creditors_df: pd.DataFrame) -> PreparedCreditors:
+    from confirma_pipeline.mapping.clients import client_bodies
+    from confirma_pipeline.validation.creditors import CreditorModel
+    from confirma_pipeline.validation.reasons import validate_with_reasons
+
+    if creditors_df.empty:
+        return PreparedCreditors()
+    all_bodies = dict(zip(creditors_df["creditor_id"].tolist(), client_bodies(creditors_df), strict=True))
+    hashes = {cid: body_hash(body) for cid, body in all_bodies.items()}
+    outcome = validate_with_reasons(CreditorModel, creditors_df, ["creditor_id"], entity="creditor")
+    rejected = outcome.rejected_df.assign(creditor_id=outcome.rejected_df["entity_key"])
+    valid_ids = outcome.valid_df["creditor_id"].tolist()
+    return PreparedCreditors(
+        ids=valid_ids,
+        hashes=[hashes[c] for c in valid_ids],
+        bodies=[all_bodies[c] for c in valid_ids],
+        rejections=_rejections(rejected, hashes),
+    )
+
+
+@dataclass
+class PreparedInvoices:
+    entries: list[ledger.LedgerEntry] = field(default_factory=list)
+    bodies: list[dict] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+def prepare_invoices(conn, invoices_df, rows_df, creditors_df, relations) -> PreparedInvoices:
+    """Validate a chunk of invoices with their rows, map the valid ones, hash both the source
+    (to detect changes after submission) and the body, and refuse invoice numbers the ledger
+    already holds under another invoice id."""
+    from confirma_pipeline.mapping.invoices import invoice_bodies
+    from confirma_pipeline.validation.reasons import validate_invoices
+
+    if invoices_df.empty:
+        return PreparedInvoices()
+    source = ledger.source_hashes(conn, relations.invoices, relations.invoice_rows, invoices_df["invoice_id"].tolist())
+    result = validate_invoices(invoices_df, rows_df)
+    rejections = _rejections(result.rejected_df, source)
+    valid = result.valid_invoices
+    bodies = invoice_bodies(valid, result.valid_rows, creditors_df)
+    entries = [
+        ledger.LedgerEntry(invoice_id, creditor_id, int(number), body_hash(body), source.get(invoice_id))
+        for invoice_id, creditor_id, number, body in zip(
+            valid["invoice_id"].tolist(), valid["creditor_id"].tolist(), valid["invoice_number"].tolist(),
+            bodies, strict=True,
+        )
+    ]
+    duplicates = ledger.duplicate_numbers(conn, entries)
+    if duplicates:
+        keep = [i for i, e in enumerate(entries) if e.invoice_id not in duplicates]
+        rejections += [
+            Rejection(
+                "invoice", e.invoice_id, e.source_hash or "", e.creditor_id, [DUPLICATE_NUMBER_CHECK],
+                f"invoice_number {e.invoice_number} was already submitted for creditor {e.creditor_id} "
+                f"under another invoice id (fails {DUPLICATE_NUMBER_CHECK})",
+            )
+            for e in entries if e.invoice_id in duplicates
+        ]
+        entries = [entries[i] for i in keep]
+        bodies = [bodies[i] for i in keep]
+    return PreparedInvoices(entries=entries, bodies=bodies, rejections=rejections)

@@ -1,0 +1,88 @@
+"""`confirma-pipeline push [--dry-run]` and `confirma-pipeline clients resolve|list`."""
+
+from __future__ import annotations
+
+import argparse
+
+from confirma_pipeline.errors import OperatorError
+
+
+def _print_report(report, show_reasons: bool = True) -> None:
+    print(report.summary_line())
+    for row in report.per_client_table():
+        cid = row.pop("creditor_id")
+        print(f"  {cid}: " + ", ".join(f"{k} {v}" for k, v in row.items()))
+    if show_reasons and report.rejected_sample:
+        print("  rejected:")
+        for entity, key, _checks, reason in report.rejected_sample:
+            print(f"    {entity} {key}: {reason}")
+
+
+def _push(args: argparse.Namespace) -> int:
+    from confirma_pipeline import settings
+    from confirma_pipeline.push.invoices import push_invoices
+    from confirma_pipeline.push.onboarding import onboard_clients
+
+    creditor_ids = args.creditor_id or None
+    client = None if args.dry_run else settings.api_client()
+    vault = settings.token_vault()
+    try:
+        if args.only in (None, "clients"):
+            _print_report(
+                onboard_clients(dsn=None, client=client, vault=vault, dry_run=args.dry_run, creditor_ids=creditor_ids)
+            )
+        if args.only in (None, "invoices"):
+            _print_report(
+                push_invoices(dsn=None, client=client, vault=vault, dry_run=args.dry_run, creditor_ids=creditor_ids)
+            )
+    finally:
+        if client is not None:
+            client.close()
+    return 0
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from confirma_pipeline.warehouse.connection import connect
+    from confirma_pipeline.warehouse.registry import resolve_in_flight
+
+    if (args.client_identifier is None) == (not args.not_created):
+        raise OperatorError("give exactly one of --client-identifier N or --not-created")
+    with connect() as conn:
+        try:
+            message = resolve_in_flight(
+                conn, args.creditor_id, client_identifier=args.client_identifier, not_created=args.not_created
+            )
+        except LookupError as exc:
+            raise OperatorError(str(exc)) from None
+    print(f"creditor {args.creditor_id}: {message}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from confirma_pipeline.warehouse.connection import connect
+
+    with connect() as conn:
+        rows = conn.execute(
+            "SELECT c.creditor_id, c.state, c.client_identifier, c.attempts, t.status, c.last_error "
+            "FROM confirma.clients c LEFT JOIN confirma.client_tokens t USING (creditor_id) ORDER BY 1"
+        ).fetchall()
+    for cid, state, ident, attempts, token_status, error in rows:
+        print(f"{cid}\t{state}\tclient={ident}\tattempts={attempts}\ttoken={token_status}\t{error or ''}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    push = subparsers.add_parser("push", help="onboard new creditors and submit invoices (outside Dagster)")
+    push.add_argument("--dry-run", action="store_true", help="validate and map only; send and write nothing")
+    push.add_argument("--creditor-id", action="append", help="limit to this creditor (repeatable)")
+    push.add_argument("--only", choices=["clients", "invoices"], default=None)
+    push.set_defaults(func=_push)
+
+    clients = subparsers.add_parser("clients", help="inspect and settle the client registry")
+    actions = clients.add_subparsers(dest="clients_command", metavar="ACTION", required=True)
+    resolve = actions.add_parser("resolve", help="settle a client whose creation outcome is unknown")
+    resolve.add_argument("--creditor-id", required=True)
+    resolve.add_argument("--client-identifier", type=int, default=None, help="it was created, with this id")
+    resolve.add_argument("--not-created", action="store_true", help="it was not created; send it again")
+    resolve.set_defaults(func=_resolve)
+    actions.add_parser("list", help="list clients and their states").set_defaults(func=_list)

@@ -1,0 +1,73 @@
+"""`create_app`: the stateful local Confirma sandbox as a Starlette application."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+
+from confirma_pipeline.sandbox.auth import Authenticator
+from confirma_pipeline.sandbox.control import ControlApi
+from confirma_pipeline.sandbox.faults import FaultInjector, FaultMiddleware, silence_drop_logs
+from confirma_pipeline.sandbox.openapi import build_openapi
+from confirma_pipeline.sandbox.partner import PartnerApi
+from confirma_pipeline.sandbox.state import SandboxState
+
+_log = logging.getLogger("confirma_pipeline.sandbox")
+
+
+@dataclass
+class Sandbox:
+    """What the app holds; reachable as `app.state.sandbox` (for in-process tests)."""
+
+    state: SandboxState
+    faults: FaultInjector
+    state_file: Path | None
+
+    def persist(self) -> None:
+        if self.state_file is not None:
+            self.state.save(self.state_file)
+
+
+def create_app(
+    provisioning_token: str,
+    *,
+    state_file: Path | None = None,
+    latency_ms: int = 0,
+    seed: int = 0,
+    start_date: date | None = None,
+    strict_identifiers: bool = False,
+) -> Starlette:
+    """The sandbox app. With `state_file`, state is loaded from it if present and saved on shutdown and after
+    every control call. `latency_ms` delays every partner call (asyncio.sleep). `strict_identifiers` turns on
+    the business-id/IBAN/reference checksum checks (off by default: the docs' own examples fail them)."""
+    state = SandboxState(start_date=start_date, seed=seed)
+    state_path = Path(state_file) if state_file is not None else None
+    if state_path is not None and state.load(state_path):
+        _log.info("sandbox state loaded from %s", state_path)
+    faults = FaultInjector(base_latency_ms=latency_ms, seed=seed)
+    sandbox = Sandbox(state=state, faults=faults, state_file=state_path)
+    partner = PartnerApi(
+        state, Authenticator(state, provisioning_token), strict_identifiers=strict_identifiers
+    )
+    control = ControlApi(state, faults, sandbox.persist, build_openapi)
+    silence_drop_logs()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        sandbox.persist()
+
+    app = Starlette(
+        routes=partner.routes() + control.routes(),
+        middleware=[Middleware(FaultMiddleware, injector=faults)],
+        lifespan=lifespan,
+    )
+    app.state.sandbox = sandbox
+    return app

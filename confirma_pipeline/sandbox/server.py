@@ -1,0 +1,324 @@
+"""Running the sandbox: in a background thread (`SandboxServer`, for tests) or as a separate process
+(`start_sandbox_process`, for benchmarks and the demo), plus `SandboxControl` for the /_sandbox/ API."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from confirma_pipeline.api import contract as c
+from confirma_pipeline.sandbox.app import create_app
+from confirma_pipeline.sandbox.cli import PROVISIONING_TOKEN_ENV
+
+DEFAULT_PROVISIONING_TOKEN = "sandbox-provisioning-token"
+
+
+def _loop_name() -> str:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:  # pragma: no cover
+        return "asyncio"
+    return "uvloop"
+
+
+class _CoalescingTransport:
+    """Buffers the writes of one event-loop step and sends them as one, so a response's head and body
+    (which uvicorn writes separately) leave in one TCP segment: one system call here, one wake-up for the
+    client. Everything else is delegated; close() flushes first."""
+
+    __slots__ = ("_buffer", "_loop", "_scheduled", "_transport")
+
+    def __init__(self, transport: Any, loop: Any) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._buffer: list[bytes] = []
+        self._scheduled = False
+
+    def write(self, data: bytes) -> None:
+        self._buffer.append(data)
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        if self._buffer:
+            data = b"".join(self._buffer)
+            self._buffer.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+def _http_protocol() -> Any:
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # pragma: no cover
+        return "h11"
+
+    class CoalescingHttpToolsProtocol(HttpToolsProtocol):
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            super().connection_made(_CoalescingTransport(transport, self.loop))
+
+    return CoalescingHttpToolsProtocol
+
+
+def uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
+    """The lean serving settings: uvloop + httptools, no access log, warnings only."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        loop=_loop_name(),
+        http=_http_protocol(),
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+        date_header=False,
+        lifespan="on",
+        timeout_keep_alive=30,
+    )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+class SandboxControl:
+    """A small httpx client for the /_sandbox/ control API."""
+
+    def __init__(self, url: str, timeout_s: float = 60.0) -> None:
+        self._http = httpx.Client(base_url=url.rstrip("/") + c.SANDBOX_CONTROL_PREFIX, timeout=timeout_s)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, path, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def advance(self, days: int = 1) -> dict[str, Any]:
+        return self._call("POST", "/advance", json={"days": days})
+
+    def set_faults(
+        self,
+        *,
+        error_rate: float = 0.0,
+        error_statuses: list[int] | None = None,
+        rate_limit_rate: float = 0.0,
+        retry_after_s: float = 1.0,
+        drop_rate: float = 0.0,
+        drop_after_commit_rate: float = 0.0,
+        latency_ms: int = 0,
+    ) -> dict[str, Any]:
+        body = {
+            "error_rate": error_rate,
+            "error_statuses": error_statuses or [500, 502, 503],
+            "rate_limit_rate": rate_limit_rate,
+            "retry_after_s": retry_after_s,
+            "drop_rate": drop_rate,
+            "drop_after_commit_rate": drop_after_commit_rate,
+            "latency_ms": latency_ms,
+        }
+        return self._call("POST", "/faults", json=body)
+
+    def clear_faults(self) -> dict[str, Any]:
+        return self._call("POST", "/faults", json={})
+
+    def journal(self, kind: str | None = None) -> list[dict[str, Any]]:
+        return self._call("GET", "/journal", params={"kind": kind} if kind else None)["entries"]
+
+    def reset(self) -> dict[str, Any]:
+        return self._call("POST", "/reset")
+
+    def expire_token(self, client_identifier: int, expires_at: datetime | str | None) -> dict[str, Any]:
+        value = expires_at.isoformat() if isinstance(expires_at, datetime) else expires_at
+        return self._call(
+            "POST", "/tokens/expire", json={"clientIdentifier": client_identifier, "expiresAt": value}
+        )
+
+    def state(self) -> dict[str, Any]:
+        return self._call("GET", "/state")
+
+    def openapi(self) -> dict[str, Any]:
+        return self._call("GET", "/openapi.json")
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SandboxControl:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class SandboxServer:
+    """Serves the sandbox with uvicorn in a background thread on 127.0.0.1 and a free port.
+
+    >>> with SandboxServer("prov-token") as server:
+    ...     server.control.advance(1)
+    """
+
+    def __init__(
+        self,
+        provisioning_token: str = DEFAULT_PROVISIONING_TOKEN,
+        *,
+        state_file: Path | None = None,
+        latency_ms: int = 0,
+        seed: int = 0,
+        start_date: date | None = None,
+        strict_identifiers: bool = False,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.provisioning_token = provisioning_token
+        self.app = create_app(
+            provisioning_token,
+            state_file=state_file,
+            latency_ms=latency_ms,
+            seed=seed,
+            start_date=start_date,
+            strict_identifiers=strict_identifiers,
+        )
+        self.host = host
+        self._requested_port = port
+        self.port = 0
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._control: SandboxControl | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    base_url = url
+
+    @property
+    def sandbox(self) -> Any:
+        """The in-process `Sandbox` (state, faults) behind the app."""
+        return self.app.state.sandbox
+
+    @property
+    def control(self) -> SandboxControl:
+        if self._control is None:
+            self._control = SandboxControl(self.url)
+        return self._control
+
+    def start(self, timeout_s: float = 15.0) -> SandboxServer:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self._requested_port))
+        self.port = sock.getsockname()[1]
+        self._server = uvicorn.Server(uvicorn_config(self.app, self.host, self.port))
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="confirma-sandbox", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the sandbox server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout_s)
+        self._server = self._thread = None
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start_sandbox_process(
+    port: int | None = None,
+    provisioning_token: str = DEFAULT_PROVISIONING_TOKEN,
+    state_file: Path | None = None,
+    latency_ms: int = 0,
+    seed: int = 0,
+    start_date: date | None = None,
+    *,
+    host: str = "127.0.0.1",
+    timeout_s: float = 30.0,
+    extra_args: list[str] | None = None,
+    log_file: Path | None = None,
+) -> tuple[subprocess.Popen, str]:
+    """Run `python -m confirma_pipeline.sandbox` in its own process group; return (process, url) once it answers.
+
+    The provisioning token goes through the environment, not the command line (which other users can see).
+    With `log_file`, the process's output is appended there. Stop it with `stop_sandbox_process(process)`.
+    """
+    port = port or free_port(host)
+    args = [sys.executable, "-m", "confirma_pipeline.sandbox", "--host", host, "--port", str(port),
+            "--latency-ms", str(latency_ms), "--seed", str(seed)]  # fmt: skip
+    if state_file is not None:
+        args += ["--state-file", str(state_file)]
+    if start_date is not None:
+        args += ["--start-date", start_date.isoformat()]
+    args += extra_args or []
+    env = {**os.environ, PROVISIONING_TOKEN_ENV: provisioning_token}
+    if log_file is not None:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        with open(log_file, "ab") as log:  # the child keeps its own copy of the descriptor
+            process = subprocess.Popen(
+                args, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT
+            )
+    else:
+        process = subprocess.Popen(args, env=env, start_new_session=True)
+    url = f"http://{host}:{port}"
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the sandbox process exited with code {process.returncode}")
+        try:
+            if httpx.get(url + c.SANDBOX_CONTROL_PREFIX + "/state", timeout=1.0).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            stop_sandbox_process(process)
+            raise RuntimeError("the sandbox process did not answer in time")
+        time.sleep(0.05)
+
+
+def stop_sandbox_process(process: subprocess.Popen, timeout_s: float = 10.0) -> int:
+    """SIGTERM the sandbox's process group (it saves its state on the way out), SIGKILL if it hangs.
+
+    Returns 0 after a graceful stop, else the process's return code."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout_s)
+    # uvicorn shuts down gracefully on SIGTERM (the lifespan saves the state) and then re-raises the signal.
+    return 0 if process.returncode == -signal.SIGTERM else process.returncode

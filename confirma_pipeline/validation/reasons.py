@@ -1,0 +1,461 @@
+"""Validation with a reason per rejected row: which checks a row failed and one sentence a person can act on.
+
+`validate_with_reasons(model, df, key_columns)` runs `model.validate(df, lazy=True)` (so every failure is
+collected, not only the first) and turns pandera's `SchemaErrors.failure_cases` into one rejected row per
+offending input row, listing ALL of that row's failures, e.g.
+
+    business_code '1234567-8' fails business_id_check_digit for country_code 'FI';
+    postal_code '123' fails postal_code_matches_country for country_code 'FI'
+
+Kinds of failure handled:
+- column checks (`@pa.check`, `Field(ge=...)`): "<column> <value> fails <check>";
+- nulls in non-nullable columns: "<column> is null (fails not_null)";
+- duplicate keys (`Field(unique=True)`, `Config.unique`): "... is duplicated (fails <key>_unique...)";
+- row checks (dataframe-level, several columns; see `_checks.row_check`): the judged columns' values, the
+  context columns' values, and for some checks the expected values;
+- schema-level failures with no row (wrong dtype, missing or unexpected column, a check that raised): they
+  concern every row, so every row is rejected with that reason. Such a failure means the input does not
+  honour the dtype contract (e.g. a user's view with the wrong column types) and is never silently passed.
+
+`validate_invoices(invoices, rows)` adds what no single frame can decide: an invoice is rejected when any of
+its rows fails (the reason names the row number and its checks), when it has no rows, or when its totals differ
+from the sums of its rows; the rows of rejected invoices are dropped. Whether the invoice's creditor is known
+and onboarded is the caller's business, not this module's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from confirma_pipeline.api.contract import row_amounts
+from confirma_pipeline.validation import identifiers as ids
+from confirma_pipeline.validation.invoices import (
+    HAS_ROWS_CHECK,
+    INVOICE_AMOUNTS,
+    ROW_HAS_INVOICE_CHECK,
+    ROW_SUMS_CHECK,
+    InvoiceModel,
+    InvoiceRowModel,
+    row_sums,
+)
+
+REJECTED_COLUMNS = ("entity", "entity_key", "checks", "reason")
+SCHEMA_WIDE = -1  # position used for failures that concern every row
+
+
+@dataclass
+class ValidationOutcome:
+    """`valid_df`: the rows that passed (original index kept). `rejected_df`: one row per rejected input row
+    with columns `entity`, `entity_key` (key values joined by '/'), the key columns, `checks` (list of check
+    names) and `reason` (one sentence listing every failure). `failure_cases`: number of individual failures."""
+
+    valid_df: pd.DataFrame
+    rejected_df: pd.DataFrame
+    failure_cases: int = 0
+
+    @property
+    def check_counts(self) -> dict[str, int]:
+        """How many rejected rows failed each check (for asset-check metadata)."""
+        counts: Counter[str] = Counter()
+        for checks in self.rejected_df["checks"]:
+            counts.update(checks)
+        return dict(counts)
+
+
+@dataclass
+class InvoiceValidation:
+    """Result of `validate_invoices`. `rejected_df` has `entity` ('invoice', or 'invoice_row' for rows whose
+    invoice is not in the frame), `entity_key`, `invoice_id`, `creditor_id`, `checks`, `reason`."""
+
+    valid_invoices: pd.DataFrame
+    valid_rows: pd.DataFrame
+    rejected_df: pd.DataFrame
+    failure_cases: int = 0
+
+    def __iter__(self):  # allows `valid_invoices, valid_rows, rejected = validate_invoices(...)`
+        return iter((self.valid_invoices, self.valid_rows, self.rejected_df))
+
+    @property
+    def check_counts(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for checks in self.rejected_df["checks"]:
+            counts.update(checks)
+        return dict(counts)
+
+
+# --- formatting -----------------------------------------------------------------------------------------
+
+
+def format_value(value) -> str:
+    """A value as it should read in a reason: strings quoted, null as `null`, dates as YYYY-MM-DD."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "null"
+    if isinstance(value, float | np.floating):
+        return "null" if math.isnan(value) else repr(float(value))
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        ts = pd.Timestamp(value)
+        if ts.tz is None and ts == ts.normalize():
+            return ts.date().isoformat()
+        return ts.isoformat()
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, np.integer | int):
+        return str(int(value))
+    text = str(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return "'" + text.replace("'", "\\'") + "'"
+
+
+def _pairs(work: pd.DataFrame, columns: Sequence[str], pos: int) -> str:
+    return ", ".join(f"{c} {format_value(work[c].iat[pos])}" for c in columns if c in work.columns)
+
+
+def _explain_row_amounts(work: pd.DataFrame, pos: int) -> str:
+    try:
+        q, p, v = (
+            Decimal(repr(float(work[c].iat[pos]))) for c in ("quantity", "unit_price", "vat_percentage")
+        )
+        net, vat, gross = row_amounts(q, p, v)
+    except Exception:
+        return ""
+    return f" (expected net {net}, vat {vat}, gross {gross})"
+
+
+#: Row checks whose reason gains an explanation of the expected values.
+EXPLAINERS = {"row_amounts_match_quantity_price_vat": _explain_row_amounts}
+
+
+def _check_label(check: pa.Check) -> str:
+    """The check's name; for built-ins with an argument (`ge=0`) the name with it, e.g. greater_than(0)."""
+    name = check.name or "check"
+    error = check.error or ""
+    if error.startswith(name + "(") and len(error) < 60:
+        return error
+    return name
+
+
+def _unique_name(columns: Sequence[str]) -> str:
+    cols = list(columns)
+    if len(cols) == 1:
+        return f"{cols[0]}_unique"
+    return f"{cols[-1]}_unique_per_{'_'.join(cols[:-1])}"
+
+
+# --- failure cases -> (position, check, fragment) ---------------------------------------------------------
+
+
+def _failures(schema: pa.DataFrameSchema, work: pd.DataFrame, fc: pd.DataFrame) -> list[tuple[int, str, str]]:
+    out: list[tuple[int, str, str]] = []
+    index = pd.to_numeric(fc["index"], errors="coerce")
+    check_number = pd.to_numeric(fc["check_number"], errors="coerce")
+    fc = fc.assign(_pos=index, _cn=check_number)
+
+    for (ctx, column, check, cn), group in fc.groupby(
+        ["schema_context", "column", "check", "_cn"], dropna=False, sort=False
+    ):
+        positions = group["_pos"].dropna().astype(int).unique()
+        has_rows = len(positions) > 0 and group["_pos"].notna().all()
+        column = None if pd.isna(column) else str(column)
+        check = str(check)
+
+        if ctx == "Column":
+            if check.startswith("dtype("):
+                actual = str(work[column].dtype) if column in work.columns else "missing"
+                expected = check[len("dtype(") : -1].strip("'")
+                out.append((SCHEMA_WIDE, "dtype", f"column {column} has dtype {actual}, expected {expected}"))
+                continue
+            if not has_rows:
+                out.append((SCHEMA_WIDE, check, f"column {column} fails {check}"))
+                continue
+            if check == "not_nullable":
+                out.extend((int(p), "not_null", f"{column} is null (fails not_null)") for p in positions)
+                continue
+            if check == "field_uniqueness":
+                name = _unique_name([column])
+                values = work[column].to_numpy()
+                out.extend(
+                    (int(p), name, f"{column} {format_value(values[p])} is duplicated (fails {name})")
+                    for p in positions
+                )
+                continue
+            if not pd.isna(cn) and column in schema.columns:
+                checks = schema.columns[column].checks
+                label = _check_label(checks[int(cn)]) if int(cn) < len(checks) else check
+            else:
+                label = check
+            values = work[column].to_numpy()
+            out.extend(
+                (int(p), label, f"{column} {format_value(values[p])} fails {label}") for p in positions
+            )
+            continue
+
+        # DataFrameSchema context
+        if check == "multiple_fields_uniqueness" and has_rows:
+            cols = list(schema.unique or [])
+            name = _unique_name(cols)
+            for p in positions:
+                out.append((int(p), name, f"({_pairs(work, cols, int(p))}) is duplicated (fails {name})"))
+            continue
+        if not pd.isna(cn) and has_rows:
+            chk = schema.checks[int(cn)]
+            name = chk.name or check
+            stats = chk.statistics or {}
+            subjects = list(stats.get("columns", ()))
+            context = list(stats.get("context", ()))
+            explain = EXPLAINERS.get(name)
+            verb = "fails" if len(subjects) <= 1 else "fail"
+            for p in positions:
+                p = int(p)
+                text = f"{_pairs(work, subjects, p)} {verb} {name}" if subjects else f"row fails {name}"
+                if context:
+                    text += f" for {_pairs(work, context, p)}"
+                if explain:
+                    text += explain(work, p)
+                out.append((p, name, text))
+            continue
+        if check == "column_in_schema":
+            detail = f"unexpected column {group['failure_case'].iloc[0]} (fails strict)"
+            out.append((SCHEMA_WIDE, "strict", detail))
+        elif check == "column_in_dataframe":
+            for missing in group["failure_case"]:
+                out.append((SCHEMA_WIDE, "column_in_dataframe", f"column {missing} is missing"))
+        else:
+            name = schema.checks[int(cn)].name if not pd.isna(cn) and int(cn) < len(schema.checks) else check
+            detail = str(group["failure_case"].iloc[0])[:120]
+            out.append((SCHEMA_WIDE, name, f"{name} could not be evaluated ({detail})"))
+    return out
+
+
+def _group_by_position(
+    failures: list[tuple[int, str, str]], n: int
+) -> dict[int, tuple[list[str], list[str]]]:
+    """position -> (checks, fragments), in first-seen order, schema-wide failures applied to every row."""
+    wide_checks: list[str] = []
+    wide_frags: list[str] = []
+    per_row: dict[int, tuple[list[str], list[str]]] = {}
+    for pos, check, frag in failures:
+        if pos == SCHEMA_WIDE:
+            if frag not in wide_frags:
+                wide_frags.append(frag)
+                if check not in wide_checks:
+                    wide_checks.append(check)
+            continue
+        checks, frags = per_row.setdefault(pos, ([], []))
+        if check not in checks:
+            checks.append(check)
+        if frag not in frags:
+            frags.append(frag)
+    if wide_frags:
+        for pos in range(n):
+            checks, frags = per_row.setdefault(pos, ([], []))
+            per_row[pos] = (wide_checks + [c for c in checks if c not in wide_checks], wide_frags + frags)
+    return per_row
+
+
+def _entity_key(frame: pd.DataFrame, key_columns: Sequence[str]) -> pd.Series:
+    parts = [frame[c].astype("str").fillna("") for c in key_columns]
+    if not parts:
+        return pd.Series([""] * len(frame), index=frame.index, dtype="str")
+    key = parts[0]
+    for part in parts[1:]:
+        key = key + "/" + part
+    return key
+
+
+def _empty_rejected(
+    key_columns: Sequence[str], work: pd.DataFrame | None = None, entity: str = ""
+) -> pd.DataFrame:  # noqa: ARG001
+    data: dict[str, object] = {"entity": pd.Series([], dtype="str"), "entity_key": pd.Series([], dtype="str")}
+    for c in key_columns:
+        data[c] = pd.Series([], dtype=work[c].dtype if work is not None and c in work.columns else "str")
+    data["checks"] = pd.Series([], dtype=object)
+    data["reason"] = pd.Series([], dtype="str")
+    return pd.DataFrame(data)
+
+
+def _collect(
+    model: type[pa.DataFrameModel] | pa.DataFrameSchema,
+    df: pd.DataFrame,
+    key_columns: Sequence[str],
+    entity: str | None,
+) -> tuple[np.ndarray, pd.DataFrame, int]:
+    """(rejected mask by position, rejected frame, number of failures) without building the valid frame."""
+    schema = model if isinstance(model, pa.DataFrameSchema) else model.to_schema()
+    entity = entity or schema.name or "row"
+    key_columns = list(key_columns)
+    work = df if isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1 else None
+    if work is None:
+        work = df.reset_index(drop=True)
+    try:
+        schema.validate(work, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+    else:
+        return np.zeros(len(work), dtype=bool), _empty_rejected(key_columns, work, entity), 0
+
+    failures = _failures(schema, work, fc)
+    per_row = _group_by_position(failures, len(work))
+    positions = np.array(sorted(per_row), dtype=np.intp)
+    rejected_mask = np.zeros(len(work), dtype=bool)
+    rejected_mask[positions] = True
+
+    rejected = work.iloc[positions][[c for c in key_columns if c in work.columns]].reset_index(drop=True)
+    for c in key_columns:
+        if c not in rejected.columns:
+            rejected[c] = pd.Series([pd.NA] * len(rejected), dtype="str")
+    rejected.insert(0, "entity_key", _entity_key(rejected, key_columns))
+    rejected.insert(0, "entity", pd.Series([entity] * len(rejected), dtype="str"))
+    rejected["checks"] = pd.Series([per_row[p][0] for p in positions], dtype=object)
+    rejected["reason"] = pd.Series(["; ".join(per_row[p][1]) for p in positions], dtype="str")
+    return rejected_mask, rejected, len(failures)
+
+
+def validate_with_reasons(
+    model: type[pa.DataFrameModel] | pa.DataFrameSchema,
+    df: pd.DataFrame,
+    key_columns: Sequence[str],
+    *,
+    entity: str | None = None,
+) -> ValidationOutcome:
+    """Validate `df` against `model` collecting every failure; split it into valid rows and rejected rows with
+    reasons (see the module docstring). `entity` labels the rejected rows (default: the schema's name)."""
+    mask, rejected, n_failures = _collect(model, df, key_columns, entity)
+    valid = df[~mask] if mask.any() else df
+    return ValidationOutcome(valid_df=valid, rejected_df=rejected, failure_cases=n_failures)
+
+
+# --- invoices + rows -------------------------------------------------------------------------------------
+
+
+def _money(x: float) -> str:
+    return f"{x:.2f}"
+
+
+def validate_invoices(
+    invoices: pd.DataFrame,
+    rows: pd.DataFrame,
+    *,
+    invoice_model: type[pa.DataFrameModel] = InvoiceModel,
+    row_model: type[pa.DataFrameModel] = InvoiceRowModel,
+) -> InvoiceValidation:
+    """Validate invoices and their rows together. An invoice is rejected when it fails a check itself, when
+    any of its rows fails one ("row 3: ..."), when it has no rows, or when its totals differ from the sums of its
+    rows. Valid rows of rejected invoices are dropped. Rows whose invoice is absent from `invoices` are rejected
+    as `invoice_row` entities."""
+    _, inv_rejected_df, inv_failures = _collect(invoice_model, invoices, ["invoice_id"], "invoice")
+    _, row_rejected_df, row_failures = _collect(row_model, rows, ["invoice_id", "row_number"], "invoice_row")
+    failure_cases = inv_failures + row_failures
+
+    # invoice_id -> (checks, fragments)
+    per_invoice: dict[str, tuple[list[str], list[str]]] = {}
+
+    def add(invoice_id, checks: Sequence[str], fragment: str) -> None:
+        entry = per_invoice.setdefault(invoice_id, ([], []))
+        entry[0].extend(c for c in checks if c not in entry[0])
+        entry[1].append(fragment)
+
+    for invoice_id, checks, reason in inv_rejected_df[["invoice_id", "checks", "reason"]].itertuples(
+        index=False, name=None
+    ):
+        add(invoice_id, checks, reason)
+
+    has_ids = "invoice_id" in invoices.columns and "invoice_id" in rows.columns
+    orphans: list[tuple[object, object, list[str], str]] = []
+    if len(row_rejected_df):
+        rr = row_rejected_df
+        known = (
+            ids.arrow_isin(rr["invoice_id"], invoices["invoice_id"]) if has_ids else np.zeros(len(rr), bool)
+        )
+        for (invoice_id, row_number, checks, reason), ok in zip(
+            rr[["invoice_id", "row_number", "checks", "reason"]].itertuples(index=False, name=None),
+            known,
+            strict=True,
+        ):
+            if ok:
+                add(invoice_id, checks, f"row {format_value(row_number)}: {reason}")
+
+    if has_ids and len(rows):
+        orphan_mask = ~ids.arrow_isin(rows["invoice_id"], invoices["invoice_id"])
+        if orphan_mask.any():
+            for invoice_id, row_number in rows.loc[orphan_mask, ["invoice_id", "row_number"]].itertuples(
+                index=False, name=None
+            ):
+                orphans.append(
+                    (
+                        invoice_id,
+                        row_number,
+                        [ROW_HAS_INVOICE_CHECK],
+                        f"invoice_id {format_value(invoice_id)} of row {format_value(row_number)} is not an "
+                        f"invoice in this batch (fails {ROW_HAS_INVOICE_CHECK})",
+                    )
+                )
+            failure_cases += len(orphans)
+
+    # totals vs rows (only meaningful when both frames have the contract columns)
+    needed_inv = {"invoice_id", *INVOICE_AMOUNTS}
+    if needed_inv <= set(invoices.columns) and needed_inv <= set(rows.columns) and len(invoices):
+        sums = row_sums(invoices, rows)
+        bad = ~sums[ROW_SUMS_CHECK].to_numpy()
+        if bad.any():
+            ids_arr = invoices["invoice_id"].to_numpy()
+            counts = sums["row_count"].to_numpy()
+            totals = {c: invoices[c].to_numpy(dtype=float) for c in INVOICE_AMOUNTS}
+            row_totals = {c: sums[f"rows_{c}"].to_numpy() for c in INVOICE_AMOUNTS}
+            for pos in np.flatnonzero(bad):
+                invoice_id = ids_arr[pos]
+                failure_cases += 1
+                if counts[pos] == 0:
+                    add(invoice_id, [HAS_ROWS_CHECK], f"invoice has no rows (fails {HAS_ROWS_CHECK})")
+                    continue
+                diffs = [
+                    f"{c} {_money(totals[c][pos])} vs rows {_money(row_totals[c][pos])}"
+                    for c in INVOICE_AMOUNTS
+                    if not abs(totals[c][pos] - row_totals[c][pos]) <= 0.005 + 1e-9
+                ]
+                add(invoice_id, [ROW_SUMS_CHECK], f"{', '.join(diffs)} (fails {ROW_SUMS_CHECK})")
+
+    rejected_ids = pd.Series(list(per_invoice), dtype="str")
+    if per_invoice and len(invoices):
+        inv_rejected = ids.arrow_isin(invoices["invoice_id"], rejected_ids)
+        valid_invoices = invoices[~inv_rejected]
+    else:
+        valid_invoices = invoices
+    if len(rows) and (per_invoice or orphans):
+        valid_rows = rows[ids.arrow_isin(rows["invoice_id"], valid_invoices["invoice_id"])]
+    else:
+        valid_rows = rows
+
+    creditor_of = (
+        dict(zip(invoices["invoice_id"].tolist(), invoices["creditor_id"].tolist(), strict=True))
+        if {"invoice_id", "creditor_id"} <= set(invoices.columns)
+        else {}
+    )
+    records = [
+        ("invoice", str(invoice_id), invoice_id, creditor_of.get(invoice_id), checks, "; ".join(frags))
+        for invoice_id, (checks, frags) in per_invoice.items()
+    ]
+    records += [
+        ("invoice_row", f"{invoice_id}/{format_value(row_number)}", invoice_id, None, checks, reason)
+        for invoice_id, row_number, checks, reason in orphans
+    ]
+    rejected = pd.DataFrame.from_records(
+        records, columns=["entity", "entity_key", "invoice_id", "creditor_id", "checks", "reason"]
+    )
+    for c in ("entity", "entity_key", "invoice_id", "creditor_id", "reason"):
+        rejected[c] = rejected[c].astype("str")
+    rejected["checks"] = rejected["checks"].astype(object)
+    return InvoiceValidation(
+        valid_invoices=valid_invoices,
+        valid_rows=valid_rows,
+        rejected_df=rejected,
+        failure_cases=failure_cases,
+    )

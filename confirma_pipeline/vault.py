@@ -1,0 +1,318 @@
+"""Client API tokens, encrypted at rest.
+
+Keys: Fernet keys (AES-128-CBC + HMAC-SHA256, from `cryptography`), taken from `CONFIRMA_TOKEN_KEY` (a
+comma-separated list: the FIRST key encrypts, every key decrypts, which is how a key is rotated) or, when that
+is not set, from the file named by `CONFIRMA_TOKEN_KEY_FILE` (keys separated by commas or new lines). Generate
+a key with `confirma-pipeline tokens generate-key`. Every key has an id, the first 8 hex digits of the sha256
+of the key: `confirma.client_tokens.key_id` records which key encrypted a row (the id reveals nothing usable).
+
+Rotation: put the new key first and keep the old one after it (`CONFIRMA_TOKEN_KEY=new,old`), run
+`confirma-pipeline tokens rotate-key` (re-encrypts every row under the new key), then drop the old key.
+
+Tokens never appear in logs, exceptions, reprs or metadata: code passes them around as `ClientToken`, whose
+str/repr/format are `***`, which refuses to be pickled, and whose value is only available through `.reveal()`.
+The table stores the ciphertext and a fingerprint (first 8 hex digits of the token's sha256), never the token.
+Error messages name settings and key ids, never key material.
+
+DB helpers (`store_token`, `load_token`, `rotate_key`) run in the caller's transaction and do not commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import psycopg
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from confirma_pipeline.errors import ConfigError, OperatorError
+
+KEY_ENV = "CONFIRMA_TOKEN_KEY"
+KEY_FILE_ENV = "CONFIRMA_TOKEN_KEY_FILE"
+TOKEN_STATUSES = ("unknown", "valid", "expiring", "expired", "invalid")
+
+
+class TokenDecryptError(ConfigError):
+    """A stored token could not be decrypted with any configured key."""
+
+
+class ClientToken:
+    """A client API token that does not leak: `str()`, `repr()` and f-strings show `***`; `reveal()` gives the
+    value (only where it is sent, e.g. the `X-Api-Key` header). Equality is constant-time; pickling refuses."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if isinstance(value, ClientToken):
+            value = value.reveal()
+        if not isinstance(value, str):
+            raise TypeError("ClientToken wraps a str")
+        object.__setattr__(self, "_value", value)
+
+    def reveal(self) -> str:
+        return self._value
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self._value)
+
+    def __repr__(self) -> str:
+        return f"ClientToken(***, fingerprint={self.fingerprint})"
+
+    def __str__(self) -> str:
+        return "***"
+
+    def __format__(self, spec: str) -> str:
+        return "***"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ClientToken):
+            return hmac.compare_digest(self._value.encode(), other._value.encode())
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(("ClientToken", self.fingerprint))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("ClientToken is immutable")
+
+    def __reduce__(self):
+        raise TypeError("ClientToken cannot be pickled (it would write the token in clear)")
+
+
+def fingerprint(token: str | ClientToken) -> str:
+    """First 8 hex digits of the token's sha256: enough to tell tokens apart, useless to recover one."""
+    value = token.reveal() if isinstance(token, ClientToken) else token
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:8]
+
+
+def key_id(key: bytes | str) -> str:
+    """Short id of a key: first 8 hex digits of its sha256."""
+    raw = key.encode("ascii") if isinstance(key, str) else key
+    return hashlib.sha256(raw.strip()).hexdigest()[:8]
+
+
+def generate_key() -> str:
+    """A new random Fernet key (url-safe base64 text)."""
+    return Fernet.generate_key().decode("ascii")
+
+
+def _split_keys(text: str) -> list[str]:
+    return [part.strip() for chunk in text.splitlines() for part in chunk.split(",") if part.strip()]
+
+
+class TokenVault:
+    """Encrypts and decrypts client tokens with a list of Fernet keys (first encrypts, all decrypt)."""
+
+    def __init__(self, keys: Sequence[str | bytes], *, source: str = KEY_ENV) -> None:
+        if not keys:
+            raise ConfigError(f"{source}: no key given")
+        fernets: list[Fernet] = []
+        ids: list[str] = []
+        for number, key in enumerate(keys, start=1):
+            raw = key.encode("ascii", "replace") if isinstance(key, str) else bytes(key)
+            raw = raw.strip()
+            try:
+                fernets.append(Fernet(raw))
+            except (ValueError, TypeError):
+                raise ConfigError(
+                    f"{source}: key #{number} is not a valid Fernet key (32 url-safe base64-encoded bytes; "
+                    "generate one with `confirma-pipeline tokens generate-key`)"
+                ) from None
+            ids.append(key_id(raw))
+        self._fernet = MultiFernet(fernets)
+        self._fernets = fernets
+        self._ids = ids
+        self._source = source
+
+    # --- construction --------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TokenVault:
+        """Keys from `CONFIRMA_TOKEN_KEY`, else from the file in `CONFIRMA_TOKEN_KEY_FILE`; `ConfigError`
+        naming the setting when neither is usable (the message never contains key material)."""
+        env = os.environ if environ is None else environ
+        text = env.get(KEY_ENV, "").strip()
+        if text:
+            return cls(_split_keys(text), source=KEY_ENV)
+        path = env.get(KEY_FILE_ENV, "").strip()
+        if path:
+            return cls.from_file(path)
+        raise ConfigError(
+            f"{KEY_ENV} is not set (nor {KEY_FILE_ENV}): set it to a Fernet key to encrypt client tokens "
+            "(generate one with `confirma-pipeline tokens generate-key`)"
+        )
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike) -> TokenVault:
+        source = f"{KEY_FILE_ENV} ({path})"
+        try:
+            text = Path(path).read_text(encoding="ascii", errors="replace")
+        except OSError as exc:
+            raise ConfigError(f"{source}: cannot read the key file: {exc.strerror}") from None
+        keys = _split_keys(text)
+        if not keys:
+            raise ConfigError(f"{source}: the key file is empty")
+        return cls(keys, source=source)
+
+    # --- properties ----------------------------------------------------------------------------------------
+
+    @property
+    def key_id(self) -> str:
+        """Id of the key that encrypts (the first)."""
+        return self._ids[0]
+
+    @property
+    def key_ids(self) -> list[str]:
+        return list(self._ids)
+
+    def __repr__(self) -> str:
+        return f"TokenVault(keys={len(self._ids)}, key_ids={self._ids})"
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        raise TypeError("TokenVault cannot be pickled (it holds keys)")
+
+    # --- crypto --------------------------------------------------------------------------------------------
+
+    def encrypt(self, token: str | ClientToken) -> tuple[bytes, str]:
+        """(ciphertext, key_id of the encrypting key)."""
+        value = token.reveal() if isinstance(token, ClientToken) else token
+        if not isinstance(value, str) or not value:
+            raise ValueError("refusing to encrypt an empty token")
+        return self._fernet.encrypt(value.encode("utf-8")), self.key_id
+
+    def decrypt(self, ciphertext: bytes | memoryview, *, what: str = "a client token") -> str:
+        """The token, or `TokenDecryptError` when no configured key opens it (e.g. the key was removed)."""
+        try:
+            return self._fernet.decrypt(bytes(ciphertext)).decode("utf-8")
+        except InvalidToken:
+            raise TokenDecryptError(
+                f"cannot decrypt {what} with any key in {self._source} (configured key ids: "
+                f"{', '.join(self._ids)}); was it encrypted with a key that is no longer configured?"
+            ) from None
+
+    def decrypt_token(self, ciphertext: bytes | memoryview, *, what: str = "a client token") -> ClientToken:
+        return ClientToken(self.decrypt(ciphertext, what=what))
+
+    def rotate(self, ciphertext: bytes | memoryview, *, what: str = "a client token") -> bytes:
+        """Re-encrypt under the first key."""
+        try:
+            return self._fernet.rotate(bytes(ciphertext))
+        except InvalidToken:
+            raise TokenDecryptError(
+                f"cannot decrypt {what} with any key in {self._source} (configured key ids: "
+                f"{', '.join(self._ids)}); add the key it was encrypted with to rotate it"
+            ) from None
+
+    @staticmethod
+    def fingerprint(token: str | ClientToken) -> str:
+        return fingerprint(token)
+
+
+def ensure_local_key_file(path: str | os.PathLike) -> tuple[Path, bool]:
+    """For the demo / a laptop: make sure a key file exists at `path` (mode 0600), creating a new random key if
+    not. Returns `(path, created)`; the caller says so when `created` (and points `CONFIRMA_TOKEN_KEY_FILE` at
+    it). Never overwrites an existing file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return target, False
+    try:
+        os.write(fd, (generate_key() + "\n").encode("ascii"))
+    finally:
+        os.close(fd)
+    os.chmod(target, 0o600)
+    return target, True
+
+
+# --- warehouse helpers (confirma.client_tokens) ----------------------------------------------------------
+
+
+def store_token(
+    conn: psycopg.Connection,
+    vault: TokenVault,
+    creditor_id: str,
+    token: str | ClientToken,
+    *,
+    status: str = "unknown",
+    expires_at: dt.datetime | None = None,
+) -> str:
+    """Upsert the encrypted token of a client; returns its fingerprint. The `confirma.clients` row must exist.
+    A different token resets the validation fields; the same token keeps them."""
+    if status not in TOKEN_STATUSES:
+        raise ValueError(f"status must be one of {TOKEN_STATUSES}")
+    ciphertext, kid = vault.encrypt(token)
+    fp = fingerprint(token)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                """
+                INSERT INTO confirma.client_tokens
+                    (creditor_id, token_ciphertext, key_id, fingerprint, status, expires_at, updated_at)
+                VALUES (%s, %s, %s, %s, %s, %s, now())
+                ON CONFLICT (creditor_id) DO UPDATE SET
+                    token_ciphertext = EXCLUDED.token_ciphertext,
+                    key_id = EXCLUDED.key_id,
+                    status = EXCLUDED.status,
+                    expires_at = EXCLUDED.expires_at,
+                    status_message = CASE WHEN client_tokens.fingerprint = EXCLUDED.fingerprint
+                                          THEN client_tokens.status_message END,
+                    last_validated_at = CASE WHEN client_tokens.fingerprint = EXCLUDED.fingerprint
+                                             THEN client_tokens.last_validated_at END,
+                    fingerprint = EXCLUDED.fingerprint,
+                    updated_at = now()
+                """,
+                (creditor_id, ciphertext, kid, fp, status, expires_at),
+            )
+    except psycopg.errors.ForeignKeyViolation:
+        raise OperatorError(
+            f"creditor {creditor_id!r} has no row in confirma.clients; onboard or import the client first"
+        ) from None
+    return fp
+
+
+def load_token(conn: psycopg.Connection, vault: TokenVault, creditor_id: str) -> ClientToken | None:
+    """The decrypted token of a client, or None when none is stored."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT token_ciphertext, key_id FROM confirma.client_tokens WHERE creditor_id = %s", (creditor_id,)
+        )
+        row = cur.fetchone()
+    if row is None:
+        return None
+    return vault.decrypt_token(row[0], what=f"the token of creditor {creditor_id!r} (key id {row[1]})")
+
+
+def rotate_key(conn: psycopg.Connection, vault: TokenVault) -> int:
+    """Re-encrypt under the vault's first key every stored token encrypted with another key; returns how many
+    were re-encrypted. Rows are locked for the caller's transaction; one undecryptable row aborts (nothing is
+    half-rotated once the caller rolls back)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT creditor_id, token_ciphertext, key_id FROM confirma.client_tokens "
+            "WHERE key_id <> %s ORDER BY creditor_id FOR UPDATE",
+            (vault.key_id,),
+        )
+        rows = cur.fetchall()
+        updates = [
+            (vault.rotate(ct, what=f"the token of creditor {cid!r} (key id {kid})"), vault.key_id, cid)
+            for cid, ct, kid in rows
+        ]
+        if updates:
+            cur.executemany(
+                "UPDATE confirma.client_tokens SET token_ciphertext = %s, key_id = %s, updated_at = now() "
+                "WHERE creditor_id = %s",
+                updates,
+            )
+    return len(updates)

@@ -1,0 +1,123 @@
+"""`confirma-pipeline tokens import | rotate-key | generate-key | list`.
+
+`tokens import --creditor-id ID [--client-identifier N]` stores the API token of a client onboarded by hand
+(its token came in a PDF). The token is read from stdin (piped, or typed without echo at a terminal), never
+from the command line (it would land in the shell history and the process list), never echoed, and only its
+fingerprint is printed. The `confirma.clients` row is created or marked `imported` (a row the pipeline itself
+onboarded, state `created`, keeps its state).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+import psycopg
+
+from confirma_pipeline.errors import OperatorError
+from confirma_pipeline.vault import KEY_ENV, TokenVault, generate_key, rotate_key, store_token
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    tokens = subparsers.add_parser("tokens", help="client API tokens (encrypted at rest)")
+    sub = tokens.add_subparsers(dest="tokens_command", metavar="ACTION")
+    tokens.set_defaults(func=lambda args: (tokens.print_help(), 2)[1])
+
+    imp = sub.add_parser(
+        "import",
+        help="store the token of a client onboarded by hand (token read from stdin)",
+        description="Reads the client's API token from stdin (never from arguments), encrypts it with the first "
+        f"key in {KEY_ENV} and stores it; prints only its fingerprint.",
+    )
+    imp.add_argument("--creditor-id", required=True, help="the creditor's id in the warehouse")
+    imp.add_argument("--client-identifier", type=int, help="Confirma's clientIdentifier, when known")
+    imp.set_defaults(func=_import)
+
+    rot = sub.add_parser("rotate-key", help=f"re-encrypt every stored token with the first key in {KEY_ENV}")
+    rot.set_defaults(func=_rotate)
+
+    gen = sub.add_parser("generate-key", help=f"print a new random key for {KEY_ENV}")
+    gen.set_defaults(func=_generate)
+
+    lst = sub.add_parser("list", help="list stored credentials (fingerprints and status, never tokens)")
+    lst.set_defaults(func=_list)
+
+
+def _read_token() -> str:
+    stream = sys.stdin
+    if stream is None:
+        raise OperatorError("no stdin to read the token from; pipe it in: ... | confirma-pipeline tokens import")
+    if stream.isatty():
+        value = getpass.getpass("client API token (input hidden): ")
+    else:
+        value = stream.read()
+    return value.strip()
+
+
+def _import(args: argparse.Namespace) -> int:
+    from confirma_pipeline.warehouse.connection import connect
+
+    creditor_id = args.creditor_id.strip()
+    if not creditor_id:
+        raise OperatorError("--creditor-id must not be empty")
+    vault = TokenVault.from_env()
+    token = _read_token()
+    if not token:
+        raise OperatorError("no token given on stdin: refusing to store an empty token")
+    if any(ch.isspace() for ch in token):
+        raise OperatorError("the token contains whitespace; paste exactly one token")
+    with connect() as conn:
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(
+                    """
+                    INSERT INTO confirma.clients (creditor_id, state, client_identifier)
+                    VALUES (%s, 'imported', %s)
+                    ON CONFLICT (creditor_id) DO UPDATE SET
+                        state = CASE WHEN clients.state = 'created' THEN clients.state ELSE 'imported' END,
+                        client_identifier = COALESCE(EXCLUDED.client_identifier, clients.client_identifier),
+                        in_flight_since = NULL,
+                        updated_at = now()
+                    RETURNING state
+                    """,
+                    (creditor_id, args.client_identifier),
+                )
+                state = cur.fetchone()[0]
+                fp = store_token(conn, vault, creditor_id, token)
+        except psycopg.errors.UniqueViolation:
+            raise OperatorError(
+                f"client identifier {args.client_identifier} already belongs to another creditor"
+            ) from None
+    print(f"stored the token of creditor {creditor_id} (fingerprint {fp}, key {vault.key_id}; client state {state})")
+    return 0
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    from confirma_pipeline.warehouse.connection import connect
+
+    vault = TokenVault.from_env()
+    with connect() as conn, conn.transaction():
+        count = rotate_key(conn, vault)
+    print(f"re-encrypted {count} token(s) with key {vault.key_id}")
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    print(generate_key())
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from confirma_pipeline.warehouse.connection import connect
+
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT c.creditor_id, c.state, t.fingerprint, t.status, t.expires_at "
+            "FROM confirma.clients c LEFT JOIN confirma.client_tokens t USING (creditor_id) ORDER BY 1"
+        )
+        rows = cur.fetchall()
+    print(f"{'creditor_id':<24} {'state':<12} {'token':<10} {'status':<9} expires_at")
+    for creditor_id, state, fp, status, expires in rows:
+        print(f"{creditor_id:<24} {state:<12} {fp or '-':<10} {status or '-':<9} {expires or ''}")
+    return 0

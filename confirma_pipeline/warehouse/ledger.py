@@ -1,0 +1,220 @@
+"""The invoice submission ledger (`confirma.invoice_ledger`): exactly-once bookkeeping.
+
+Each invoice moves pending -> in_flight -> submitted | rejected | failed. Rows are committed
+`in_flight` (in claim batches) before their POSTs; answers are committed in small batches as
+they arrive. A crash anywhere leaves at worst `in_flight` rows, which the next run looks up in
+the client's distribution records before deciding to resend, so batching the answer commits
+costs no safety and saves one fsync per invoice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from confirma_pipeline.paths import load_sql
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    invoice_id: str
+    creditor_id: str
+    invoice_number: int
+    payload_hash: str
+    source_hash: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    invoice_id: str
+    state: str  # submitted | rejected | failed | in_flight (outcome unknown) | pending (not sent)
+    error: str | None = None
+    http_status: int | None = None
+    case_id: int | None = None
+
+
+def _relation(name: str) -> sql.Composable:
+    return sql.SQL(".").join(sql.Identifier(part) for part in name.split("."))
+
+
+def done_invoice_ids_sql(max_attempts: int) -> sql.Composable:
+    """A query of invoice ids a run must not read again: sent, in flight (recovered separately),
+    or failed with the attempt budget spent (an operator looks at those)."""
+    return sql.SQL(
+        "SELECT invoice_id FROM confirma.invoice_ledger "
+        "WHERE state IN ('submitted', 'in_flight') OR (state = 'failed' AND attempts >= {})"
+    ).format(sql.Literal(int(max_attempts)))
+
+
+def all_but_sql(invoices_relation: str, invoice_ids: Sequence[str]) -> sql.Composable:
+    """A query of every source invoice id except these (to re-read just a retry set)."""
+    return sql.SQL("SELECT invoice_id FROM {} WHERE NOT (invoice_id = ANY({}::text[]))").format(
+        _relation(invoices_relation), sql.Literal(list(invoice_ids))
+    )
+
+
+def source_hashes(
+    conn: psycopg.Connection, invoices_relation: str, rows_relation: str, invoice_ids: Sequence[str]
+) -> dict[str, str]:
+    query = sql.SQL(load_sql("push/source_hashes.sql")).format(
+        invoices=_relation(invoices_relation), invoice_rows=_relation(rows_relation)
+    )
+    return dict(conn.execute(query, {"invoice_ids": list(invoice_ids)}).fetchall())
+
+
+def duplicate_numbers(conn: psycopg.Connection, entries: Sequence[LedgerEntry]) -> set[str]:
+    """Invoice ids whose (creditor, number) the ledger already holds under another invoice id:
+    sending them would bill a number twice."""
+    if not entries:
+        return set()
+    rows = conn.execute(
+        """
+        SELECT n.invoice_id
+        FROM unnest(%s::text[], %s::text[], %s::bigint[]) AS n(invoice_id, creditor_id, invoice_number)
+        JOIN confirma.invoice_ledger l
+          ON l.creditor_id = n.creditor_id AND l.invoice_number = n.invoice_number
+         AND l.invoice_id <> n.invoice_id
+        """,
+        (
+            [e.invoice_id for e in entries],
+            [e.creditor_id for e in entries],
+            [e.invoice_number for e in entries],
+        ),
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def ensure_pending(conn: psycopg.Connection, entries: Sequence[LedgerEntry], run_id: str | None) -> None:
+    """Register new invoices as `pending`; refresh hashes of rows not yet sent; an invoice the API
+    refused is sent again only once its content changed."""
+    if not entries:
+        return
+    with conn.transaction():
+        conn.execute(
+            """
+            INSERT INTO confirma.invoice_ledger
+                (invoice_id, creditor_id, invoice_number, state, payload_hash, source_hash, run_id)
+            SELECT id, cid, num, 'pending', ph, sh, %s
+            FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[]) AS n(id, cid, num, ph, sh)
+            ON CONFLICT (invoice_id) DO UPDATE
+            SET payload_hash = EXCLUDED.payload_hash, source_hash = EXCLUDED.source_hash, updated_at = now(),
+                -- refused by the API earlier and changed since: send the corrected version
+                state = CASE WHEN confirma.invoice_ledger.state = 'rejected' THEN 'pending'
+                             ELSE confirma.invoice_ledger.state END,
+                attempts = CASE WHEN confirma.invoice_ledger.state = 'rejected' THEN 0
+                                ELSE confirma.invoice_ledger.attempts END
+            WHERE confirma.invoice_ledger.state IN ('pending', 'failed', 'rejected')
+              AND (confirma.invoice_ledger.payload_hash, confirma.invoice_ledger.source_hash)
+                  IS DISTINCT FROM (EXCLUDED.payload_hash, EXCLUDED.source_hash)
+            """,
+            (
+                run_id,
+                [e.invoice_id for e in entries],
+                [e.creditor_id for e in entries],
+                [e.invoice_number for e in entries],
+                [e.payload_hash for e in entries],
+                [e.source_hash for e in entries],
+            ),
+        )
+
+
+def claim(conn: psycopg.Connection, invoice_ids: Sequence[str], run_id: str | None, max_attempts: int) -> list[str]:
+    """Commit these rows `in_flight` (only those still pending/failed with attempts left)."""
+    if not invoice_ids:
+        return []
+    with conn.transaction():
+        rows = conn.execute(
+            """
+            UPDATE confirma.invoice_ledger
+            SET state = 'in_flight', attempts = attempts + 1, in_flight_since = now(), run_id = %s,
+                updated_at = now()
+            WHERE invoice_id = ANY(%s::text[])
+              AND (state = 'pending' OR (state = 'failed' AND attempts < %s))
+            RETURNING invoice_id
+            """,
+            (run_id, list(invoice_ids), max_attempts),
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def record_outcomes(conn: psycopg.Connection, outcomes: Sequence[Outcome]) -> None:
+    """Commit answers for rows this run holds `in_flight`, in one statement and transaction."""
+    if not outcomes:
+        return
+    with conn.transaction():
+        conn.execute(
+            """
+            UPDATE confirma.invoice_ledger AS l
+            SET state = o.state,
+                last_error = o.error,
+                last_http_status = o.http_status,
+                case_id = coalesce(o.case_id, l.case_id),
+                in_flight_since = CASE WHEN o.state = 'in_flight' THEN l.in_flight_since END,
+                submitted_at = CASE WHEN o.state = 'submitted' THEN coalesce(l.submitted_at, now())
+                                    ELSE l.submitted_at END,
+                attempts = CASE WHEN o.state = 'pending' THEN greatest(l.attempts - 1, 0) ELSE l.attempts END,
+                changed_after_submission = false,
+                updated_at = now()
+            FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::bigint[])
+                 AS o(invoice_id, state, error, http_status, case_id)
+            WHERE l.invoice_id = o.invoice_id AND l.state = 'in_flight'
+            """,
+            (
+                [o.invoice_id for o in outcomes],
+                [o.state for o in outcomes],
+                [o.error for o in outcomes],
+                [o.http_status for o in outcomes],
+                [o.case_id for o in outcomes],
+            ),
+        )
+
+
+def in_flight(conn: psycopg.Connection, creditor_ids: Sequence[str]) -> list[tuple[str, str, int]]:
+    """(invoice_id, creditor_id, invoice_number) of rows left `in_flight` for these clients."""
+    return conn.execute(
+        "SELECT invoice_id, creditor_id, invoice_number FROM confirma.invoice_ledger "
+        "WHERE state = 'in_flight' AND creditor_id = ANY(%s::text[]) ORDER BY creditor_id, invoice_number",
+        (list(creditor_ids),),
+    ).fetchall()
+
+
+def flag_changed_after_submission(conn: psycopg.Connection, invoices_relation: str, rows_relation: str) -> int:
+    query = sql.SQL(load_sql("push/flag_changed_after_submission.sql")).format(
+        invoices=_relation(invoices_relation), invoice_rows=_relation(rows_relation)
+    )
+    with conn.transaction():
+        return conn.execute(query).rowcount
+
+
+def state_counts(conn: psycopg.Connection, creditor_ids: Iterable[str] | None = None) -> dict[str, int]:
+    ids = list(creditor_ids) if creditor_ids is not None else None
+    rows = conn.execute(
+        "SELECT state, count(*) FROM confirma.invoice_ledger "
+        "WHERE %(ids)s::text[] IS NULL OR creditor_id = ANY(%(ids)s::text[]) GROUP BY state",
+        {"ids": ids},
+    ).fetchall()
+    return dict(rows)
+
+
+def stuck(conn: psycopg.Connection, max_attempts: int, older_than_minutes: int = 0) -> list[tuple]:
+    """Rows needing attention: in_flight left over, or failed with the attempt budget spent."""
+    return conn.execute(
+        """
+        SELECT invoice_id, creditor_id, invoice_number, state, attempts, last_error
+        FROM confirma.invoice_ledger
+        WHERE (state = 'in_flight' AND in_flight_since < now() - make_interval(mins => %s))
+           OR (state = 'failed' AND attempts >= %s)
+        ORDER BY creditor_id, invoice_number
+        """,
+        (older_than_minutes, max_attempts),
+    ).fetchall()
+
+
+def changed_after_submission(conn: psycopg.Connection) -> list[tuple[str, str, int]]:
+    return conn.execute(
+        "SELECT invoice_id, creditor_id, invoice_number FROM confirma.invoice_ledger "
+        "WHERE changed_after_submission ORDER BY creditor_id, invoice_number"
+    ).fetchall()

@@ -1,0 +1,462 @@
+"""Reading the input contract (schema `confirma_source`) as typed pandas frames.
+
+The one dtype contract
+----------------------
+`CREDITORS_CONTRACT`, `INVOICES_CONTRACT` and `INVOICE_ROWS_CONTRACT` map every column of the input tables
+(sql/migrations/0002_source_tables.sql) to a kind and a nullability. The kind fixes the pandas dtype of the
+frames this module returns; the pandera models in `confirma_pipeline.validation` declare the very same dtypes
+(a test holds them together):
+
+| SQL type          | kind          | pandas dtype                                   |
+|-------------------|---------------|------------------------------------------------|
+| text              | `str`         | `str` (pandas 3 default, pyarrow-backed; NULL -> NaN, '' stays '') |
+| integer / bigint  | `int64`       | `int64` (NOT NULL columns)                     |
+| bigint, nullable  | `Int64`       | `Int64` (nullable integer; NULL -> <NA>)       |
+| numeric money     | `float64`     | `float64` (see below)                          |
+| date              | `date`        | `datetime64[us]` (tz-naive, midnight)          |
+| timestamptz       | `timestamptz` | `datetime64[us, UTC]`                          |
+| boolean           | `bool`        | `bool`                                         |
+
+Money is float64, not Decimal: numeric(14,2) values up to 10^12 are represented within far less than a cent,
+vectorised checks need a native dtype, and every amount check compares with a half-cent tolerance
+(`confirma_pipeline.validation.identifiers.MONEY_TOLERANCE`). Bodies round to 2 decimals when they are built.
+
+How it is read
+--------------
+`COPY (SELECT ...) TO STDOUT WITH (FORMAT csv, HEADER)` streamed from the server and parsed by
+`pyarrow.csv.read_csv` with explicit column types, then converted column by column. In PostgreSQL's CSV output
+NULL is an *unquoted* empty field and an empty string is a *quoted* `""`; the parser is told exactly that
+(`null_values=[""]`, `quoted_strings_can_be_null=False`), so the two stay distinct. Dates and timestamps are
+rendered by `to_char` in the SELECT (UTC, ISO 8601), so the session's DateStyle and TimeZone do not matter.
+
+Relation names are configurable (a user can point at their own tables or views): `"schema.table"` is split on
+dots and every part quoted with `psycopg.sql.Identifier` (names that themselves contain a dot are not
+supported). A view must expose the contract's column names; missing relations or columns become one-line
+`ConfigError`s naming the relation.
+
+Non-null guarantees: the input tables declare NOT NULL where the contract says `nullable=False`. A user's view
+that returns NULL in a NOT NULL text column yields NaN (the validation rejects that row as `not_null`); in a
+NOT NULL integer, boolean or date column it yields the nullable variant of the dtype, which the validation
+reports as a dtype failure of the whole column.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from psycopg import sql
+
+from confirma_pipeline.errors import ConfigError
+
+# --- the dtype contract ---------------------------------------------------------------------------------
+
+STR_DTYPE = pd.StringDtype(na_value=np.nan)  # == the pandas 3 default `str` dtype
+DATE_DTYPE = np.dtype("datetime64[us]")
+TIMESTAMPTZ_DTYPE = pd.DatetimeTZDtype(unit="us", tz="UTC")
+
+#: kind -> pandas dtype of the returned frame
+PANDAS_DTYPES: dict[str, object] = {
+    "str": STR_DTYPE,
+    "int64": np.dtype("int64"),
+    "Int64": pd.Int64Dtype(),
+    "float64": np.dtype("float64"),
+    "date": DATE_DTYPE,
+    "timestamptz": TIMESTAMPTZ_DTYPE,
+    "bool": np.dtype("bool"),
+}
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "str": pa.string(),
+    "int64": pa.int64(),
+    "Int64": pa.int64(),
+    "float64": pa.float64(),
+    "date": pa.timestamp("us"),
+    "timestamptz": pa.timestamp("us", tz="UTC"),
+    "bool": pa.bool_(),
+}
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    kind: str  # a key of PANDAS_DTYPES
+    nullable: bool = False
+
+    @property
+    def dtype(self):
+        return PANDAS_DTYPES[self.kind]
+
+
+def _c(kind: str, nullable: bool = False) -> ColumnSpec:
+    return ColumnSpec(kind, nullable)
+
+
+_S, _SN = _c("str"), _c("str", True)
+
+CREDITORS_CONTRACT: dict[str, ColumnSpec] = {
+    "creditor_id": _S,
+    "service_type": _S,
+    "partner_code": _S,
+    "name": _S,
+    "business_code": _S,
+    "vat_reg_nbr": _S,
+    "postal_address": _S,
+    "postal_code": _S,
+    "postal_district": _S,
+    "country_code": _S,
+    "telephone": _S,
+    "email": _S,
+    "website": _S,
+    "language_code": _S,
+    "currency_code": _S,
+    "iban_account": _S,
+    "bic": _S,
+    "bankgiro": _S,
+    "plusgiro": _S,
+    "primary_contact_name": _S,
+    "primary_contact_telephone": _S,
+    "primary_contact_mobile": _S,
+    "primary_contact_email": _S,
+    "technical_contact_name": _S,
+    "technical_contact_email": _S,
+    "accountant_contact_name": _S,
+    "accountant_contact_email": _S,
+    "updated_at": _c("timestamptz"),
+}
+
+INVOICES_CONTRACT: dict[str, ColumnSpec] = {
+    "invoice_id": _S,
+    "creditor_id": _S,
+    "payment_control_enabled": _c("bool"),
+    "manual_approval_enabled": _c("bool"),
+    "accounting_invoice_enabled": _c("bool"),
+    "show_product_code_enabled": _c("bool"),
+    "distribution_method": _S,
+    "distribution_enabled": _c("bool"),
+    "invoice_number": _c("int64"),
+    "invoice_type": _S,
+    "invoice_date": _c("date"),
+    "due_date": _c("date"),
+    "description": _SN,
+    "additional_information": _SN,
+    "currency_code": _S,
+    "language_code": _S,
+    "sales_reference": _SN,
+    "buyer_reference": _SN,
+    "agreement_reference": _SN,
+    "payment_reference": _SN,
+    "order_number": _SN,
+    "order_date": _c("date", True),
+    "electronic_payment_code": _SN,
+    "credited_invoice_number": _c("Int64", True),
+    "invoice_copy_url": _SN,
+    **{
+        f"seller_{name}": _SN
+        for name in (
+            "business_id",
+            "name",
+            "vat_code",
+            "street",
+            "postal_code",
+            "postal_district",
+            "country_code",
+            "country_name",
+            "contact_person_name",
+            "contact_person_email",
+            "email",
+            "phone",
+            "iban",
+            "bic",
+            "bankgiro",
+            "postgiro",
+        )
+    },  # fmt: skip
+    "buyer_entity_type": _S,
+    "buyer_name": _S,
+    "buyer_customer_account_id": _S,
+    "buyer_personal_identity_number": _SN,
+    "buyer_business_id": _SN,
+    "buyer_vat_code": _SN,
+    "buyer_electronic_invoice_account": _SN,
+    "buyer_electronic_routing_address": _SN,
+    "buyer_gln_number": _SN,
+    "buyer_language_code": _S,
+    "buyer_disable_collection": _c("bool"),
+    "buyer_street": _S,
+    "buyer_street2": _SN,
+    "buyer_street3": _SN,
+    "buyer_postal_code": _S,
+    "buyer_postal_district": _S,
+    "buyer_country_code": _S,
+    "buyer_contact_person_name": _SN,
+    "buyer_contact_person_email": _SN,
+    "buyer_email": _SN,
+    "buyer_phone": _SN,
+    **{
+        f"recipient_{name}": _SN
+        for name in (
+            "name",
+            "business_id",
+            "vat_code",
+            "electronic_invoice_account",
+            "electronic_routing_address",
+            "gln_number",
+            "email",
+            "language_code",
+            "street",
+            "street2",
+            "street3",
+            "postal_code",
+            "postal_district",
+            "country_code",
+        )
+    },  # fmt: skip
+    "net_amount": _c("float64"),
+    "vat_amount": _c("float64"),
+    "gross_amount": _c("float64"),
+    "updated_at": _c("timestamptz"),
+}
+
+INVOICE_ROWS_CONTRACT: dict[str, ColumnSpec] = {
+    "invoice_id": _S,
+    "row_number": _c("int64"),
+    "product_code": _SN,
+    "name": _S,
+    "quantity": _c("float64"),
+    "unit_code": _S,
+    "unit_price": _c("float64"),
+    "vat_percentage": _c("float64"),
+    "net_amount": _c("float64"),
+    "vat_amount": _c("float64"),
+    "gross_amount": _c("float64"),
+}
+
+CONTRACTS: dict[str, dict[str, ColumnSpec]] = {
+    "creditors": CREDITORS_CONTRACT,
+    "invoices": INVOICES_CONTRACT,
+    "invoice_rows": INVOICE_ROWS_CONTRACT,
+}
+
+DEFAULT_CREDITORS = "confirma_source.creditors"
+DEFAULT_INVOICES = "confirma_source.invoices"
+DEFAULT_INVOICE_ROWS = "confirma_source.invoice_rows"
+
+
+def empty_frame(contract: Mapping[str, ColumnSpec]) -> pd.DataFrame:
+    """A zero-row frame with the contract's columns and dtypes."""
+    return pd.DataFrame({name: pd.Series([], dtype=spec.dtype) for name, spec in contract.items()})
+
+
+# --- SQL building ---------------------------------------------------------------------------------------
+
+
+def relation_identifier(relation: str) -> sql.Composed:
+    """`"schema.table"` -> `"schema"."table"`, each dotted part quoted as an identifier."""
+    parts = relation.split(".") if isinstance(relation, str) else []
+    if not 1 <= len(parts) <= 2 or any(not p.strip() for p in parts):
+        raise ConfigError(f"relation name {relation!r} is not of the form schema.table")
+    return sql.SQL(".").join(sql.Identifier(p.strip()) for p in parts)
+
+
+def _select_expr(alias: str, column: str, spec: ColumnSpec) -> sql.Composable:
+    ref = sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(column))
+    if spec.kind == "date":
+        expr = sql.SQL("to_char({}, 'YYYY-MM-DD')").format(ref)
+    elif spec.kind == "timestamptz":
+        expr = sql.SQL("""to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""").format(ref)
+    elif spec.kind == "str":
+        expr = sql.SQL("{}::text").format(ref)
+    else:
+        expr = ref
+    return sql.SQL("{} AS {}").format(expr, sql.Identifier(column))
+
+
+def select_list(alias: str, contract: Mapping[str, ColumnSpec]) -> sql.Composed:
+    return sql.SQL(", ").join(_select_expr(alias, c, s) for c, s in contract.items())
+
+
+# --- COPY -> arrow -> pandas ----------------------------------------------------------------------------
+
+
+def _convert_options(contract: Mapping[str, ColumnSpec]) -> pacsv.ConvertOptions:
+    return pacsv.ConvertOptions(
+        column_types={c: _ARROW_TYPES[s.kind] for c, s in contract.items()},
+        include_columns=list(contract),
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+        true_values=["t"],
+        false_values=["f"],
+    )
+
+
+def arrow_to_frame(table: pa.Table, contract: Mapping[str, ColumnSpec]) -> pd.DataFrame:
+    """Convert an arrow table to a pandas frame with the contract's dtypes (column by column)."""
+    columns: dict[str, pd.Series] = {}
+    for name, spec in contract.items():
+        col = table.column(name)
+        if spec.kind == "Int64" or (spec.kind == "int64" and col.null_count):
+            series = col.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+        elif spec.kind == "bool" and col.null_count:
+            series = col.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
+        else:
+            series = col.to_pandas()
+            if spec.kind == "str" and series.dtype != STR_DTYPE:
+                series = series.astype(STR_DTYPE)
+        columns[name] = series
+    return pd.DataFrame(columns)
+
+
+def copy_query_to_frame(
+    conn: psycopg.Connection,
+    query: sql.Composable,
+    contract: Mapping[str, ColumnSpec],
+    *,
+    what: str = "query",
+) -> pd.DataFrame:
+    """Run `COPY (query) TO STDOUT (FORMAT csv, HEADER)` and parse it into a contract-typed frame.
+
+    `query` must select exactly the contract's columns under their names (see `select_list`)."""
+    statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(query)
+    buf = io.BytesIO()
+    try:
+        with conn.cursor() as cur, cur.copy(statement) as copy:
+            for data in copy:
+                buf.write(data)
+    except _CONFIG_ERRORS as exc:
+        _rollback_quietly(conn)
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise ConfigError(f"cannot read {what}: {first} (check the configured relation and its columns)") from None
+    buf.seek(0)
+    try:
+        table = pacsv.read_csv(
+            buf,
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=_convert_options(contract),
+        )
+    except pa.ArrowInvalid as exc:
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        raise ConfigError(f"cannot read {what}: a column does not fit the input contract: {first}") from None
+    return arrow_to_frame(table, contract)
+
+
+# SQL errors that mean "the configured relation does not honour the contract" (not a bug, not transient).
+_CONFIG_ERRORS = (
+    psycopg.errors.UndefinedTable,
+    psycopg.errors.UndefinedColumn,
+    psycopg.errors.InvalidSchemaName,
+    psycopg.errors.UndefinedFunction,
+    psycopg.errors.DatatypeMismatch,
+    psycopg.errors.InsufficientPrivilege,
+)
+
+
+def _rollback_quietly(conn: psycopg.Connection) -> None:
+    if not conn.autocommit:
+        with contextlib.suppress(psycopg.Error):
+            conn.rollback()
+
+
+def _ids_literal(ids: Iterable[str]) -> sql.Composable:
+    return sql.SQL("{}::text[]").format(sql.Literal([str(i) for i in ids]))
+
+
+# --- public readers -------------------------------------------------------------------------------------
+
+
+def read_creditors(
+    conn: psycopg.Connection,
+    relation: str = DEFAULT_CREDITORS,
+    creditor_ids: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """All creditors (or those in `creditor_ids`), ordered by creditor_id, typed per `CREDITORS_CONTRACT`."""
+    where = sql.SQL("TRUE")
+    if creditor_ids is not None:
+        where = sql.SQL("c.creditor_id = ANY({})").format(_ids_literal(creditor_ids))
+    query = sql.SQL("SELECT {cols} FROM {rel} AS c WHERE {where} ORDER BY c.creditor_id").format(
+        cols=select_list("c", CREDITORS_CONTRACT), rel=relation_identifier(relation), where=where
+    )
+    return copy_query_to_frame(conn, query, CREDITORS_CONTRACT, what=relation)
+
+
+def iter_invoices(
+    conn: psycopg.Connection,
+    relation: str = DEFAULT_INVOICES,
+    rows_relation: str = DEFAULT_INVOICE_ROWS,
+    creditor_ids: Sequence[str] | None = None,
+    exclude_invoice_ids_sql: sql.Composable | str | None = None,
+    chunk_size: int = 50_000,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Yield `(invoices, rows)` chunks of at most `chunk_size` invoices, in invoice_id order.
+
+    `rows` holds exactly the rows of that chunk's invoices (ordered by invoice_id, row_number), so memory is
+    bounded by the chunk, not the table. Filters: `creditor_ids`; `date_from` / `date_to` (inclusive, on
+    invoice_date); `exclude_invoice_ids_sql`, a trusted SQL query (string or `psycopg.sql.Composable`) whose
+    first column lists invoice ids to skip, e.g. those already in the submission ledger. Pagination is by
+    keyset (`invoice_id > last`), so each chunk is an index range scan on the default tables.
+    """
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be >= 1")
+    rel, rows_rel = relation_identifier(relation), relation_identifier(rows_relation)
+    filters: list[sql.Composable] = []
+    if creditor_ids is not None:
+        filters.append(sql.SQL("i.creditor_id = ANY({})").format(_ids_literal(creditor_ids)))
+    if date_from is not None:
+        filters.append(sql.SQL("i.invoice_date >= {}").format(sql.Literal(date_from)))
+    if date_to is not None:
+        filters.append(sql.SQL("i.invoice_date <= {}").format(sql.Literal(date_to)))
+    if exclude_invoice_ids_sql is not None:
+        excl = (
+            sql.SQL(exclude_invoice_ids_sql)
+            if isinstance(exclude_invoice_ids_sql, str)
+            else exclude_invoice_ids_sql
+        )
+        filters.append(
+            sql.SQL(
+                "NOT EXISTS (SELECT 1 FROM ({}) AS x(invoice_id) WHERE x.invoice_id = i.invoice_id)"
+            ).format(excl)
+        )
+    last: str | None = None
+    while True:
+        conds = list(filters)
+        if last is not None:
+            conds.append(sql.SQL("i.invoice_id > {}").format(sql.Literal(last)))
+        where = sql.SQL(" AND ").join(conds) if conds else sql.SQL("TRUE")
+        query = sql.SQL("SELECT {cols} FROM {rel} AS i WHERE {where} ORDER BY i.invoice_id LIMIT {n}").format(
+            cols=select_list("i", INVOICES_CONTRACT), rel=rel, where=where, n=sql.Literal(int(chunk_size))
+        )
+        invoices = copy_query_to_frame(conn, query, INVOICES_CONTRACT, what=relation)
+        if invoices.empty:
+            return
+        ids = invoices["invoice_id"].tolist()
+        rows_query = sql.SQL(
+            "SELECT {cols} FROM {rel} AS r WHERE r.invoice_id = ANY({ids}) ORDER BY r.invoice_id, r.row_number"
+        ).format(cols=select_list("r", INVOICE_ROWS_CONTRACT), rel=rows_rel, ids=_ids_literal(ids))
+        rows = copy_query_to_frame(conn, rows_query, INVOICE_ROWS_CONTRACT, what=rows_relation)
+        yield invoices, rows
+        if len(invoices) < chunk_size:
+            return
+        last = ids[-1]
+
+
+def read_invoices(conn: psycopg.Connection, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All matching invoices and their rows in one pair of frames (small reads; tests, demo, one client)."""
+    pairs = list(iter_invoices(conn, **kwargs))
+    if not pairs:
+        return empty_frame(INVOICES_CONTRACT), empty_frame(INVOICE_ROWS_CONTRACT)
+    if len(pairs) == 1:
+        return pairs[0]
+    return (
+        pd.concat([p[0] for p in pairs], ignore_index=True),
+        pd.concat([p[1] for p in pairs], ignore_index=True),
+    )
