@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--transport",
         choices=("lean", "httpx"),
-        default="lean",
+        default="httpx",
         help="api/transport.py or httpx's HTTPTransport",
     )
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "push_http.json")

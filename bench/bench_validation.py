@@ -73,7 +73,9 @@ def _corrupt(rows: pd.DataFrame, fraction: float, seed: int = 5) -> pd.DataFrame
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--invoices", type=int, default=200_000)
     parser.add_argument("--rows-per-invoice", type=int, default=5)
     parser.add_argument("--map-invoices", type=int, default=100_000)

@@ -286,7 +286,8 @@ def load_token(conn: psycopg.Connection, vault: TokenVault, creditor_id: str) ->
     """The decrypted token of a client, or None when none is stored."""
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT token_ciphertext, key_id FROM confirma.client_tokens WHERE creditor_id = %s", (creditor_id,)
+            "SELECT token_ciphertext, key_id FROM confirma.client_tokens WHERE creditor_id = %s",
+            (creditor_id,),
         )
         row = cur.fetchone()
     if row is None:

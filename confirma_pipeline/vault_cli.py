@@ -47,11 +47,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _read_token() -> str:
     stream = sys.stdin
     if stream is None:
-        raise OperatorError("no stdin to read the token from; pipe it in: ... | confirma-pipeline tokens import")
-    if stream.isatty():
-        value = getpass.getpass("client API token (input hidden): ")
-    else:
-        value = stream.read()
+        raise OperatorError(
+            "no stdin to read the token from; pipe it in: ... | confirma-pipeline tokens import"
+        )
+    value = getpass.getpass("client API token (input hidden): ") if stream.isatty() else stream.read()
     return value.strip()
 
 
@@ -89,7 +88,9 @@ def _import(args: argparse.Namespace) -> int:
             raise OperatorError(
                 f"client identifier {args.client_identifier} already belongs to another creditor"
             ) from None
-    print(f"stored the token of creditor {creditor_id} (fingerprint {fp}, key {vault.key_id}; client state {state})")
+    print(
+        f"stored the token of creditor {creditor_id} (fingerprint {fp}, key {vault.key_id}; client state {state})"
+    )
     return 0
 
 

@@ -69,7 +69,16 @@ def test_repr_and_client_token_never_show_secrets():
     for text in (repr(vault), str(vault)):
         assert K1 not in text and K2 not in text and key_id(K1) in text
     token = ClientToken(TOKEN)
-    for text in (repr(token), str(token), f"{token}", f"{token!r}", "%s" % (token,), repr([token])):
+    percent = "%s" % (token,)  # noqa: UP031
+    for text in (
+        repr(token),
+        str(token),
+        f"{token}",
+        f"{token!r}",
+        percent,
+        "{}".format(token),  # noqa: UP032
+        repr([token]),
+    ):
         assert TOKEN not in text
     assert str(token) == "***" and token.reveal() == TOKEN
     assert fingerprint(TOKEN) == token.fingerprint and len(token.fingerprint) == 8
@@ -176,13 +185,19 @@ def test_tokens_import_and_rotate_key_commands(warehouse_dsn, monkeypatch, capsy
     assert cli.main(["tokens", "import", "--creditor-id", "C-EMPTY"]) == 1
     assert "empty token" in capsys.readouterr().err
     with psycopg.connect(warehouse_dsn) as conn:
-        assert conn.execute("SELECT count(*) FROM confirma.clients WHERE creditor_id = 'C-EMPTY'").fetchone() == (0,)
+        assert conn.execute(
+            "SELECT count(*) FROM confirma.clients WHERE creditor_id = 'C-EMPTY'"
+        ).fetchone() == (0,)
 
     monkeypatch.setenv(KEY_ENV, f"{K2},{K1}")
     assert cli.main(["tokens", "rotate-key"]) == 0
     assert "re-encrypted 1 token(s)" in capsys.readouterr().out
     with psycopg.connect(warehouse_dsn) as conn:
         assert load_token(conn, TokenVault([K2]), "C-PDF").reveal() == TOKEN
+
+    assert cli.main(["tokens", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "C-PDF" in listing and fingerprint(TOKEN) in listing and TOKEN not in listing
 
     monkeypatch.delenv(KEY_ENV)
     monkeypatch.setattr("sys.stdin", io.StringIO(TOKEN))

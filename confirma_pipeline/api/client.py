@@ -12,8 +12,11 @@ Secrets: the provisioning token is only sent to create-client; every other call 
 argument. Tokens never appear in logs (headers go through `redact_headers`), exception text or `repr`.
 
 Hot path: bodies are serialised once with `json.dumps` (dicts pass through unvalidated; pydantic models are
-dumped), headers come from a prebuilt dict, and the request goes straight to the client's transport (by default
-the lean HTTP/1.1 transport of api/transport.py), skipping httpx's cookie and auth machinery the API does not use.
+dumped), headers come from a prebuilt dict, and the request goes straight to the client's transport, skipping
+httpx's cookie and auth machinery the API does not use. The transport is httpx's own (httpcore) by default: the
+well-kept library carries production traffic. `lean_transport=True` opts into the hand-written HTTP/1.1
+transport of api/transport.py, which halves client CPU per request on loopback (bench/bench_push_http.py
+measures both) but has only been exercised against the sandbox; it is not used by the pipeline.
 """
 
 from __future__ import annotations
@@ -129,7 +132,7 @@ class ConfirmaClient:
         rate_limit_per_s: float | None = None,
         max_connections: int = 32,
         transport: httpx.BaseTransport | None = None,
-        lean_transport: bool = True,
+        lean_transport: bool = False,
         allow_insecure_http: bool = False,
         sleep: Callable[[float], None] = time.sleep,
         policy: BackoffPolicy | None = None,

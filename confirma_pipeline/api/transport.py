@@ -1,4 +1,4 @@
-"""A lean, thread-safe HTTP/1.1 keep-alive transport for `httpx.Client`.
+"""A lean, thread-safe HTTP/1.1 keep-alive transport for `httpx.Client` (opt-in, not the default).
 
 Why: with httpx 0.28 / httpcore 1.0 the pure-Python h11 stack costs about 0.6 ms of client CPU per request
 at 32 threads (shared/reference/performance-baselines.md, part A), which caps a push at well under the
@@ -151,6 +151,12 @@ class LeanHTTPTransport(httpx.BaseTransport):
     ) -> None:
         if httptools is None:  # pragma: no cover
             raise RuntimeError("httptools is not installed; use httpx.HTTPTransport instead")
+        if ssl_context is not None and (
+            ssl_context.verify_mode != ssl.CERT_REQUIRED or not ssl_context.check_hostname
+        ):
+            raise ValueError(
+                "TLS verification cannot be turned off: the SSL context must verify certificate and host"
+            )
         self._slots = threading.BoundedSemaphore(max_connections)
         self._idle: dict[tuple[bytes, bytes, int], list[_Connection]] = {}
         self._lock = threading.Lock()
@@ -323,8 +329,9 @@ def _has_framing(headers: list[tuple[bytes, bytes]]) -> bool:
     return False
 
 
-def make_transport(max_connections: int, *, lean: bool = True) -> httpx.BaseTransport:
-    """The lean transport when available, else httpx's HTTPTransport with the same pool size."""
+def make_transport(max_connections: int, *, lean: bool = False) -> httpx.BaseTransport:
+    """httpx's HTTPTransport with the pool sized to the concurrency; with `lean=True` (opt-in, benchmarks)
+    the lean transport when httptools is importable."""
     if lean and httptools is not None:
         return LeanHTTPTransport(max_connections=max_connections)
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)

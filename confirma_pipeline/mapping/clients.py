@@ -70,7 +70,8 @@ def _assemble(service_type, partner, client_cols, contact_cols, n: int) -> list[
                 "service": {"type": service_type[i], "partnerCode": partner[i]},
                 "client": {key: values[i] for key, values in zip(client_keys, client_values, strict=True)},
                 "contacts": {
-                    role: {key: values[i] for key, values in cols.items()} for role, cols in contact_cols.items()
+                    role: {key: values[i] for key, values in cols.items()}
+                    for role, cols in contact_cols.items()
                 },
             }
         )

@@ -35,9 +35,17 @@ def canonical_json(body: object) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+def canonical_json_bytes(body: object) -> bytes:
+    """`canonical_json` as UTF-8 bytes: a request can send exactly the bytes it hashed."""
+    return canonical_json(body).encode("utf-8")
+
+
 def payload_hash(body: object) -> str:
-    """sha256 hex of the canonical JSON of an API body."""
-    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+    """sha256 hex of the canonical JSON of an API body. Bytes are taken as already canonical JSON (from
+    `canonical_json_bytes`), so a caller that serialises once for sending does not serialise twice."""
+    if isinstance(body, bytes | bytearray | memoryview):
+        return hashlib.sha256(body).hexdigest()
+    return hashlib.sha256(canonical_json_bytes(body)).hexdigest()
 
 
 # --- row hashes ----------------------------------------------------------------------------------------
@@ -80,7 +88,7 @@ def canonical_value(value) -> str:
 def _canon_column(s: pd.Series) -> pa.Array:
     """Vectorised `canonical_value` over a column (same text, value by value), as an Arrow string array."""
     dtype = s.dtype
-    if dtype == bool:
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
         return pa.array(np.where(s.to_numpy(), "b:t", "b:f"))
     if isinstance(dtype, np.dtype) and dtype.kind in "iu":
         return pa.array(("n:" + s.astype("str")).to_numpy(dtype=object))
@@ -144,3 +152,20 @@ def content_hash(row: Mapping | pd.Series, columns: Sequence[str] | None = None)
     h = _header_hasher(columns)
     h.update(_SEP.join(canonical_value(row[c]) for c in columns).encode("utf-8"))
     return h.hexdigest()
+
+
+def invoice_content_hashes(invoices: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
+    """Per invoice (aligned on `invoices.index`): sha256 over the invoice row's hash and the hashes of its rows
+    in row_number order, so a change to the header or to any row gives a new hash."""
+    header = row_hashes(invoices)
+    row_part: dict[object, str] = {}
+    if len(rows) and "invoice_id" in rows.columns:
+        ordered = rows.sort_values(["invoice_id", "row_number"], kind="stable")
+        hashes = row_hashes(ordered).tolist()
+        for invoice_id, digest in zip(ordered["invoice_id"].tolist(), hashes, strict=True):
+            row_part[invoice_id] = row_part.get(invoice_id, "") + digest
+    out = [
+        hashlib.sha256(f"{h}:{row_part.get(invoice_id, '')}".encode("ascii")).hexdigest()
+        for h, invoice_id in zip(header.tolist(), invoices["invoice_id"].tolist(), strict=True)
+    ]
+    return pd.Series(out, index=invoices.index, dtype="str")

@@ -138,7 +138,9 @@ def _invoice_bodies(invoices: pd.DataFrame, rows: pd.DataFrame, creditors: pd.Da
     seller = _seller_columns(invoices, creditors)
     number = col.ints(invoices["invoice_number"])
     credited = col.ints(invoices["credited_invoice_number"])
-    inv_date, due_date, order_date = (col.dates(invoices[c]) for c in ("invoice_date", "due_date", "order_date"))
+    inv_date, due_date, order_date = (
+        col.dates(invoices[c]) for c in ("invoice_date", "due_date", "order_date")
+    )
     amounts = [col.money(invoices[c]) for c in ("net_amount", "vat_amount", "gross_amount")]
     rows_of = _row_lists(invoices, rows)
     customer_account = [v or "" for v in t["buyer_customer_account_id"]]
@@ -160,7 +162,9 @@ def _invoice_bodies(invoices: pd.DataFrame, rows: pd.DataFrame, creditors: pd.Da
         ),
         rec(
             ("contactPerson", "email", "phone"),
-            rec(("name", "email"), seller["seller_contact_person_name"], seller["seller_contact_person_email"]),
+            rec(
+                ("name", "email"), seller["seller_contact_person_name"], seller["seller_contact_person_email"]
+            ),
             seller["seller_email"],
             seller["seller_phone"],
         ),

@@ -164,7 +164,6 @@ def _process(conn, inbox_id: int, creditor_id: str, report: PullReport, logger) 
             allocations = validate_frame(AllocationModel, frames.allocations, "settlements", creditor_id)
             breakdown = validate_frame(BreakdownItemModel, frames.breakdown, "settlements", creditor_id)
             _check_sums(settlements, allocations, breakdown, creditor_id)
-            report.records += len(settlements)
             report.wrote(SETTLEMENTS, upsert_frame(conn, settlements, SETTLEMENTS, ["settlement_id"]))
             report.wrote(
                 ALLOCATIONS,
@@ -185,6 +184,7 @@ def _process(conn, inbox_id: int, creditor_id: str, report: PullReport, logger) 
         conn.execute(pull_sql("inbox_mark_error"), {"id": inbox_id, "error": short_error(exc)})
         record_client_error(conn, report, creditor_id, exc, logger)
         return False
+    report.records += len(settlements)
     for name, n in frames.counts.items():
         report.count(creditor_id, name, n)
     return True

@@ -36,6 +36,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from confirma_pipeline.api.contract import row_amounts
+from confirma_pipeline.mapping.hashing import invoice_content_hashes, row_hashes
 from confirma_pipeline.validation import identifiers as ids
 from confirma_pipeline.validation.invoices import (
     HAS_ROWS_CHECK,
@@ -54,8 +55,10 @@ SCHEMA_WIDE = -1  # position used for failures that concern every row
 @dataclass
 class ValidationOutcome:
     """`valid_df`: the rows that passed (original index kept). `rejected_df`: one row per rejected input row
-    with columns `entity`, `entity_key` (key values joined by '/'), the key columns, `checks` (list of check
-    names) and `reason` (one sentence listing every failure). `failure_cases`: number of individual failures."""
+    with columns `entity`, `entity_key` (key values joined by '/'), the key columns, `creditor_id` (when the
+    frame has one), `content_hash` (`mapping.hashing.row_hashes` of the input row), `checks` (list of check
+    names) and `reason` (one sentence listing every failure): the columns of `confirma.rejected_rows`.
+    `failure_cases`: number of (row, check) failures."""
 
     valid_df: pd.DataFrame
     rejected_df: pd.DataFrame
@@ -73,7 +76,8 @@ class ValidationOutcome:
 @dataclass
 class InvoiceValidation:
     """Result of `validate_invoices`. `rejected_df` has `entity` ('invoice', or 'invoice_row' for rows whose
-    invoice is not in the frame), `entity_key`, `invoice_id`, `creditor_id`, `checks`, `reason`."""
+    invoice is not in the frame), `entity_key`, `invoice_id`, `creditor_id`, `content_hash` (over the header
+    and all rows of the invoice), `checks`, `reason`."""
 
     valid_invoices: pd.DataFrame
     valid_rows: pd.DataFrame
@@ -115,23 +119,31 @@ def format_value(value) -> str:
     return "'" + text.replace("'", "\\'") + "'"
 
 
-def _pairs(work: pd.DataFrame, columns: Sequence[str], pos: int) -> str:
-    return ", ".join(f"{c} {format_value(work[c].iat[pos])}" for c in columns if c in work.columns)
+def _column_values(work: pd.DataFrame, columns: Sequence[str], positions: np.ndarray) -> dict[str, list]:
+    """Values of `columns` at `positions` (one take per column, not one lookup per cell)."""
+    return {c: work[c].iloc[positions].tolist() for c in columns if c in work.columns}
 
 
-def _explain_row_amounts(work: pd.DataFrame, pos: int) -> str:
+def _pairs(values: dict[str, list], columns: Sequence[str], i: int) -> str:
+    return ", ".join(f"{c} {format_value(values[c][i])}" for c in columns if c in values)
+
+
+def _explain_row_amounts(values: dict[str, list], i: int) -> str:
     try:
-        q, p, v = (
-            Decimal(repr(float(work[c].iat[pos]))) for c in ("quantity", "unit_price", "vat_percentage")
-        )
+        q, p, v = (Decimal(repr(float(values[c][i]))) for c in ("quantity", "unit_price", "vat_percentage"))
         net, vat, gross = row_amounts(q, p, v)
     except Exception:
         return ""
     return f" (expected net {net}, vat {vat}, gross {gross})"
 
 
-#: Row checks whose reason gains an explanation of the expected values.
-EXPLAINERS = {"row_amounts_match_quantity_price_vat": _explain_row_amounts}
+#: Row checks whose reason gains the expected values: check name -> (columns it needs, explainer).
+EXPLAINERS = {
+    "row_amounts_match_quantity_price_vat": (
+        ("quantity", "unit_price", "vat_percentage"),
+        _explain_row_amounts,
+    ),
+}
 
 
 def _check_label(check: pa.Check) -> str:
@@ -155,78 +167,97 @@ def _unique_name(columns: Sequence[str]) -> str:
 
 def _failures(schema: pa.DataFrameSchema, work: pd.DataFrame, fc: pd.DataFrame) -> list[tuple[int, str, str]]:
     out: list[tuple[int, str, str]] = []
-    index = pd.to_numeric(fc["index"], errors="coerce")
-    check_number = pd.to_numeric(fc["check_number"], errors="coerce")
-    fc = fc.assign(_pos=index, _cn=check_number)
+    fc = fc.assign(
+        _pos=pd.to_numeric(fc["index"], errors="coerce"),
+        _cn=pd.to_numeric(fc["check_number"], errors="coerce"),
+    )
+    is_column = (fc["schema_context"] == "Column").to_numpy()
+    out.extend(_column_failures(schema, work, fc[is_column]))
+    out.extend(_frame_failures(schema, work, fc[~is_column]))
+    return out
 
-    for (ctx, column, check, cn), group in fc.groupby(
-        ["schema_context", "column", "check", "_cn"], dropna=False, sort=False
-    ):
-        positions = group["_pos"].dropna().astype(int).unique()
+
+def _positions(group: pd.DataFrame) -> np.ndarray:
+    return group["_pos"].dropna().astype(np.int64).unique()
+
+
+def _column_failures(
+    schema: pa.DataFrameSchema, work: pd.DataFrame, fc: pd.DataFrame
+) -> list[tuple[int, str, str]]:
+    out: list[tuple[int, str, str]] = []
+    for (column, check, cn), group in fc.groupby(["column", "check", "_cn"], dropna=False, sort=False):
+        column, check = str(column), str(check)
+        positions = _positions(group)
         has_rows = len(positions) > 0 and group["_pos"].notna().all()
-        column = None if pd.isna(column) else str(column)
-        check = str(check)
-
-        if ctx == "Column":
-            if check.startswith("dtype("):
-                actual = str(work[column].dtype) if column in work.columns else "missing"
-                expected = check[len("dtype(") : -1].strip("'")
-                out.append((SCHEMA_WIDE, "dtype", f"column {column} has dtype {actual}, expected {expected}"))
-                continue
-            if not has_rows:
-                out.append((SCHEMA_WIDE, check, f"column {column} fails {check}"))
-                continue
-            if check == "not_nullable":
-                out.extend((int(p), "not_null", f"{column} is null (fails not_null)") for p in positions)
-                continue
-            if check == "field_uniqueness":
-                name = _unique_name([column])
-                values = work[column].to_numpy()
-                out.extend(
-                    (int(p), name, f"{column} {format_value(values[p])} is duplicated (fails {name})")
-                    for p in positions
-                )
-                continue
-            if not pd.isna(cn) and column in schema.columns:
-                checks = schema.columns[column].checks
-                label = _check_label(checks[int(cn)]) if int(cn) < len(checks) else check
-            else:
-                label = check
-            values = work[column].to_numpy()
+        if check.startswith("dtype("):
+            actual = str(work[column].dtype) if column in work.columns else "missing"
+            expected = check[len("dtype(") : -1].strip("'")
+            out.append((SCHEMA_WIDE, "dtype", f"column {column} has dtype {actual}, expected {expected}"))
+            continue
+        if not has_rows:
+            out.append((SCHEMA_WIDE, check, f"column {column} fails {check}"))
+            continue
+        if check == "not_nullable":
+            out.extend((int(p), "not_null", f"{column} is null (fails not_null)") for p in positions)
+            continue
+        values = work[column].iloc[positions].tolist()
+        if check == "field_uniqueness":
+            name = _unique_name([column])
             out.extend(
-                (int(p), label, f"{column} {format_value(values[p])} fails {label}") for p in positions
+                (int(p), name, f"{column} {format_value(v)} is duplicated (fails {name})")
+                for p, v in zip(positions, values, strict=True)
             )
             continue
+        label = check
+        if not pd.isna(cn) and column in schema.columns and int(cn) < len(schema.columns[column].checks):
+            label = _check_label(schema.columns[column].checks[int(cn)])
+        out.extend(
+            (int(p), label, f"{column} {format_value(v)} fails {label}")
+            for p, v in zip(positions, values, strict=True)
+        )
+    return out
 
-        # DataFrameSchema context
+
+def _frame_failures(
+    schema: pa.DataFrameSchema, work: pd.DataFrame, fc: pd.DataFrame
+) -> list[tuple[int, str, str]]:
+    """Dataframe-level failures: pandera reports a failing row once per column; judged once per row here."""
+    out: list[tuple[int, str, str]] = []
+    for (check, cn), group in fc.groupby(["check", "_cn"], dropna=False, sort=False):
+        check = str(check)
+        positions = _positions(group)
+        has_rows = len(positions) > 0 and group["_pos"].notna().all()
         if check == "multiple_fields_uniqueness" and has_rows:
             cols = list(schema.unique or [])
             name = _unique_name(cols)
-            for p in positions:
-                out.append((int(p), name, f"({_pairs(work, cols, int(p))}) is duplicated (fails {name})"))
+            values = _column_values(work, cols, positions)
+            out.extend(
+                (int(p), name, f"({_pairs(values, cols, i)}) is duplicated (fails {name})")
+                for i, p in enumerate(positions)
+            )
             continue
-        if not pd.isna(cn) and has_rows:
+        if not pd.isna(cn) and has_rows and int(cn) < len(schema.checks):
             chk = schema.checks[int(cn)]
             name = chk.name or check
             stats = chk.statistics or {}
             subjects = list(stats.get("columns", ()))
             context = list(stats.get("context", ()))
-            explain = EXPLAINERS.get(name)
+            extra, explain = EXPLAINERS.get(name, ((), None))
+            values = _column_values(work, [*subjects, *context, *extra], positions)
             verb = "fails" if len(subjects) <= 1 else "fail"
-            for p in positions:
-                p = int(p)
-                text = f"{_pairs(work, subjects, p)} {verb} {name}" if subjects else f"row fails {name}"
+            for i, p in enumerate(positions):
+                text = f"{_pairs(values, subjects, i)} {verb} {name}" if subjects else f"row fails {name}"
                 if context:
-                    text += f" for {_pairs(work, context, p)}"
-                if explain:
-                    text += explain(work, p)
-                out.append((p, name, text))
+                    text += f" for {_pairs(values, context, i)}"
+                if explain is not None:
+                    text += explain(values, i)
+                out.append((int(p), name, text))
             continue
         if check == "column_in_schema":
-            detail = f"unexpected column {group['failure_case'].iloc[0]} (fails strict)"
-            out.append((SCHEMA_WIDE, "strict", detail))
+            for extra_col in group["failure_case"].unique():
+                out.append((SCHEMA_WIDE, "strict", f"unexpected column {extra_col} (fails strict)"))
         elif check == "column_in_dataframe":
-            for missing in group["failure_case"]:
+            for missing in group["failure_case"].unique():
                 out.append((SCHEMA_WIDE, "column_in_dataframe", f"column {missing} is missing"))
         else:
             name = schema.checks[int(cn)].name if not pd.isna(cn) and int(cn) < len(schema.checks) else check
@@ -277,6 +308,9 @@ def _empty_rejected(
     data: dict[str, object] = {"entity": pd.Series([], dtype="str"), "entity_key": pd.Series([], dtype="str")}
     for c in key_columns:
         data[c] = pd.Series([], dtype=work[c].dtype if work is not None and c in work.columns else "str")
+    if work is not None and "creditor_id" in work.columns and "creditor_id" not in key_columns:
+        data["creditor_id"] = pd.Series([], dtype="str")
+    data["content_hash"] = pd.Series([], dtype="str")
     data["checks"] = pd.Series([], dtype=object)
     data["reason"] = pd.Series([], dtype="str")
     return pd.DataFrame(data)
@@ -314,6 +348,9 @@ def _collect(
             rejected[c] = pd.Series([pd.NA] * len(rejected), dtype="str")
     rejected.insert(0, "entity_key", _entity_key(rejected, key_columns))
     rejected.insert(0, "entity", pd.Series([entity] * len(rejected), dtype="str"))
+    if "creditor_id" in work.columns and "creditor_id" not in key_columns:
+        rejected["creditor_id"] = work["creditor_id"].iloc[positions].to_numpy()
+    rejected["content_hash"] = row_hashes(work.iloc[positions]).to_numpy()
     rejected["checks"] = pd.Series([per_row[p][0] for p in positions], dtype=object)
     rejected["reason"] = pd.Series(["; ".join(per_row[p][1]) for p in positions], dtype="str")
     return rejected_mask, rejected, len(failures)
@@ -370,6 +407,7 @@ def validate_invoices(
 
     has_ids = "invoice_id" in invoices.columns and "invoice_id" in rows.columns
     orphans: list[tuple[object, object, list[str], str]] = []
+    orphan_mask = np.zeros(len(rows), dtype=bool)
     if len(row_rejected_df):
         rr = row_rejected_df
         known = (
@@ -439,18 +477,31 @@ def validate_invoices(
         if {"invoice_id", "creditor_id"} <= set(invoices.columns)
         else {}
     )
+    # content hashes: an invoice's covers its header and all its rows ("changed since rejected")
+    hash_of: dict[object, str] = {}
+    if per_invoice and len(invoices):
+        sub_rows = rows[ids.arrow_isin(rows["invoice_id"], rejected_ids)] if len(rows) else rows
+        sub_inv = invoices[inv_rejected]
+        for invoice_id, digest in zip(
+            sub_inv["invoice_id"].tolist(), invoice_content_hashes(sub_inv, sub_rows).tolist(), strict=True
+        ):
+            hash_of.setdefault(invoice_id, digest)
+    orphan_hashes = row_hashes(rows[orphan_mask]).tolist() if orphans else []
+
     records = [
-        ("invoice", str(invoice_id), invoice_id, creditor_of.get(invoice_id), checks, "; ".join(frags))
+        ("invoice", str(invoice_id), invoice_id, creditor_of.get(invoice_id), hash_of.get(invoice_id, ""), checks,
+         "; ".join(frags))
         for invoice_id, (checks, frags) in per_invoice.items()
-    ]
+    ]  # fmt: skip
     records += [
-        ("invoice_row", f"{invoice_id}/{format_value(row_number)}", invoice_id, None, checks, reason)
-        for invoice_id, row_number, checks, reason in orphans
+        ("invoice_row", f"{invoice_id}/{format_value(row_number)}", invoice_id, None, digest, checks, reason)
+        for (invoice_id, row_number, checks, reason), digest in zip(orphans, orphan_hashes, strict=True)
     ]
     rejected = pd.DataFrame.from_records(
-        records, columns=["entity", "entity_key", "invoice_id", "creditor_id", "checks", "reason"]
+        records,
+        columns=["entity", "entity_key", "invoice_id", "creditor_id", "content_hash", "checks", "reason"],
     )
-    for c in ("entity", "entity_key", "invoice_id", "creditor_id", "reason"):
+    for c in ("entity", "entity_key", "invoice_id", "creditor_id", "content_hash", "reason"):
         rejected[c] = rejected[c].astype("str")
     rejected["checks"] = rejected["checks"].astype(object)
     return InvoiceValidation(

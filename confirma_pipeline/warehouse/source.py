@@ -334,7 +334,9 @@ def copy_query_to_frame(
     except _CONFIG_ERRORS as exc:
         _rollback_quietly(conn)
         first = (str(exc).strip().splitlines() or [""])[0]
-        raise ConfigError(f"cannot read {what}: {first} (check the configured relation and its columns)") from None
+        raise ConfigError(
+            f"cannot read {what}: {first} (check the configured relation and its columns)"
+        ) from None
     buf.seek(0)
     try:
         table = pacsv.read_csv(

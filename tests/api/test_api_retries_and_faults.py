@@ -75,7 +75,7 @@ def test_gets_retry_5xx_429_and_drops_and_succeed_within_budget(
 ) -> None:
     sandbox.control.set_faults(error_rate=0.25, error_statuses=[500, 502, 503, 504], rate_limit_rate=0.15,
                                drop_rate=0.15, retry_after_s=0)  # fmt: skip
-    with _client(sandbox, counter, retries=12) as api:
+    with _client(sandbox, counter, retries=20) as api:
         for _ in range(25):
             assert api.validate_token(client_token).is_valid is True
     assert counter.count > 25  # faults happened and were retried
@@ -105,7 +105,7 @@ def test_create_is_retried_after_a_preprocessing_503_or_429(
     def heal() -> None:  # the fault clears while the client is backing off
         outcome["cleared"] = sandbox.control.clear_faults()
 
-    with _client(sandbox, counter, retries=50) as api:
+    with _client(sandbox, counter, retries=400) as api:
         timer = threading.Timer(0.1, heal)
         timer.start()
         try:

@@ -278,7 +278,7 @@ def test_run_bounded_early_close_stops_new_work() -> None:
 def test_lean_transport_reuses_connections_and_handles_connection_close() -> None:
     with (
         SandboxServer(PROVISIONING) as server,
-        ConfirmaClient(server.url, PROVISIONING, max_connections=2) as api,
+        ConfirmaClient(server.url, PROVISIONING, max_connections=2, lean_transport=True) as api,
     ):
         token = api.create_client(client_body(1)).access_token
         for _ in range(20):
@@ -329,6 +329,11 @@ def test_tls_certificates_are_always_verified(tmp_path) -> None:
     api = ConfirmaClient(f"https://localhost:{port}", max_retries=0, sleep=sleeps.append)
     with api, pytest.raises(RetryableError, match="ConnectError"):
         api.validate_token(TOKEN)
+    careless = ssl.create_default_context()
+    careless.check_hostname = False
+    careless.verify_mode = ssl.CERT_NONE
+    with pytest.raises(ValueError):
+        LeanHTTPTransport(ssl_context=careless)
     trusting = ssl.create_default_context(cafile=str(cert))
     transport = LeanHTTPTransport(ssl_context=trusting)
     with ConfirmaClient(f"https://localhost:{port}", transport=transport, max_retries=0) as api:

@@ -171,7 +171,10 @@ def test_seller_defaults_from_the_creditor_column_by_column():
     assert seller["paymentDetails"] == {"iban": cred["iban_account"], "bic": cred["bic"], "bankgiro": None,
                                         "postgiro": None}  # fmt: skip
     # unknown creditor and no creditors frame: nulls stay null
-    assert invoice_bodies(_invoices([row]), _rows())[0]["invoice"]["parties"]["sellerParty"]["businessId"] is None
+    assert (
+        invoice_bodies(_invoices([row]), _rows())[0]["invoice"]["parties"]["sellerParty"]["businessId"]
+        is None
+    )
 
 
 def test_nullable_fields_and_credit_note():

@@ -8,7 +8,13 @@ import sys
 import numpy as np
 import pandas as pd
 
-from confirma_pipeline.mapping.hashing import canonical_json, content_hash, payload_hash, row_hashes
+from confirma_pipeline.mapping.hashing import (
+    canonical_json,
+    canonical_json_bytes,
+    content_hash,
+    payload_hash,
+    row_hashes,
+)
 from confirma_pipeline.validation.samples import sample_creditors, sample_invoices
 
 
@@ -20,11 +26,12 @@ def test_payload_hash_is_canonical_and_stable():
     # pinned: the ledger compares hashes written by earlier runs and other processes
     assert payload_hash(body) == "0fc3245abd1731a199c19aac5660307e3b4bd758c161e23051474e594b74fd7e"
     assert payload_hash({**body, "b": [1, 2.51, None]}) != payload_hash(body)
+    assert payload_hash(canonical_json_bytes(body)) == payload_hash(body)
 
 
 def test_row_hashes_match_content_hash_and_detect_changes():
     invoices, _ = sample_invoices(30, 1)
-    invoices.loc[3, "description"] = "ääkköset | \x1f, \"quoted\"\nnew line"
+    invoices.loc[3, "description"] = 'ääkköset | \x1f, "quoted"\nnew line'
     hashes = row_hashes(invoices)
     assert hashes.index.equals(invoices.index) and hashes.is_unique
     for i in (0, 3, 29):
@@ -65,6 +72,10 @@ def test_row_hashes_are_the_same_in_another_process():
         "print(row_hashes(sample_creditors(2)).iloc[1])"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": "123"}
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": "123"},
     )
     assert out.stdout.strip() == row_hashes(sample_creditors(2)).iloc[1]

@@ -39,8 +39,9 @@ TABLES = {
     "confirma.cases": "case_id",
     "confirma.finvoice_credentials": "business_id, e_invoice_address, e_invoice_operator_id",
     "confirma.invoice_ledger": "invoice_id",
-    "confirma.client_tokens": "creditor_id",
 }
+# last_validated_at / updated_at of a token record the validation itself, so they move on every run.
+TOKEN_COLUMNS = "creditor_id, token_ciphertext, key_id, fingerprint, status, status_message, expires_at, last_renewed_at"
 
 
 @dataclass
@@ -77,7 +78,11 @@ class World:
     def snapshot(self) -> dict[str, list[tuple]]:
         """Every row of every pulled table, fully ordered (content, fetched_at and all)."""
         with self.connect() as conn:
-            return {t: conn.execute(f"SELECT * FROM {t} ORDER BY {k}").fetchall() for t, k in TABLES.items()}
+            rows = {t: conn.execute(f"SELECT * FROM {t} ORDER BY {k}").fetchall() for t, k in TABLES.items()}
+            rows["confirma.client_tokens"] = conn.execute(
+                f"SELECT {TOKEN_COLUMNS} FROM confirma.client_tokens ORDER BY creditor_id"
+            ).fetchall()
+            return rows
 
     def sandbox_state(self):
         return self.sandbox.sandbox.state

@@ -71,7 +71,14 @@ def test_rf_reference():
     _check(
         ids.is_rf_reference,
         good=["RF18539007547034", "RF18 5390 0754 7034", "rf18539007547034", "RF712348231"],
-        bad=["RF71234567890123456789", "RF71999999999999999999", "RF19539007547034", "RF18", "2516000013", ""],
+        bad=[
+            "RF71234567890123456789",
+            "RF71999999999999999999",
+            "RF19539007547034",
+            "RF18",
+            "2516000013",
+            "",
+        ],
     )
 
 
@@ -81,7 +88,9 @@ def test_payment_reference_accepts_either_kind():
 
 
 def test_postal_code_by_country():
-    codes = pd.Series(["00100", "0010", "123 45", "12345", "1234", "0150", "2100", "SW1A 1AA", "", None, "22100"])
+    codes = pd.Series(
+        ["00100", "0010", "123 45", "12345", "1234", "0150", "2100", "SW1A 1AA", "", None, "22100"]
+    )
     countries = pd.Series(["FI", "FI", "SE", "SE", "NO", "DK", "DK", "GB", "GB", "FI", "AX"])
     assert ids.postal_code_matches_country(codes, countries).tolist() == [
         True, False, True, True, True, True, True, True, False, False, True,
@@ -90,13 +99,19 @@ def test_postal_code_by_country():
 
 
 def test_code_lists():
-    _check(ids.is_currency, good=["EUR", "SEK", "NOK", "DKK", "USD"], bad=["eur", "XXX", "XTS", "EURO", "ABC", ""])
+    _check(
+        ids.is_currency,
+        good=["EUR", "SEK", "NOK", "DKK", "USD"],
+        bad=["eur", "XXX", "XTS", "EURO", "ABC", ""],
+    )
     _check(ids.is_country, good=["FI", "SE", "NO", "DK", "AX", "GB"], bad=["fi", "UK", "EU", "FIN", ""])
     assert len(ids.COUNTRY_CODES) == 249 and len(ids.LANGUAGE_CODES) == 184
 
 
 def test_language_is_case_insensitive_and_accepts_dk_as_danish():
-    _check(ids.is_language, good=["FI", "fi", "SV", "NO", "EN", "da", "DK", "dk"], bad=["XX", "FIN", "", "QQ"])
+    _check(
+        ids.is_language, good=["FI", "fi", "SV", "NO", "EN", "da", "DK", "dk"], bad=["XX", "FIN", "", "QQ"]
+    )
     assert ids.LANGUAGE_ALIASES["dk"] == "da"
 
 
@@ -114,7 +129,9 @@ def test_email_and_url():
 
 
 def test_bic():
-    _check(ids.is_bic, good=["DABAFIHH", "NDEAFIHHXXX", "OKOYFIHH"], bad=["DABAFIH", "dabafihh", "DABA FIHH", ""])
+    _check(
+        ids.is_bic, good=["DABAFIHH", "NDEAFIHHXXX", "OKOYFIHH"], bad=["DABAFIH", "dabafihh", "DABA FIHH", ""]
+    )
 
 
 def test_amount_decimals_and_money_equality():

@@ -103,7 +103,9 @@ def test_writeback_models_match_owned_tables(table):
     model = WRITEBACK_MODELS[table]
     schema = model.to_schema()
     if table == "confirma.client_credentials":  # a view over client_tokens, without the ciphertext
-        sql_cols = {k: v for k, v in _sql_columns("confirma.client_tokens").items() if k != "token_ciphertext"}
+        sql_cols = {
+            k: v for k, v in _sql_columns("confirma.client_tokens").items() if k != "token_ciphertext"
+        }
         sql_cols.pop("key_id")
     else:
         sql_cols = _sql_columns(table)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from confirma_pipeline.mapping.hashing import row_hashes
 from confirma_pipeline.validation import (
     CreditorModel,
     InvoiceModel,
@@ -36,7 +37,12 @@ def test_creditor_rows_are_rejected_with_every_failed_check():
     c.loc[2, ["email", "iban_account", "language_code", "currency_code", "website"]] = [
         "not-an-email", "FI12345678912345678", "XX", "eur", "not a url",
     ]  # fmt: skip
-    c.loc[3, ["service_type", "country_code", "technical_contact_email", "bic"]] = ["GOLD", "UK", "tech@", "DABA"]
+    c.loc[3, ["service_type", "country_code", "technical_contact_email", "bic"]] = [
+        "GOLD",
+        "UK",
+        "tech@",
+        "DABA",
+    ]
     c.loc[4, "name"] = None
     c.loc[4, "primary_contact_name"] = "  "
     c.loc[6, "creditor_id"] = c.loc[5, "creditor_id"]
@@ -84,6 +90,16 @@ def test_creditor_rows_are_rejected_with_every_failed_check():
     assert "is duplicated (fails creditor_id_unique)" in dup["reason"].iloc[0]
 
     assert rejected[ids[8]]["checks"] == ["business_id_check_digit"]
+    # the columns of confirma.rejected_rows, with the content hash of the input row
+    assert r1["content_hash"] == row_hashes(c.iloc[[1]]).iloc[0]
+    assert list(out.rejected_df.columns) == [
+        "entity",
+        "entity_key",
+        "creditor_id",
+        "content_hash",
+        "checks",
+        "reason",
+    ]
     assert out.check_counts["business_id_check_digit"] == 2
     assert out.failure_cases >= 14
 
@@ -102,7 +118,11 @@ def _bad_invoice_batch():
     invoices, rows = sample_invoices(11, 3, creditor_ids=["C1", "C2"])
     ids = invoices["invoice_id"].tolist()
     invoices.loc[0, "due_date"] = invoices.loc[0, "invoice_date"] - pd.Timedelta(days=1)
-    invoices.loc[1, ["payment_reference", "currency_code", "buyer_postal_code"]] = ["2516000017", "EUR1", "123"]
+    invoices.loc[1, ["payment_reference", "currency_code", "buyer_postal_code"]] = [
+        "2516000017",
+        "EUR1",
+        "123",
+    ]
     bad_row = rows.index[(rows["invoice_id"] == ids[2]) & (rows["row_number"] == 2)][0]
     rows.loc[bad_row, "net_amount"] = rows.loc[bad_row, "net_amount"] + 1.0
     invoices.loc[3, "net_amount"] = invoices.loc[3, "net_amount"] + 0.01
@@ -131,9 +151,16 @@ def test_invoices_rejected_with_all_reasons_and_rows_dropped():
     assert "fails due_date_not_before_invoice_date for invoice_date" in rejected[ids[0]]["reason"]
 
     r1 = rejected[ids[1]]
-    assert set(r1["checks"]) == {"payment_reference_checksum", "currency_is_iso4217", "postal_code_matches_country"}
+    assert set(r1["checks"]) == {
+        "payment_reference_checksum",
+        "currency_is_iso4217",
+        "postal_code_matches_country",
+    }
     assert "payment_reference '2516000017' fails payment_reference_checksum" in r1["reason"]
-    assert "buyer_postal_code '123' fails postal_code_matches_country for buyer_country_code 'FI'" in r1["reason"]
+    assert (
+        "buyer_postal_code '123' fails postal_code_matches_country for buyer_country_code 'FI'"
+        in r1["reason"]
+    )
 
     # one bad row rejects the whole invoice; the reason names the row and its check (and the totals follow)
     r2 = rejected[ids[2]]
@@ -147,23 +174,39 @@ def test_invoices_rejected_with_all_reasons_and_rows_dropped():
 
     r5 = rejected[ids[5]]
     assert set(r5["checks"]) == {"iban_checksum", "business_id_check_digit", "postal_code_matches_country"}
-    assert "recipient_postal_code '12' fails postal_code_matches_country for recipient_country_code 'SE'" in (
-        r5["reason"]
+    assert (
+        "recipient_postal_code '12' fails postal_code_matches_country for recipient_country_code 'SE'"
+        in (r5["reason"])
     )
 
     for i in (7, 9):
         assert rejected[ids[i]]["checks"] == ["invoice_number_unique_per_creditor_id"]
     r8 = rejected[ids[8]]
-    assert set(r8["checks"]) == {"credit_note_has_credited_invoice_number", "email_distribution_has_email_address"}
+    assert set(r8["checks"]) == {
+        "credit_note_has_credited_invoice_number",
+        "email_distribution_has_email_address",
+    }
 
     orphan = result.rejected_df[result.rejected_df["entity"] == "invoice_row"]
     assert orphan["invoice_id"].tolist() == ["ORPHAN"]
     assert orphan["checks"].tolist() == [["row_belongs_to_an_invoice"]]
     assert "ORPHAN" not in set(result.valid_rows["invoice_id"])
 
-    assert set(result.rejected_df.loc[result.rejected_df["entity"] == "invoice", "creditor_id"]) <= {"C1", "C2"}
+    assert set(result.rejected_df.loc[result.rejected_df["entity"] == "invoice", "creditor_id"]) <= {
+        "C1",
+        "C2",
+    }
     valid_i, valid_r, rej = result  # tuple-style unpacking
     assert len(valid_i) == 2 and len(rej) == len(result.rejected_df)
+
+    # the content hash covers the invoice's rows: fixing row 2 changes it, an unrelated invoice does not
+    assert result.rejected_df["content_hash"].str.len().eq(64).all()
+    fixed_rows = rows.copy()
+    target = fixed_rows.index[(fixed_rows["invoice_id"] == ids[2]) & (fixed_rows["row_number"] == 1)][0]
+    fixed_rows.loc[target, "name"] = "Renamed"
+    again = _by_key(validate_invoices(invoices, fixed_rows).rejected_df)
+    assert again[ids[2]]["content_hash"] != rejected[ids[2]]["content_hash"]
+    assert again[ids[1]]["content_hash"] == rejected[ids[1]]["content_hash"]
 
 
 def test_row_amount_rule_accepts_either_rounding_of_a_tie_but_not_a_cent_off():
@@ -197,7 +240,9 @@ def test_schema_level_failures_reject_every_row_with_the_reason():
     assert all("dtype" in checks for checks in out.rejected_df["checks"])
     assert "column invoice_number has dtype str, expected int64" in out.rejected_df["reason"].iloc[0]
 
-    missing = validate_with_reasons(InvoiceRowModel, rows.drop(columns=["unit_code"]), ["invoice_id", "row_number"])
+    missing = validate_with_reasons(
+        InvoiceRowModel, rows.drop(columns=["unit_code"]), ["invoice_id", "row_number"]
+    )
     assert len(missing.rejected_df) == 3
     assert "column unit_code is missing" in missing.rejected_df["reason"].iloc[0]
 

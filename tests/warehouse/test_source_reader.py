@@ -173,7 +173,9 @@ def test_invoices_null_versus_empty_dates_numerics_and_int64(conn):
 def test_iter_invoices_chunks_hold_exactly_their_rows_and_filters_apply(conn):
     for n in range(1, 6):
         creditor = "C1" if n % 2 else "C2"
-        _insert(conn, "confirma_source.invoices", _invoice(f"I{n}", creditor, n, invoice_date=dt.date(2025, 1, n)))
+        _insert(
+            conn, "confirma_source.invoices", _invoice(f"I{n}", creditor, n, invoice_date=dt.date(2025, 1, n))
+        )
         for r in range(1, n + 1):
             _insert(conn, "confirma_source.invoice_rows", _row(f"I{n}", r))
     conn.commit()
@@ -188,12 +190,17 @@ def test_iter_invoices_chunks_hold_exactly_their_rows_and_filters_apply(conn):
     c1 = pd.concat([c[0] for c in iter_invoices(conn, creditor_ids=["C1"], chunk_size=10)])
     assert c1["invoice_id"].tolist() == ["I1", "I3", "I5"]
 
-    dated = pd.concat([c[0] for c in iter_invoices(conn, date_from=dt.date(2025, 1, 2), date_to=dt.date(2025, 1, 3))])
+    dated = pd.concat(
+        [c[0] for c in iter_invoices(conn, date_from=dt.date(2025, 1, 2), date_to=dt.date(2025, 1, 3))]
+    )
     assert dated["invoice_id"].tolist() == ["I2", "I3"]
 
     conn.execute("CREATE TABLE public.done (invoice_id text)")
     conn.execute("INSERT INTO public.done VALUES ('I2'), ('I4'), (NULL)")
-    rest = [c[0]["invoice_id"].tolist() for c in iter_invoices(conn, exclude_invoice_ids_sql="SELECT * FROM public.done")]
+    rest = [
+        c[0]["invoice_id"].tolist()
+        for c in iter_invoices(conn, exclude_invoice_ids_sql="SELECT * FROM public.done")
+    ]
     assert rest == [["I1", "I3", "I5"]]
 
     assert list(iter_invoices(conn, creditor_ids=["nobody"])) == []
@@ -220,7 +227,8 @@ def test_relation_names_are_configurable_and_quoted(conn):
 def test_a_view_that_breaks_the_dtype_contract_is_a_config_error(conn):
     _insert(conn, "confirma_source.invoices", _invoice("I1"))
     cols = ", ".join(
-        "('No. ' || invoice_number) AS invoice_number" if c == "invoice_number" else f'"{c}"' for c in INVOICES_CONTRACT
+        "('No. ' || invoice_number) AS invoice_number" if c == "invoice_number" else f'"{c}"'
+        for c in INVOICES_CONTRACT
     )
     conn.execute(f"CREATE VIEW public.bad_invoices AS SELECT {cols} FROM confirma_source.invoices")
     with pytest.raises(ConfigError, match="public.bad_invoices"):

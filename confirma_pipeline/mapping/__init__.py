@@ -1,0 +1,22 @@
+"""Warehouse rows -> API bodies, and stable hashes of bodies and rows. Knows nothing of Dagster."""
+
+from confirma_pipeline.mapping.clients import client_bodies, client_body
+from confirma_pipeline.mapping.hashing import (
+    canonical_json,
+    canonical_json_bytes,
+    content_hash,
+    payload_hash,
+    row_hashes,
+)
+from confirma_pipeline.mapping.invoices import invoice_bodies
+
+__all__ = [
+    "canonical_json",
+    "canonical_json_bytes",
+    "client_bodies",
+    "client_body",
+    "content_hash",
+    "invoice_bodies",
+    "payload_hash",
+    "row_hashes",
+]
