@@ -16,7 +16,7 @@ import sys
 import psycopg
 
 from confirma_pipeline.errors import OperatorError
-from confirma_pipeline.vault import KEY_ENV, TokenVault, generate_key, rotate_key, store_token
+from confirma_pipeline.vault import KEY_ENV, ClientToken, TokenVault, generate_key, rotate_key, store_token
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,19 +54,29 @@ def _read_token() -> str:
     return value.strip()
 
 
-def _import(args: argparse.Namespace) -> int:
+def import_token(
+    creditor_id: str,
+    token: str | ClientToken,
+    *,
+    client_identifier: int | None = None,
+    vault: TokenVault | None = None,
+    dsn: str | None = None,
+) -> tuple[str, str]:
+    """Store the token of a client onboarded by hand: create the `confirma.clients` row (state `imported`; a
+    row in state `created` keeps it) and the encrypted token, in one transaction. Returns (fingerprint, state).
+    Used by `tokens import` and by the demo."""
     from confirma_pipeline.warehouse.connection import connect
 
-    creditor_id = args.creditor_id.strip()
+    creditor_id = creditor_id.strip()
     if not creditor_id:
         raise OperatorError("--creditor-id must not be empty")
-    vault = TokenVault.from_env()
-    token = _read_token()
-    if not token:
-        raise OperatorError("no token given on stdin: refusing to store an empty token")
-    if any(ch.isspace() for ch in token):
+    value = token.reveal() if isinstance(token, ClientToken) else token
+    if not value or not value.strip():
+        raise OperatorError("no token given: refusing to store an empty token")
+    if any(ch.isspace() for ch in value.strip()):
         raise OperatorError("the token contains whitespace; paste exactly one token")
-    with connect() as conn:
+    vault = vault or TokenVault.from_env()
+    with connect(dsn) as conn:
         try:
             with conn.transaction(), conn.cursor() as cur:
                 cur.execute(
@@ -80,16 +90,26 @@ def _import(args: argparse.Namespace) -> int:
                         updated_at = now()
                     RETURNING state
                     """,
-                    (creditor_id, args.client_identifier),
+                    (creditor_id, client_identifier),
                 )
                 state = cur.fetchone()[0]
-                fp = store_token(conn, vault, creditor_id, token)
+                fp = store_token(conn, vault, creditor_id, value.strip())
         except psycopg.errors.UniqueViolation:
             raise OperatorError(
-                f"client identifier {args.client_identifier} already belongs to another creditor"
+                f"client identifier {client_identifier} already belongs to another creditor"
             ) from None
+    return fp, state
+
+
+def _import(args: argparse.Namespace) -> int:
+    vault = TokenVault.from_env()
+    token = _read_token()
+    if not token:
+        raise OperatorError("no token given on stdin: refusing to store an empty token")
+    fp, state = import_token(args.creditor_id, token, client_identifier=args.client_identifier, vault=vault)
     print(
-        f"stored the token of creditor {creditor_id} (fingerprint {fp}, key {vault.key_id}; client state {state})"
+        f"stored the token of creditor {args.creditor_id.strip()} (fingerprint {fp}, key {vault.key_id}; "
+        f"client state {state})"
     )
     return 0
 

@@ -204,3 +204,20 @@ def test_tokens_import_and_rotate_key_commands(warehouse_dsn, monkeypatch, capsy
     assert cli.main(["tokens", "import", "--creditor-id", "C-X"]) == 1
     err = capsys.readouterr().err
     assert KEY_ENV in err and TOKEN not in err
+
+
+def test_import_token_function_used_by_the_demo(warehouse_dsn, monkeypatch):
+    from confirma_pipeline.vault_cli import import_token
+
+    monkeypatch.setenv(KEY_ENV, K1)
+    with psycopg.connect(warehouse_dsn) as conn:
+        _client(conn, "C-AUTO")  # onboarded by the pipeline: state 'created' is kept
+    assert import_token("C-AUTO", ClientToken(TOKEN), client_identifier=7) == (fingerprint(TOKEN), "created")
+    assert import_token("C-NEW", "  tok-2  ") == (fingerprint("tok-2"), "imported")
+    with pytest.raises(OperatorError, match="whitespace"):
+        import_token("C-NEW", "two tokens")
+    with psycopg.connect(warehouse_dsn) as conn:
+        assert load_token(conn, TokenVault([K1]), "C-NEW").reveal() == "tok-2"
+        assert conn.execute(
+            "SELECT client_identifier FROM confirma.clients WHERE creditor_id = 'C-AUTO'"
+        ).fetchone() == (7,)

@@ -204,6 +204,11 @@ class ConfirmaClient:
         raise TypeError("ConfirmaClient cannot be pickled (it holds secrets and sockets)")
 
     @property
+    def has_provisioning_token(self) -> bool:
+        """Whether create_client can be called (the token itself is never exposed)."""
+        return bool(self.__provisioning_token)
+
+    @property
     def calls_made(self) -> int:
         """HTTP attempts made so far (each retry counts), for run metadata."""
         return self._calls

@@ -10,12 +10,16 @@ from confirma_pipeline.mapping.hashing import (
 )
 from confirma_pipeline.mapping.invoices import invoice_bodies
 
+#: Alias of `client_bodies` (creditors -> create-client bodies).
+creditor_bodies = client_bodies
+
 __all__ = [
     "canonical_json",
     "canonical_json_bytes",
     "client_bodies",
     "client_body",
     "content_hash",
+    "creditor_bodies",
     "invoice_bodies",
     "payload_hash",
     "row_hashes",

@@ -57,10 +57,10 @@ def load_client_tokens(conn: psycopg.Connection, vault, creditor_ids: Sequence[s
 
 
 def mark_unauthorized(conn: psycopg.Connection, creditor_id: str, entity: str, status: int | None) -> None:
-    from confirma_pipeline.warehouse.tokens import mark_token_status
+    from confirma_pipeline.warehouse.registry import set_token_status
 
     with conn.transaction():
-        mark_token_status(
+        set_token_status(
             conn, creditor_id, "invalid", f"{status or 401} from the API while pulling {entity}"
         )
 

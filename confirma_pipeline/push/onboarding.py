@@ -90,62 +90,97 @@ def onboard_clients(
             record_rejections(conn, prepared.rejections, run_id)
             resolve_rejections(conn, "creditor", [cid for cid, _, _ in due])
         if due:
-            if client is None:
-                raise ConfigError("CONFIRMA_SANDBOX_URL/CONFIRMA_ENV: no API client configured")
-            provisioning = getattr(client, "has_provisioning_token", True)
-            if not provisioning:
-                raise ConfigError("CONFIRMA_PROVISIONING_TOKEN: not set; it is needed to onboard new clients")
-            vault.require_key() if hasattr(vault, "require_key") else None
-        for creditor_id, content_hash, body in due:
-            _onboard_one(conn, client, vault, creditor_id, content_hash, body, run_id, settings, report, logger)
+            _require_ready(client, vault)
+            _send_all(dsn, conn, client, vault, due, run_id, settings, report, logger)
     report.duration_s = time.monotonic() - started
     report.requests = (getattr(client, "calls_made", 0) - requests_before) if client is not None else 0
     return report
 
 
-def _onboard_one(conn, client, vault, creditor_id, content_hash, body, run_id, settings, report, logger) -> None:
-    if not registry.claim_for_onboarding(conn, creditor_id, content_hash, run_id, settings.max_attempts):
-        report.skipped_done += 1  # another run got there first
+def _require_ready(client, vault) -> None:
+    """Fail at once, before any POST, when a setting onboarding needs is missing."""
+    if client is None:
+        raise ConfigError("CONFIRMA_SANDBOX_URL / CONFIRMA_ENV: no API client configured")
+    if not client.has_provisioning_token:
+        raise ConfigError("CONFIRMA_PROVISIONING_TOKEN: not set; it is needed to onboard new clients")
+    if vault is None:
+        raise ConfigError("CONFIRMA_TOKEN_KEY: not set; client tokens cannot be stored without it")
+
+
+def _send_all(dsn, conn, client, vault, due, run_id, settings, report, logger) -> None:
+    """POST each due creditor with bounded concurrency. Each row is claimed `in_flight` (committed,
+    on a connection of its own: worker threads pull from the generator) just before its POST;
+    answers are recorded on `conn` by this thread as they arrive."""
+    from confirma_pipeline.api.concurrency import run_bounded
+
+    refused = {"provisioning": False}
+    skipped: list[str] = []
+
+    with connect(dsn, autocommit=True) as claim_conn:
+
+        def claimed():
+            for creditor_id, content_hash, body in due:
+                if refused["provisioning"]:
+                    return  # the provisioning token was refused: claim nothing more
+                if registry.claim_for_onboarding(claim_conn, creditor_id, content_hash, run_id, settings.max_attempts):
+                    yield creditor_id, content_hash, body
+                else:
+                    skipped.append(creditor_id)  # another run holds it, or its budget is spent
+
+        answers = run_bounded(lambda item: client.create_client(item[2]), claimed(), settings.onboarding_concurrency)
+        for (creditor_id, content_hash, _), outcome in answers:
+            if isinstance(outcome, UnauthorizedError):
+                refused["provisioning"] = True
+            _record(conn, vault, creditor_id, content_hash, outcome, run_id, report, logger)
+    for creditor_id in skipped:
+        report.skipped_done += 1
         report.count(creditor_id, "skipped_claimed_elsewhere")
-        return
-    try:
-        answer = client.create_client(body)
-    except UnauthorizedError as exc:
-        registry.mark_outcome(conn, creditor_id, "failed", _api_error_text(exc))
+    if refused["provisioning"]:
         raise ConfigError(
             "CONFIRMA_PROVISIONING_TOKEN: refused by the API (401/403); check the token and CONFIRMA_ENV"
-        ) from None
-    except RejectedError as exc:
-        reason = _api_error_text(exc)
-        registry.mark_outcome(conn, creditor_id, "rejected", reason)
-        record_rejections(
-            conn,
-            [Rejection("creditor", creditor_id, content_hash, creditor_id, [f"api_{exc.status}"], reason, "api")],
-            run_id,
         )
+
+
+def _record(conn, vault, creditor_id, content_hash, outcome, run_id, report, logger) -> None:
+    """Commit one answer. The token is returned only in a success answer: ids and the encrypted
+    token are committed together, at once."""
+    if isinstance(outcome, UnauthorizedError):
+        registry.mark_outcome(conn, creditor_id, "failed", _api_error_text(outcome))
+        report.failed += 1
+        report.count(creditor_id, "failed")
+    elif isinstance(outcome, RejectedError):
+        reason = _api_error_text(outcome)
+        with conn.transaction():
+            registry.mark_outcome(conn, creditor_id, "rejected", reason)
+            record_rejections(
+                conn,
+                [Rejection("creditor", creditor_id, content_hash, creditor_id, [f"api_{outcome.status}"], reason,
+                           "api")],
+                run_id,
+            )
         report.rejected_api += 1
         report.count(creditor_id, "rejected_api")
-        return
-    except AmbiguousOutcomeError as exc:
-        registry.mark_outcome(conn, creditor_id, "in_flight", "outcome unknown: " + _api_error_text(exc))
+    elif isinstance(outcome, AmbiguousOutcomeError) or (
+        isinstance(outcome, BaseException) and not isinstance(outcome, ConfirmaApiError)
+    ):
+        # Sent, answer lost (or our own bug after sending): never resent automatically.
+        registry.mark_outcome(conn, creditor_id, "in_flight", f"outcome unknown: {type(outcome).__name__}")
         report.unknown += 1
         report.count(creditor_id, "unknown")
         logger.warning(f"creditor {creditor_id}: outcome of create-client unknown; an operator must resolve it")
-        return
-    except (RetryableError, ConfirmaApiError) as exc:
-        registry.mark_outcome(conn, creditor_id, "failed", _api_error_text(exc))
+    elif isinstance(outcome, (RetryableError, ConfirmaApiError)):
+        registry.mark_outcome(conn, creditor_id, "failed", _api_error_text(outcome))
         report.failed += 1
         report.count(creditor_id, "failed")
-        return
-    # The token is returned only now: ids and encrypted token are committed together, at once.
-    with conn.transaction():
-        registry.mark_created(
-            conn,
-            creditor_id,
-            client_identifier=answer.client_identifier,
-            customer_code=answer.confirma_finance_customer_code,
-            payment_reference_prefix=answer.payment_reference_prefix,
-        )
-        store_token(conn, vault, creditor_id, answer.api_access_token.get_secret_value(), status="valid")
-    report.pushed += 1
-    report.count(creditor_id, "created")
+    else:
+        with conn.transaction():
+            registry.mark_created(
+                conn,
+                creditor_id,
+                client_identifier=outcome.client_identifier,
+                customer_code=outcome.confirma_finance_customer_code,
+                payment_reference_prefix=outcome.payment_reference_prefix,
+            )
+            store_token(conn, vault, creditor_id, outcome.access_token, status="valid")
+        report.pushed += 1
+        report.count(creditor_id, "created")
