@@ -60,9 +60,7 @@ def mark_unauthorized(conn: psycopg.Connection, creditor_id: str, entity: str, s
     from confirma_pipeline.warehouse.registry import set_token_status
 
     with conn.transaction():
-        set_token_status(
-            conn, creditor_id, "invalid", f"{status or 401} from the API while pulling {entity}"
-        )
+        set_token_status(conn, creditor_id, "invalid", f"{status or 401} from the API while pulling {entity}")
 
 
 def validate_frame(model: type[pa.DataFrameModel], frame: pd.DataFrame, entity: str, creditor_id: str):

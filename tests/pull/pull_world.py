@@ -28,7 +28,11 @@ TODAY = datetime.now(HELSINKI).date()
 SANDBOX_START = TODAY - timedelta(days=64)
 DAYS = 60
 LAST_DAY = SANDBOX_START + timedelta(days=DAYS)  # the sandbox's today after advancing
-BUYER_IDS = ("0646115-8", "0112038-9", "1572860-0")  # valid Y-tunnus, 0/1/2 e-invoice addresses in the sandbox
+BUYER_IDS = (
+    "0646115-8",
+    "0112038-9",
+    "1572860-0",
+)  # valid Y-tunnus, 0/1/2 e-invoice addresses in the sandbox
 
 TABLES = {
     "confirma.payments": "creditor_id, payment_key",
@@ -41,7 +45,9 @@ TABLES = {
     "confirma.invoice_ledger": "invoice_id",
 }
 # last_validated_at / updated_at of a token record the validation itself, so they move on every run.
-TOKEN_COLUMNS = "creditor_id, token_ciphertext, key_id, fingerprint, status, status_message, expires_at, last_renewed_at"
+TOKEN_COLUMNS = (
+    "creditor_id, token_ciphertext, key_id, fingerprint, status, status_message, expires_at, last_renewed_at"
+)
 
 
 @dataclass
@@ -110,7 +116,9 @@ def metadata_value(result: dg.ExecuteInProcessResult, node: str, key: str):
 
 def build_world(dsn: str, sandbox: SandboxServer, clients: int = 2, invoices_per_client: int = 6) -> World:
     key = generate_key()
-    api = ConfirmaClient(sandbox.url, PROVISIONING_TOKEN, max_retries=2, backoff_base_s=0.01, backoff_max_s=0.02)
+    api = ConfirmaClient(
+        sandbox.url, PROVISIONING_TOKEN, max_retries=2, backoff_base_s=0.01, backoff_max_s=0.02
+    )
     world = World(dsn, sandbox, api, key, TokenVault([key]))
     with world.connect() as conn:
         for index in range(clients):
@@ -138,7 +146,14 @@ def build_world(dsn: str, sandbox: SandboxServer, clients: int = 2, invoices_per
                         buyer_postal_district, net_amount, vat_amount, gross_amount)
                     VALUES (%s, %s, %s, %s, %s, 'Buyer Oy', %s, 'Kauppakatu 1', '00100', 'HELSINKI', 0, 0, 0)
                     """,
-                    (invoice_id, creditor_id, number, SANDBOX_START, SANDBOX_START + timedelta(days=14), buyer),
+                    (
+                        invoice_id,
+                        creditor_id,
+                        number,
+                        SANDBOX_START,
+                        SANDBOX_START + timedelta(days=14),
+                        buyer,
+                    ),
                 )
                 conn.execute(
                     """
@@ -172,4 +187,6 @@ def world(warehouse_dsn: str, pull_sandbox: SandboxServer) -> Iterator[World]:
 
 
 def sandbox_now(world: World) -> datetime:
-    return datetime.combine(world.sandbox_state().today, datetime.now(timezone.utc).time(), tzinfo=timezone.utc)
+    return datetime.combine(
+        world.sandbox_state().today, datetime.now(timezone.utc).time(), tzinfo=timezone.utc
+    )

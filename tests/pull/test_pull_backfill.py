@@ -7,14 +7,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import dagster as dg
-from pull_world import (  # noqa: F401  (fixtures)
+from pull_world import (
     LAST_DAY,
     SANDBOX_START,
     materialize,
     metadata_value,
-    pull_sandbox,
     range_tags,
-    world,
 )
 
 from confirma_pipeline.defs.invoicing.finvoice import finvoice_credentials
@@ -65,13 +63,17 @@ def test_backfill_pulls_everything_once_and_reruns_change_no_row(world):
     assert metadata_value(dist_run, "distribution", "api_calls") == len(clients)
     assert metadata_value(receivables_run, "payments", "window") == f"{SANDBOX_START}..{LAST_DAY}"
     assert isinstance(
-        receivables_run.asset_materializations_for_node("payments")[0].metadata["dagster/column_schema"].value,
+        receivables_run.asset_materializations_for_node("payments")[0]
+        .metadata["dagster/column_schema"]
+        .value,
         dg.TableSchema,
     )
 
     # Everything the sandbox produced is in the warehouse, amounts included.
     sandbox_payments = [p for p in state.payments if p["clientIdentifier"] in clients]
-    assert sandbox_payments and state.settlements, "the simulation should have produced payments and settlements"
+    assert sandbox_payments and state.settlements, (
+        "the simulation should have produced payments and settlements"
+    )
     assert world.scalar("SELECT count(*) FROM confirma.payments") == len(sandbox_payments)
     assert world.scalar("SELECT sum(amount) FROM confirma.payments") == sum(
         Decimal(p["amount"]) for p in sandbox_payments
@@ -86,11 +88,14 @@ def test_backfill_pulls_everything_once_and_reruns_change_no_row(world):
         len(a["breakdown"]) for s in state.settlements for a in s["allocations"]
     )
     # The sums hold in the warehouse (and the blocking checks say so).
-    assert world.scalar(
-        """SELECT count(*) FROM confirma.settlements s WHERE settlement_amount <>
+    assert (
+        world.scalar(
+            """SELECT count(*) FROM confirma.settlements s WHERE settlement_amount <>
            (SELECT sum(allocated_total_amount) FROM confirma.settlement_allocations a
             WHERE a.settlement_id = s.settlement_id)"""
-    ) == 0
+        )
+        == 0
+    )
     evaluations = {e.check_name: e.passed for e in receivables_run.get_asset_check_evaluations()}
     assert evaluations["settlement_breakdowns_sum_to_allocations"]
     assert evaluations["settlement_allocations_sum_to_amount"]
@@ -106,8 +111,12 @@ def test_backfill_pulls_everything_once_and_reruns_change_no_row(world):
     assert world.scalar("SELECT count(*) FROM confirma.cases") == with_case
     closed = world.scalar("SELECT count(*) FROM confirma.cases WHERE status = 'CLOSED'")
     assert closed == sum(1 for c in state.cases.values() if c["status"] == "CLOSED")
-    assert world.scalar("SELECT count(*) FROM confirma.client_credentials WHERE status = 'valid'") == len(clients)
-    assert world.scalar("SELECT count(*) FROM confirma.client_credentials WHERE last_validated_at IS NULL") == 0
+    assert world.scalar("SELECT count(*) FROM confirma.client_credentials WHERE status = 'valid'") == len(
+        clients
+    )
+    assert (
+        world.scalar("SELECT count(*) FROM confirma.client_credentials WHERE last_validated_at IS NULL") == 0
+    )
     # 0646115-8 has one address, 0112038-9 two, 1572860-0 none (the sandbox's deterministic look-up)
     assert world.scalar("SELECT count(*) FROM confirma.finvoice_credentials") == 3
     assert metadata_value(finvoice_run, "finvoice_credentials", "api_calls") == 3  # once per business id
@@ -129,7 +138,9 @@ def test_ten_day_backfill_is_one_run_with_one_call_per_client(world):
     start = SANDBOX_START + timedelta(days=20)
     end = start + timedelta(days=9)
     instance = dg.DagsterInstance.ephemeral()
-    result = materialize(world, [payments, settlements, distribution], tags=range_tags(start, end), instance=instance)
+    result = materialize(
+        world, [payments, settlements, distribution], tags=range_tags(start, end), instance=instance
+    )
     assert result.success
     assert len(instance.get_runs()) == 1
     for node in ("payments", "settlements", "distribution"):
@@ -140,6 +151,10 @@ def test_ten_day_backfill_is_one_run_with_one_call_per_client(world):
     first = world.scalar("SELECT min(payment_day) FROM confirma.payments")
     last = world.scalar("SELECT max(payment_day) FROM confirma.payments")
     assert first is None or (first >= start - timedelta(days=7) and last <= end)
-    assert world.scalar(
-        "SELECT count(*) FROM confirma.settlements WHERE settlement_date NOT BETWEEN %s AND %s", (start, end)
-    ) == 0
+    assert (
+        world.scalar(
+            "SELECT count(*) FROM confirma.settlements WHERE settlement_date NOT BETWEEN %s AND %s",
+            (start, end),
+        )
+        == 0
+    )

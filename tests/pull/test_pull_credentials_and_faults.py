@@ -8,15 +8,13 @@ from decimal import Decimal
 
 import dagster as dg
 import pytest
-from pull_world import (  # noqa: F401  (fixtures)
+from pull_world import (
     LAST_DAY,
     SANDBOX_START,
     materialize,
     metadata_value,
-    pull_sandbox,
     range_tags,
     sandbox_now,
-    world,
 )
 
 from confirma_pipeline.api import ConfirmaClient, UnauthorizedError
@@ -121,7 +119,9 @@ def test_one_clients_401_does_not_stop_the_others_in_a_pull(world):
     cred1_payments = [
         p for p in world.sandbox_state().payments if p["clientIdentifier"] == world.client_ids["cred-1"]
     ]
-    assert world.scalar("SELECT count(*) FROM confirma.payments WHERE creditor_id = 'cred-1'") == len(cred1_payments)
+    assert world.scalar("SELECT count(*) FROM confirma.payments WHERE creditor_id = 'cred-1'") == len(
+        cred1_payments
+    )
     assert _credentials(world)["cred-2"]["status"] == "invalid"
     with world.connect() as conn:
         assert onboarded_with_tokens(conn) == ["cred-1"]  # later pulls skip it until it is renewed
@@ -148,7 +148,9 @@ def test_an_answer_failing_its_model_is_not_written_and_fails_naming_client_and_
     assert bad_token not in message and "10.005" not in message
     assert len(result.get_step_failure_events()) == 1  # a dg.Failure without retries
     assert world.scalar("SELECT count(*) FROM confirma.payments WHERE creditor_id = %s", (bad,)) == 0
-    good_payments = [p for p in world.sandbox_state().payments if p["clientIdentifier"] == world.client_ids[good]]
+    good_payments = [
+        p for p in world.sandbox_state().payments if p["clientIdentifier"] == world.client_ids[good]
+    ]
     assert world.scalar("SELECT count(*) FROM confirma.payments WHERE creditor_id = %s", (good,)) == len(
         good_payments
     )

@@ -9,7 +9,7 @@ from datetime import date
 import dagster as dg
 import psycopg
 import pytest
-from pull_world import materialize, metadata_value, pull_sandbox, world  # noqa: F401  (fixtures)
+from pull_world import materialize, metadata_value
 
 import confirma_pipeline.pull.settlements as settlements_module
 from confirma_pipeline.defs.partitions import daily_partitions
@@ -54,7 +54,9 @@ def test_unfetched_settlements_survive_a_failed_write_and_are_fetched_once(world
         assert world.api.get_settlements(token, unfetched_only=True).settlements == []
     # One client's answer was not written: it waits in the inbox (with the error), and the gap check fails.
     assert world.scalar("SELECT count(*) FROM confirma.api_inbox WHERE processed_at IS NULL") == 1
-    assert "OperationalError" in world.scalar("SELECT last_error FROM confirma.api_inbox WHERE processed_at IS NULL")
+    assert "OperationalError" in world.scalar(
+        "SELECT last_error FROM confirma.api_inbox WHERE processed_at IS NULL"
+    )
     written_first = world.scalar("SELECT count(*) FROM confirma.settlements")
     assert written_first < len(expected)
     gap = _gap_check(world)
@@ -65,7 +67,9 @@ def test_unfetched_settlements_survive_a_failed_write_and_are_fetched_once(world
     assert result.metadata["mode"].value == "unfetched"
     assert result.metadata["inbox_recovered"].value == 1
     assert result.metadata["records_received"].value == len(expected) - written_first  # the recovered ones
-    stored = {r[0] for r in world.connect().execute("SELECT settlement_id FROM confirma.settlements").fetchall()}
+    stored = {
+        r[0] for r in world.connect().execute("SELECT settlement_id FROM confirma.settlements").fetchall()
+    }
     assert stored == expected
     assert _gap_check(world).passed
     with world.connect() as conn:
@@ -87,14 +91,21 @@ def test_range_mode_recovers_a_settlement_missing_from_the_warehouse(world):
     first = materialize(world, [settlements], partition_key=daily_partitions.get_last_partition_key())
     assert first.success and metadata_value(first, "settlements", "mode") == "unfetched"
     before = world.snapshot()
-    settlement_id, day = world.connect().execute(
-        "SELECT settlement_id, settlement_date FROM confirma.settlements ORDER BY settlement_id LIMIT 1"
-    ).fetchone()
+    settlement_id, day = (
+        world.connect()
+        .execute(
+            "SELECT settlement_id, settlement_date FROM confirma.settlements ORDER BY settlement_id LIMIT 1"
+        )
+        .fetchone()
+    )
     with world.connect() as conn:
         conn.execute("DELETE FROM confirma.settlements WHERE settlement_id = %s", (settlement_id,))
     # The nightly mode cannot bring it back (already fetched); the range mode for its day does.
     assert materialize(world, [settlements], partition_key=daily_partitions.get_last_partition_key()).success
-    assert world.scalar("SELECT count(*) FROM confirma.settlements WHERE settlement_id = %s", (settlement_id,)) == 0
+    assert (
+        world.scalar("SELECT count(*) FROM confirma.settlements WHERE settlement_id = %s", (settlement_id,))
+        == 0
+    )
     assert isinstance(day, date)
     rerun = materialize(world, [settlements], partition_key=day.isoformat())
     assert rerun.success and metadata_value(rerun, "settlements", "mode") == "range"
