@@ -65,7 +65,7 @@ _ALL_PATHS = (
     c.PATH_FINVOICE_CREDENTIALS,
 )  # fmt: skip
 M = TypeVar("M", bound=BaseModel)
-Body = Mapping[str, Any] | BaseModel
+Body = Mapping[str, Any] | BaseModel | bytes
 
 
 def _json_default(value: Any) -> Any:
@@ -79,7 +79,10 @@ def _json_default(value: Any) -> Any:
 
 
 def encode_body(body: Body) -> bytes:
-    """JSON bytes of a request body: a plain dict is dumped as is (no validation), a model via `to_body`."""
+    """JSON bytes of a request body: bytes are taken as already-encoded JSON (so a caller that hashes what it
+    sends serialises once), a plain dict is dumped as is (no validation), a model via `model_dump`."""
+    if isinstance(body, bytes):
+        return body
     if isinstance(body, BaseModel):
         body = body.model_dump(mode="json", by_alias=True)
     return json.dumps(body, default=_json_default, separators=(",", ":")).encode()

@@ -107,7 +107,11 @@ def record_client_error(
         message = f"{entity} request for client {creditor_id} refused by the API: {exc}"
         report.mark_invalid(creditor_id, message)
         logger.error(message)
-    elif isinstance(exc, (ConfirmaApiError, psycopg.Error, ValueError)):
+    elif isinstance(exc, ValueError):  # the bulk writer refused the frame (e.g. a row outside its window)
+        message = f"{entity} answer for client {creditor_id} could not be written: {short_error(exc)}"
+        report.mark_invalid(creditor_id, message)
+        logger.error(message)
+    elif isinstance(exc, (ConfirmaApiError, psycopg.Error)):
         report.mark_failed(creditor_id, short_error(exc))
         logger.warning(f"{entity}: client {creditor_id} failed ({short_error(exc)}); will be retried")
     else:

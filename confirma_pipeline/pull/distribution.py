@@ -84,8 +84,9 @@ def pull_distribution(
             try:
                 with conn.transaction():
                     frame = pd.concat(frames.values(), ignore_index=True)
-                    report.wrote(TABLE, upsert_frame(conn, frame, TABLE, ["creditor_id", "invoice_number"]))
+                    result = upsert_frame(conn, frame, TABLE, ["creditor_id", "invoice_number"])
                     linked = conn.execute(pull_sql("ledger_case_ids"), {"ids": batch}).rowcount
+                report.wrote(TABLE, result)
                 report.extra["ledger_case_ids_set"] += linked
                 report.clients_pulled += len(batch)
             except Exception as exc:

@@ -18,6 +18,9 @@ Not lost between fetch and write (the inbox):
    and mark the inbox row processed. If any of it fails nothing is written, the row stays unprocessed with
    `last_error`, and step 1 of the next run (or a retry) writes it. A gap is visible until then: the
    `settlements_not_lost` check fails while any inbox row is unprocessed.
+An answer that keeps failing (bad data) stays in the inbox and fails every run until a newer answer of the
+same client contains all of its settlements and is written (a `range` rerun of its days once the API serves
+good data): the older row is then marked superseded, and no longer counts as a failure.
 Processed inbox rows are kept for `INBOX_RETENTION_DAYS` days (an audit trail of what the API answered).
 """
 
@@ -117,9 +120,12 @@ def pull_settlements(
     ids = list(creditor_ids) if creditor_ids is not None else None
     with connect(dsn, autocommit=True) as conn:
         leftovers = conn.execute(pull_sql("inbox_pending"), {"kind": INBOX_KIND, "ids": ids}).fetchall()
+        failed_leftovers: dict[int, str] = {}
         for inbox_id, creditor_id in leftovers:
             if _process(conn, inbox_id, creditor_id, report, logger):
                 report.extra["inbox_recovered"] += 1
+            else:
+                failed_leftovers[inbox_id] = creditor_id
 
         clients = active_clients(conn, creditor_ids)
         tokens = load_client_tokens(conn, vault, clients)
@@ -142,6 +148,8 @@ def pull_settlements(
             elif outcome is None or _process(conn, outcome, creditor_id, report, logger):
                 report.clients_pulled += 1
 
+        if failed_leftovers:
+            _forgive_superseded(conn, failed_leftovers, report, logger)
         conn.execute(pull_sql("inbox_prune"), {"kind": INBOX_KIND, "days": INBOX_RETENTION_DAYS})
     report.finish(client)
     logger.info(report.summary_line())
@@ -164,30 +172,46 @@ def _process(conn, inbox_id: int, creditor_id: str, report: PullReport, logger) 
             allocations = validate_frame(AllocationModel, frames.allocations, "settlements", creditor_id)
             breakdown = validate_frame(BreakdownItemModel, frames.breakdown, "settlements", creditor_id)
             _check_sums(settlements, allocations, breakdown, creditor_id)
-            report.wrote(SETTLEMENTS, upsert_frame(conn, settlements, SETTLEMENTS, ["settlement_id"]))
-            report.wrote(
-                ALLOCATIONS,
-                replace_window(
+            results = {
+                SETTLEMENTS: upsert_frame(conn, settlements, SETTLEMENTS, ["settlement_id"]),
+                ALLOCATIONS: replace_window(
                     conn, allocations, ALLOCATIONS, scope_column="settlement_id",
                     scopes=settlements["settlement_id"].tolist(),
                 ),
-            )  # fmt: skip
-            report.wrote(
-                BREAKDOWN,
-                replace_window(
+                BREAKDOWN: replace_window(
                     conn, breakdown, BREAKDOWN, scope_column="allocation_id",
                     scopes=allocations["allocation_id"].tolist(),
                 ),
-            )  # fmt: skip
+            }  # fmt: skip
             conn.execute(pull_sql("inbox_mark_processed"), {"id": inbox_id})
+            superseded = conn.execute(
+                pull_sql("inbox_supersede"), {"id": inbox_id, "kind": INBOX_KIND, "creditor_id": creditor_id}
+            ).rowcount
     except Exception as exc:
         conn.execute(pull_sql("inbox_mark_error"), {"id": inbox_id, "error": short_error(exc)})
         record_client_error(conn, report, creditor_id, exc, logger)
         return False
+    for table, result in results.items():
+        report.wrote(table, result)
+    report.extra["inbox_superseded"] += superseded
     report.records += len(settlements)
     for name, n in frames.counts.items():
         report.count(creditor_id, name, n)
     return True
+
+
+def _forgive_superseded(conn, failed: dict[int, str], report: PullReport, logger) -> None:
+    """A leftover that failed again this run but was then superseded by this run's fresh answer for the same
+    client (every settlement in it now written) is no longer a failure of that client."""
+    pending = {r[0] for r in conn.execute(pull_sql("inbox_still_pending"), {"ids": list(failed)}).fetchall()}
+    still_failing = {failed[i] for i in pending}
+    for inbox_id, creditor_id in failed.items():
+        if inbox_id not in pending and creditor_id not in still_failing:
+            report.invalid.pop(creditor_id, None)
+            report.failed.pop(creditor_id, None)
+            logger.info(
+                f"settlements: inbox answer {inbox_id} of client {creditor_id} superseded by a newer one"
+            )
 
 
 def _check_sums(settlements, allocations, breakdown, creditor_id: str) -> None:

@@ -52,7 +52,7 @@ class _Send:
     invoice_id: str
     creditor_id: str
     invoice_number: int
-    body: dict
+    body: bytes  # the encoded JSON body, exactly as hashed into the ledger
 
 
 def _api_error_text(exc: ConfirmaApiError) -> str:

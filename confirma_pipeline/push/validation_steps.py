@@ -6,8 +6,6 @@ is explained and kept out, the good rows in the same batch go on.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -16,11 +14,6 @@ from confirma_pipeline.warehouse import ledger
 from confirma_pipeline.warehouse.rejections import Rejection
 
 DUPLICATE_NUMBER_CHECK = "invoice_number_not_used_by_another_invoice"
-
-
-def body_hash(body: dict) -> str:
-    """Hash of a request body as it would be sent (mapping emits keys in a fixed order)."""
-    return hashlib.sha256(json.dumps(body, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
 def _rejections(rejected_df: pd.DataFrame, hashes: dict[str, str] | None = None) -> list[Rejection]:
@@ -55,13 +48,14 @@ class PreparedCreditors:
 
 def prepare_creditors(creditors_df: pd.DataFrame) -> PreparedCreditors:
     from confirma_pipeline.mapping.clients import client_bodies
+    from confirma_pipeline.mapping.hashing import payload_hash
     from confirma_pipeline.validation.creditors import CreditorModel
     from confirma_pipeline.validation.reasons import validate_with_reasons
 
     if creditors_df.empty:
         return PreparedCreditors()
     all_bodies = dict(zip(creditors_df["creditor_id"].tolist(), client_bodies(creditors_df), strict=True))
-    hashes = {cid: body_hash(body) for cid, body in all_bodies.items()}
+    hashes = {cid: payload_hash(body) for cid, body in all_bodies.items()}
     outcome = validate_with_reasons(CreditorModel, creditors_df, ["creditor_id"], entity="creditor")
     rejected = outcome.rejected_df.assign(creditor_id=outcome.rejected_df["entity_key"])
     valid_ids = outcome.valid_df["creditor_id"].tolist()
@@ -76,7 +70,7 @@ def prepare_creditors(creditors_df: pd.DataFrame) -> PreparedCreditors:
 @dataclass
 class PreparedInvoices:
     entries: list[ledger.LedgerEntry] = field(default_factory=list)
-    bodies: list[dict] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)  # encoded once: hashed and sent as these bytes
     rejections: list[Rejection] = field(default_factory=list)
 
 
@@ -84,6 +78,8 @@ def prepare_invoices(conn, invoices_df, rows_df, creditors_df, relations) -> Pre
     """Validate a chunk of invoices with their rows, map the valid ones, hash both the source
     (to detect changes after submission) and the body, and refuse invoice numbers the ledger
     already holds under another invoice id."""
+    from confirma_pipeline.api.client import encode_body
+    from confirma_pipeline.mapping.hashing import payload_hash
     from confirma_pipeline.mapping.invoices import invoice_bodies
     from confirma_pipeline.validation.reasons import validate_invoices
 
@@ -93,9 +89,9 @@ def prepare_invoices(conn, invoices_df, rows_df, creditors_df, relations) -> Pre
     result = validate_invoices(invoices_df, rows_df)
     rejections = _rejections(result.rejected_df, source)
     valid = result.valid_invoices
-    bodies = invoice_bodies(valid, result.valid_rows, creditors_df)
+    bodies = [encode_body(body) for body in invoice_bodies(valid, result.valid_rows, creditors_df)]
     entries = [
-        ledger.LedgerEntry(invoice_id, creditor_id, int(number), body_hash(body), source.get(invoice_id))
+        ledger.LedgerEntry(invoice_id, creditor_id, int(number), payload_hash(body), source.get(invoice_id))
         for invoice_id, creditor_id, number, body in zip(
             valid["invoice_id"].tolist(), valid["creditor_id"].tolist(), valid["invoice_number"].tolist(),
             bodies, strict=True,

