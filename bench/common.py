@@ -56,14 +56,16 @@ def postmaster_pid(pgdata: Path) -> int | None:
 
 
 def process_tree_cpu_s(pids: Sequence[int | None]) -> float:
-    """user+system CPU seconds of these processes and all their (live) children."""
+    """user+system CPU seconds of these processes, their live children and their exited (reaped) children."""
     total = 0.0
     for pid in pids:
         if pid is None:
             continue
         with contextlib.suppress(psutil.Error):
             root = psutil.Process(pid)
-            for proc in [root, *root.children(recursive=True)]:
+            t = root.cpu_times()  # children_*: CPU of children already exited and reaped (closed backends)
+            total += t.user + t.system + t.children_user + t.children_system
+            for proc in root.children(recursive=True):
                 with contextlib.suppress(psutil.Error):
                     t = proc.cpu_times()
                     total += t.user + t.system

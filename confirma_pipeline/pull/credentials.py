@@ -112,6 +112,11 @@ def refresh_credentials(
             return TokenOutcome(
                 creditor_id, "invalid", f"renewed token refused ({exc.status})", None, moment, renewed_at
             )
+        except ConfirmaApiError as exc:  # renewed and stored; only its validation failed (retried next time)
+            return TokenOutcome(
+                creditor_id, "unknown", "renewed; not validated yet", None, moment, renewed_at,
+                failure=f"validating the renewed token: {short_error(exc)}",
+            )  # fmt: skip
         expires_at = _utc(answer.expires_at)
         status = _status(answer.is_valid, expires_at, moment, renew_within)
         return TokenOutcome(

@@ -2,7 +2,7 @@
 -- columns): insert new keys, leave existing rows alone.
 WITH merged AS (
     INSERT INTO {target} AS t ({columns})
-    SELECT {columns} FROM {stage}
+    SELECT {stage_columns} FROM {stage} AS s
     ON CONFLICT ({keys}) DO NOTHING
     RETURNING 1
 )

@@ -67,9 +67,10 @@ def table_rows(conn, table: str = PAYMENTS, where: str = "TRUE") -> list[tuple]:
 
 
 def row_versions(conn, where: str = "TRUE") -> list[tuple]:
-    """(key, xmin) per row: xmin changes whenever a row is rewritten, even with equal values."""
+    """(key, xmin, xmax) per row: xmin changes whenever a row is rewritten, even with equal values;
+    xmax whenever it is locked (as ON CONFLICT DO UPDATE does to every conflicting row it sees)."""
     return conn.execute(
-        f"SELECT payment_key, xmin::text FROM {PAYMENTS} WHERE {where} ORDER BY creditor_id, payment_key"
+        f"SELECT payment_key, xmin::text, xmax::text FROM {PAYMENTS} WHERE {where} ORDER BY creditor_id, payment_key"
     ).fetchall()
 
 
@@ -86,13 +87,13 @@ def test_upsert_into_empty_table_then_identical_rerun_changes_nothing(conn):
     assert upsert_frame(conn, df, PAYMENTS, KEYS) == UpsertResult(50, 0, 0, 50)
     conn.commit()
     assert table_rows(conn) == before
-    assert row_versions(conn) == versions  # no row was rewritten
+    assert row_versions(conn) == versions  # no row was rewritten or even locked
 
 
 def test_only_the_changed_row_is_updated_and_fetched_at_alone_is_no_change(conn):
     upsert_frame(conn, payments(20), PAYMENTS, KEYS)
     conn.commit()
-    versions = dict(row_versions(conn))
+    versions = {key: rest for key, *rest in row_versions(conn)}
 
     later = T0 + pd.Timedelta(days=1)
     df = payments(21)  # one new key (k00020)
@@ -114,7 +115,7 @@ def test_only_the_changed_row_is_updated_and_fetched_at_alone_is_no_change(conn)
         "k00005",
         "k00007",
     }
-    new_versions = dict(row_versions(conn))
+    new_versions = {key: rest for key, *rest in row_versions(conn)}
     rewritten = {k for k in versions if versions[k] != new_versions[k]}
     assert rewritten == {"k00005", "k00007"}
 

@@ -1,0 +1,290 @@
+"""Run every benchmark in bench/ in sequence (each in its own subprocess), then write bench/results/summary.md.
+
+    .venv/bin/python bench/run_all.py            # full sizes (`make bench`), about 10 minutes on 2 cores
+    .venv/bin/python bench/run_all.py --quick    # small sizes, about 1-2 minutes: a smoke check
+    .venv/bin/python bench/run_all.py --only push_pipeline upsert
+
+Known benchmarks get their sizes from BENCHMARKS below (full and --quick) and a summary table with the targets
+next to the figures; a new bench/bench_*.py is still run (without arguments) and listed with its exit code. Each
+benchmark's console output is kept in bench/results/<name>.log. Benchmarks run one at a time: they share the 2
+cores, and anything else running on the machine (tests, other benchmarks) skews them, so the load average
+before and after each one is recorded next to its figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import RESULTS, md_table  # noqa: E402
+
+BENCH = ROOT / "bench"
+
+
+@dataclass
+class Bench:
+    name: str  # results/<name>.json and results/<name>.log
+    script: str
+    full: list[str] = field(default_factory=list)
+    quick: list[str] = field(default_factory=list)
+    output_flag: str | None = "--output"
+
+
+BENCHMARKS = [
+    Bench("push_http_httpx", "bench_push_http.py", ["--transport", "httpx"], ["--transport", "httpx", "--n", "400"]),
+    Bench("push_http_lean", "bench_push_http.py", ["--transport", "lean"], ["--transport", "lean", "--n", "400"]),
+    Bench(
+        "upsert", "bench_upsert.py", ["--rows", "1000000"],
+        ["--rows", "50000", "--clients", "50", "--to-sql-rows", "10000"], output_flag="--out",
+    ),
+    Bench(
+        "validation", "bench_validation.py", [],
+        ["--invoices", "20000", "--map-invoices", "10000", "--repeat", "1"],
+    ),
+    Bench(
+        "push_pipeline", "bench_push_pipeline.py", ["--profile-invoices", "5000"],
+        ["--creditors", "50", "--invoices-per-creditor", "40", "--profile-invoices", "1000"],
+    ),
+]  # fmt: skip
+
+
+def _mark(ok: bool | None) -> str:
+    return "-" if ok is None else ("met" if ok else "**MISSED**")
+
+
+# --------------------------------------------------------------------------- per-benchmark summaries
+
+
+def summarize_push_http(results: dict[str, dict]) -> str:
+    rows = []
+    for name in ("push_http_httpx", "push_http_lean"):
+        r = results.get(name)
+        if not r:
+            continue
+        t = r.get("targets", {})
+        rows.append([
+            r["transport"], r["n"], r["concurrency"], r["latency_ms"], r["req_per_s"], r["bound_req_per_s"],
+            f"{r['ratio_to_bound']} (>= {t.get('ratio_to_bound')})",
+            f"{r['client_cpu_ms_per_request']} (<= {t.get('client_cpu_ms_per_request')})",
+            r["server_cpu_ms_per_request"], f"{r['ok']}/{r['failed']}", _mark(r.get("meets_targets")),
+        ])  # fmt: skip
+    return md_table(
+        ["transport", "n", "conc.", "latency ms", "req/s", "bound", "÷ bound (target)",
+         "client CPU ms/req (target)", "server CPU ms/req", "ok/failed", "targets"],
+        rows,
+    )  # fmt: skip
+
+
+def summarize_upsert(r: dict) -> str:
+    t = r["targets"]
+    rows = []
+    for x in r["results"]:
+        judged = "meets_targets" in x
+        rows.append([
+            x["step"], x["label"], x["rows"], round(x["seconds"], 2),
+            f"{x['rows_per_s'] / 1000:.0f}k" + (f" (>= {t['rows_per_s'] // 1000}k)" if judged else ""),
+            f"{x['ratio_to_copy']:.2f}" + (f" (>= {t['ratio_to_copy']})" if judged else ""),
+            round(x["client_cpu_s"], 1), round(x["pg_cpu_s"], 1),
+            f"{x['added_mb']:.0f}" + (f" (<= {t['added_mb']})" if judged else ""),
+            _mark(x.get("meets_targets")) if judged else "",
+        ])  # fmt: skip
+    meta = r["meta"]
+    head = f"{meta['rows']:,} payment rows, {meta['clients']} clients, PostgreSQL {meta['postgres']}.\n\n"
+    return head + md_table(
+        ["step", "method", "rows", "s", "rows/s (target)", "÷ raw COPY (target)", "client CPU s", "PG CPU s",
+         "RSS added MB (target)", "targets"],
+        rows,
+    )  # fmt: skip
+
+
+def summarize_validation(r: dict) -> str:
+    goals = r.get("goals", {})
+    rows = []
+    for name, x in r["results"].items():
+        n = x.get("n") or x.get("n_rows") or x.get("n_invoices")
+        rate_key = next((k for k in x if k.endswith("_per_s")), None)
+        rate = f"{x[rate_key]:,} {rate_key.replace('_per_s', '')}/s" if rate_key else ""
+        target, ok = "", None
+        if name in ("rows", "rows_bad") and "rows_per_s" in goals:
+            target, ok = f">= {goals['rows_per_s']:,} rows/s", x["rows_per_s"] >= goals["rows_per_s"]
+        elif name == "mapping" and "mapping_100k_invoices_s" in goals:
+            projected = 100_000 / x["invoices_per_s"]
+            target = f"100k invoices <= {goals['mapping_100k_invoices_s']} s (here ≈{projected:.1f} s)"
+            ok = projected <= goals["mapping_100k_invoices_s"]
+        rows.append([name, n, x["wall_s"], x["cpu_s"], rate, target, _mark(ok) if target else ""])
+    return md_table(["case", "n", "wall s", "CPU s", "throughput", "target", "verdict"], rows)
+
+
+def summarize_push_pipeline(r: dict) -> str:
+    cfg, first, second, onb, ver = r["config"], r["first_night"], r["second_night"], r["onboarding"], r["verification"]
+    ok, t = r["meets_targets"], r["targets"]
+    head = (
+        f"{cfg['invoices']:,} invoices x {cfg['rows_per_invoice']} rows, {cfg['creditors']:,} clients, sandbox "
+        f"latency {cfg['latency_ms']} ms in its own process, concurrency {cfg['concurrency']}, "
+        f"{cfg['transport']} transport.\n\n"
+    )
+    table = md_table(
+        ["measure", "figure", "target", "verdict"],
+        [
+            ["first night wall s", first["wall_s"],
+             f"<= {t['ratio_to_bound_max']} x bound {first['bound_s']} s", _mark(ok["wall_vs_bound"])],
+            ["first night ÷ bound", first["ratio_to_bound"], f"<= {t['ratio_to_bound_max']}", ""],
+            ["peak RSS MB (psutil sampler)", first["peak_rss_mb"], f"<= {t['peak_rss_mb']}", _mark(ok["peak_rss"])],
+            ["client CPU s (cores); ms/invoice", f"{first['client_cpu_s']} ({first['client_cpu_cores']}); "
+             f"{first['client_cpu_ms_per_invoice']}", "", ""],
+            ["sandbox / Postgres CPU s", f"{first['sandbox_cpu_s']} / {first['postgres_cpu_s']}", "", ""],
+            ["exactly once (sandbox journal)", f"{ver['journal_invoices']:,} sent, {ver['sent_twice_or_more']} "
+             f"twice, {ver['missing']} missing", "each once", _mark(ok["exactly_once"])],
+            ["second night requests", second["requests"], "0", _mark(ok["second_night_requests"])],
+            ["second night wall s", second["wall_s"], f"<= {t['second_night_s']}", _mark(ok["second_night_time"])],
+            ["onboarding wall s (apart)", onb["wall_s"], f"bound {onb['bound_s']} s", ""],
+        ],
+    )  # fmt: skip
+    phases = [p for p in first["phases"] if not p["phase"].startswith(" ") or p["seconds"] >= 0.05 * first["wall_s"]]
+    out = head + table + "\n\nFirst night by phase (wall s; ↳ = inside the row above it):\n\n" + md_table(
+        ["phase", "s", "share"],
+        [[p["phase"].replace("  ", "↳ "), p["seconds"], f"{p['seconds'] / first['wall_s']:.0%}"] for p in phases],
+    )
+    if "profile" in r:
+        p = r["profile"]
+        out += (
+            f"\n\nTop CPU by function ({p['invoices']:,}-invoice run, cProfile per thread, CPU clock):\n\n"
+            + md_table(
+                ["function", "calls", "self s", "cum s"],
+                [[e["function"], e["calls"], e["tottime_s"], e["cumtime_s"]] for e in p["top_self"][:10]],
+            )
+        )
+    return out
+
+
+SUMMARIZERS = {
+    "upsert": summarize_upsert,
+    "validation": summarize_validation,
+    "push_pipeline": summarize_push_pipeline,
+}
+
+
+# --------------------------------------------------------------------------- running
+
+
+def discover() -> list[Bench]:
+    known = {b.script for b in BENCHMARKS}
+    extra = [
+        Bench(p.stem.removeprefix("bench_"), p.name, output_flag=None)
+        for p in sorted(BENCH.glob("bench_*.py"))
+        if p.name not in known
+    ]
+    return [b for b in BENCHMARKS if (BENCH / b.script).exists()] + extra
+
+
+def run_one(bench: Bench, quick: bool) -> dict:
+    out = RESULTS / f"{bench.name}.json"
+    log = RESULTS / f"{bench.name}.log"
+    args = list(bench.quick if quick else bench.full)
+    if bench.output_flag:
+        args += [bench.output_flag, str(out)]
+    cmd = [sys.executable, str(BENCH / bench.script), *args]
+    shown = " ".join(["python", f"bench/{bench.script}", *args]).replace(str(ROOT) + "/", "")
+    print(f"\n=== {bench.name}: {shown}", flush=True)
+    load0 = os.getloadavg()[0]
+    started = time.time()
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stdout.write("  " + line)
+            fh.write(line)
+        code = proc.wait()
+    seconds = time.time() - started
+    fresh = out.exists() and out.stat().st_mtime >= started
+    result = json.loads(out.read_text()) if fresh else None
+    print(f"=== {bench.name}: exit {code} in {seconds:.0f} s", flush=True)
+    return {
+        "name": bench.name,
+        "command": shown,
+        "exit_code": code,
+        "seconds": round(seconds, 1),
+        "load_before": round(load0, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+        "result": result,
+        "log": str(log.relative_to(ROOT)),
+    }
+
+
+def write_summary(runs: list[dict], quick: bool, started: float) -> Path:
+    when = dt.datetime.fromtimestamp(started).strftime("%Y-%m-%d %H:%M")
+    total = time.time() - started
+    lines = [
+        "# Benchmark summary",
+        "",
+        f"{when}, `python bench/run_all.py{' --quick' if quick else ''}`, {total / 60:.1f} min in all; "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}. Figures are one run each (see each "
+        "benchmark's own JSON for details); the load average shows whether something else shared the cores.",
+        "",
+        md_table(
+            ["benchmark", "command", "exit", "s", "load avg before → after", "log"],
+            [[r["name"], f"`{r['command']}`", r["exit_code"], r["seconds"],
+              f"{r['load_before']} → {r['load_after']}", r["log"]] for r in runs],
+        ),  # fmt: skip
+    ]
+    by_name = {r["name"]: r["result"] for r in runs if r["result"]}
+    http = {k: v for k, v in by_name.items() if k.startswith("push_http")}
+    if http:
+        lines += ["", "## push_http: one create-invoice POST per request (client + sandbox process)", "",
+                  summarize_push_http(http)]  # fmt: skip
+    titles = {
+        "upsert": "upsert: bulk load / upsert into PostgreSQL (1M rows)",
+        "validation": "validation: pandera checks and mapping",
+        "push_pipeline": "push_pipeline: the nightly invoice push end to end",
+    }
+    for run in runs:
+        name, result = run["name"], run["result"]
+        if name.startswith("push_http"):
+            continue
+        lines += ["", f"## {titles.get(name, name)}", ""]
+        if result is None:
+            lines.append(f"No fresh result (exit code {run['exit_code']}); see {run['log']}.")
+        elif name in SUMMARIZERS:
+            try:
+                lines.append(SUMMARIZERS[name](result))
+            except (KeyError, TypeError, ZeroDivisionError) as exc:  # a benchmark changed its JSON
+                lines.append(f"Could not summarise ({type(exc).__name__}: {exc}); see the JSON.")
+        else:
+            lines.append(f"Exit code {run['exit_code']}; see {run['log']}.")
+    path = RESULTS / "summary.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke check in a minute or two")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these (names as in the summary)")
+    args = parser.parse_args(argv)
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    benches = discover()
+    if args.only:
+        unknown = set(args.only) - {b.name for b in benches}
+        if unknown:
+            parser.error(f"unknown benchmark(s) {sorted(unknown)}; known: {[b.name for b in benches]}")
+        benches = [b for b in benches if b.name in args.only]
+    started = time.time()
+    runs = [run_one(b, args.quick) for b in benches]
+    path = write_summary(runs, args.quick, started)
+    print(f"\n{path.read_text()}\nwrote {path.relative_to(ROOT)}")
+    return 1 if any(r["exit_code"] for r in runs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

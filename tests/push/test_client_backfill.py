@@ -1,0 +1,58 @@
+"""Backfilling one historical client end to end through the CLI and the `client_backfill` job."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import psycopg
+import pytest
+from push_helpers import PROVISIONING_TOKEN, journal_invoices
+
+from confirma_pipeline.cli import main
+
+
+@pytest.fixture
+def backfill_env(seeded, sandbox, vault, monkeypatch, tmp_path):
+    monkeypatch.setenv("CONFIRMA_SANDBOX_URL", sandbox.url)
+    monkeypatch.setenv("CONFIRMA_PROVISIONING_TOKEN", PROVISIONING_TOKEN)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    return seeded
+
+
+def _valid_numbers_of(sample, creditor_id: str) -> set[int]:
+    inv = sample.invoices
+    mine = (inv["creditor_id"] == creditor_id) & ~inv["invoice_id"].isin(list(sample.invalid))
+    return set(inv.loc[mine, "invoice_number"].astype(int))
+
+
+def test_bad_requests_are_refused_before_any_run(backfill_env, capsys, sandbox):
+    assert main(["backfill", "client", "--creditor-id", "NOPE-1", "--from", "2026-01-01", "--to", "2026-02-01"]) == 1
+    assert "unknown creditor id 'NOPE-1'" in capsys.readouterr().err
+    assert main(["backfill", "client", "--creditor-id", "CRED-0001", "--from", "2026-03-01", "--to", "2026-01-01"]) == 1
+    assert "reversed" in capsys.readouterr().err
+    assert sandbox.control.journal() == []
+
+
+def test_client_backfill_pushes_once_and_pulls_the_range(backfill_env, sandbox, sample, capsys):
+    args = ["backfill", "client", "--creditor-id", "CRED-0001", "--from", "2026-02-01", "--to", "2026-05-31"]
+    assert main(args) == 0
+    expected = _valid_numbers_of(sample, "CRED-0001")
+    assert Counter(journal_invoices(sandbox)) == Counter(expected)
+
+    sandbox.control.advance(60)  # the client's buyers pay, settlement runs happen
+    assert main(args) == 0
+    assert Counter(journal_invoices(sandbox)) == Counter(expected)  # nothing sent twice
+    assert len(sandbox.control.journal("client")) == 1  # only this client was onboarded
+
+    with psycopg.connect(backfill_env) as conn:
+        def count(sql):
+            return conn.execute(sql, ("CRED-0001",)).fetchone()[0]
+
+        assert count("SELECT count(*) FROM confirma.distribution WHERE creditor_id = %s") == len(expected)
+        assert count("SELECT count(*) FROM confirma.payments WHERE creditor_id = %s") > 0
+        assert count("SELECT count(*) FROM confirma.cases WHERE creditor_id = %s") > 0
+        assert count(
+            "SELECT count(*) FROM confirma.invoice_ledger WHERE creditor_id = %s AND case_id IS NOT NULL"
+        ) > 0
+        others = conn.execute("SELECT count(*) FROM confirma.clients WHERE creditor_id <> 'CRED-0001'").fetchone()[0]
+    assert others == 0
