@@ -30,7 +30,6 @@ import json
 import logging
 from collections.abc import Sequence
 
-from confirma_pipeline.api import contract as c
 from confirma_pipeline.api import models as m
 from confirma_pipeline.api.concurrency import run_bounded
 from confirma_pipeline.mapping.responses import settlement_frames
@@ -65,15 +64,11 @@ BREAKDOWN = "confirma.allocation_breakdown"
 
 
 def fetch_settlements_raw(client, token: str, mode: str, window: Window | None) -> bytes:
-    """The settlements answer as the API sent it (bytes), through the client's retrying, rate-limited
-    exchange. The typed `ConfirmaClient.get_settlements` parses first; an answer the API has already marked
-    fetched must be kept before it is parsed, so this goes one level down (same retries and errors)."""
+    """The settlements answer as the API sent it (bytes), with the client's retries and errors: an answer the
+    API has already marked fetched must be kept before it is parsed."""
     if mode == "unfetched":
-        params = {c.Q_UNFETCHED_ONLY: "true"}
-    else:
-        params = {c.Q_FROM_DATE: window.start.isoformat(), c.Q_TO_DATE: window.end.isoformat()}
-    response = client._request("GET", c.PATH_SETTLEMENTS, token, params=params, idempotent=True)
-    return response.content
+        return client.get_settlements_raw(token, unfetched_only=True)
+    return client.get_settlements_raw(token, from_date=window.start, to_date=window.end)
 
 
 def _has_settlements(raw: bytes) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pandas as pd
@@ -195,10 +194,9 @@ def test_nullable_fields_and_credit_note():
     assert invoice_bodies(_invoices([row]).iloc[:0], _rows()) == []
 
 
-def test_mapping_is_column_wise_fast():
-    """A floor, not the benchmark: 20k invoices x 5 rows map in well under 5 s (the bench maps 100k)."""
-    invoices, rows = sample_invoices(20_000, 5)
-    start = time.perf_counter()
+def test_mapping_groups_every_row_under_its_own_invoice():
+    """Speed is measured in bench/bench_validation.py; here, that the grouping is exact at volume."""
+    invoices, rows = sample_invoices(2_000, 5)
     bodies = invoice_bodies(invoices, rows, sample_creditors(3))
-    assert time.perf_counter() - start < 5.0
-    assert len(bodies) == 20_000 and sum(len(b["invoice"]["rows"]) for b in bodies) == 100_000
+    assert len(bodies) == 2_000 and sum(len(b["invoice"]["rows"]) for b in bodies) == 10_000
+    assert [b["invoice"]["header"]["number"] for b in bodies] == invoices["invoice_number"].tolist()
