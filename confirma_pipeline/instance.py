@@ -35,12 +35,9 @@ def prepare_dagster_home(base: Path | None = None) -> Path:
 storage:
   postgres:
     postgres_url: {storage_url}
-run_coordinator:
-  module: dagster.core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    max_concurrent_runs: 2
 concurrency:
+  runs:
+    max_concurrent_runs: 2
   pools:
     granularity: op
     default_limit: 2

@@ -16,15 +16,15 @@ the table byte-for-byte identical, and `fetched_at` reads as "content last seen 
 Statements live in `sql/upserts/*.sql`; only identifier lists are composed here, always with
 `psycopg.sql.Identifier` (a `schema.table` name is split on its dot).
 
-Reads: `stream_query_frames` runs a query through a server-side cursor and yields DataFrames of
-at most `chunk_rows` rows, so memory does not grow with the table.
+Reads: `stream_query_frames` streams a query with `COPY (query) TO STDOUT` and yields DataFrames
+of `chunk_rows` rows parsed by pyarrow, so memory does not grow with the table.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -35,7 +35,15 @@ import psycopg
 from psycopg import sql
 
 from confirma_pipeline.paths import load_sql
-from confirma_pipeline.warehouse.copy_format import UTC_SESSION_SETTINGS, PgColumn, write_csv_chunks
+from confirma_pipeline.warehouse.copy_format import (
+    READ_SESSION_SETTINGS,
+    UTC_SESSION_SETTINGS,
+    PgColumn,
+    ResultColumn,
+    empty_frame,
+    read_csv_frames,
+    write_csv_chunks,
+)
 
 DEFAULT_CHUNK_ROWS = 200_000
 DEFAULT_TOUCH_COLUMNS: tuple[str, ...] = ("fetched_at",)
@@ -159,7 +167,7 @@ def _check_unique_keys(df: pd.DataFrame, keys: Sequence[str], table: str, chunk_
         )
 
 
-@contextmanager
+@contextlib.contextmanager
 def _local_setting(conn: psycopg.Connection, name: str, value: str) -> Iterator[None]:
     """`name = value` inside the current transaction, set back afterwards (on an error the
     enclosing savepoint's rollback sets it back)."""
@@ -168,7 +176,7 @@ def _local_setting(conn: psycopg.Connection, name: str, value: str) -> Iterator[
     conn.execute(load_sql("upserts/set_local.sql"), {"name": name, "value": previous})
 
 
-@contextmanager
+@contextlib.contextmanager
 def _merge_work_mem(conn: psycopg.Connection) -> Iterator[None]:
     if conn.execute(load_sql("upserts/work_mem_below.sql"), {"value": MERGE_WORK_MEM}).fetchone()[0]:
         with _local_setting(conn, "work_mem", MERGE_WORK_MEM):
@@ -439,38 +447,34 @@ def stream_query_frames(
     params: Sequence[Any] | Mapping[str, Any] | None = None,
     chunk_rows: int = 100_000,
 ) -> Iterator[pd.DataFrame]:
-    """Yield the result of `query` as DataFrames of at most `chunk_rows` rows, fetched through a
-    server-side cursor (client memory stays at one chunk whatever the table size).
+    """Yield the result of `query` as DataFrames of `chunk_rows` rows (the last one shorter),
+    streamed with `COPY (query) TO STDOUT` and parsed by pyarrow, so client memory stays at about
+    one chunk whatever the table size.
 
     Always yields at least one frame (empty, with the query's columns, when there are no rows).
-    Values come as psycopg loads them: numeric -> Decimal, date -> datetime.date (object columns),
-    timestamptz -> tz-aware datetime64. On an autocommit connection the cursor runs in a
-    transaction of its own; otherwise in the current transaction, which the caller ends (do not
-    write on the same connection while iterating).
+    Dtypes: integers -> Int64, bool -> boolean, numeric -> Decimal, date -> datetime.date,
+    timestamptz -> datetime64[us, UTC], timestamp -> datetime64[us], text -> str, other types ->
+    their PostgreSQL text form. `params` are bound client-side (COPY takes no server parameters).
+    Runs in `conn.transaction()` (a savepoint inside the caller's transaction); do not use the
+    connection for anything else while iterating. Stopping early cancels the COPY.
     """
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
-    if conn.autocommit:
-        with conn.transaction():
-            yield from _stream(conn, query, params, chunk_rows)
-    else:
-        yield from _stream(conn, query, params, chunk_rows)
-
-
-def _stream(
-    conn: psycopg.Connection,
-    query: str | sql.Composable,
-    params: Sequence[Any] | Mapping[str, Any] | None,
-    chunk_rows: int,
-) -> Iterator[pd.DataFrame]:
-    with conn.cursor(name=f"bulk_stream_{uuid.uuid4().hex[:16]}") as cur:
-        cur.itersize = chunk_rows
-        cur.execute(query, params)
-        names = [d.name for d in cur.description]
+    statement = sql.SQL(query) if isinstance(query, str) else query
+    with conn.transaction():
+        with conn.cursor() as cur:
+            cur.execute(_template("query_describe").format(query=statement), params)
+            columns = [ResultColumn(d.name, d.type_code, d.precision, d.scale) for d in cur.description or ()]
         yielded = False
-        while rows := cur.fetchmany(chunk_rows):
-            yielded = True
-            yield pd.DataFrame.from_records(rows, columns=names)
-            del rows
+        with contextlib.ExitStack() as settings:
+            for name, value in READ_SESSION_SETTINGS.items():
+                settings.enter_context(_local_setting(conn, name, value))
+            with (
+                conn.cursor() as cur,
+                cur.copy(_template("copy_to_stdout").format(query=statement), params) as copy,
+            ):
+                for frame in read_csv_frames(copy, columns, chunk_rows):
+                    yielded = True
+                    yield frame
         if not yielded:
-            yield pd.DataFrame(columns=names)
+            yield empty_frame(columns)

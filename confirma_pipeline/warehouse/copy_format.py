@@ -1,4 +1,4 @@
-"""DataFrames -> CSV for `COPY ... FROM STDIN (FORMAT csv)`, through pyarrow's CSV writer.
+"""DataFrames <-> CSV for `COPY ... FROM STDIN` / `COPY ... TO STDOUT` (FORMAT csv), via pyarrow.
 
 pandas' `to_csv` is the slow part of a COPY load (see performance-baselines.md, part B); pyarrow's
 writer is about 5x faster and streams: `write_csv_chunks` slices the frame, converts one slice to
@@ -24,13 +24,20 @@ Conversions, guided by the target column's PostgreSQL type:
   an array column -> an array literal, anything else Arrow cannot type -> `str(value)`.
 - float64 money into numeric(14,2): written in shortest round-trip form and rounded by PostgreSQL.
 - all-null columns -> NULL whatever their dtype.
+
+Reading (`read_csv_frames`) parses PostgreSQL's CSV output with pyarrow's streaming CSV reader,
+typed from the query's result description: unquoted empty -> null, `""` -> "", int -> Int64,
+bool -> boolean, numeric -> Decimal, date -> datetime.date, timestamptz -> datetime64[us, UTC]
+(the COPY must run with TimeZone 'UTC' and DateStyle ISO: `READ_SESSION_SETTINGS`), other
+types -> their text.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -41,6 +48,8 @@ import pyarrow.csv as pacsv
 
 #: Session settings the COPY of this module's CSV must run with.
 UTC_SESSION_SETTINGS = {"TimeZone": "UTC"}
+#: Session settings `COPY (query) TO STDOUT` must run with for `read_csv_frames`.
+READ_SESSION_SETTINGS = {"TimeZone": "UTC", "DateStyle": "ISO, MDY"}
 
 _INTEGER_TYPES = frozenset({"int2", "int4", "int8", "oid"})
 _JSON_TYPES = frozenset({"json", "jsonb"})
@@ -197,3 +206,110 @@ def _array_literal(values: Any) -> str:
             text = str(value).replace("\\", "\\\\").replace('"', '\\"')
             parts.append(f'"{text}"')
     return "{" + ",".join(parts) + "}"
+
+
+# --------------------------------------------------------------------------- reading
+
+_OID_TYPES: dict[int, pa.DataType] = {
+    16: pa.bool_(),  # bool
+    20: pa.int64(),  # int8
+    21: pa.int64(),  # int2
+    23: pa.int64(),  # int4
+    26: pa.int64(),  # oid
+    700: pa.float64(),  # float4
+    701: pa.float64(),  # float8
+    1082: pa.date32(),  # date
+    1114: pa.timestamp("us"),  # timestamp
+    1184: pa.timestamp("us", tz="UTC"),  # timestamptz
+}
+_NUMERIC_OID = 1700
+
+
+@dataclass(frozen=True)
+class ResultColumn:
+    """A result column as psycopg describes it (`cursor.description`)."""
+
+    name: str
+    type_oid: int
+    precision: int | None = None
+    scale: int | None = None
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        if self.type_oid == _NUMERIC_OID:
+            if self.precision is not None and self.scale is not None and 0 < self.precision <= 38:
+                return pa.decimal128(self.precision, self.scale)
+            return pa.string()  # unconstrained numeric: parsed to Decimal from its text
+        return _OID_TYPES.get(self.type_oid, pa.string())
+
+
+class _CopyOutStream(io.RawIOBase):
+    """A readable file over the blocks of a `COPY ... TO STDOUT` (any iterable of buffers)."""
+
+    def __init__(self, blocks: Iterable[Any]) -> None:
+        self._blocks = iter(blocks)
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            block = next(self._blocks, None)
+            if block is None:
+                return 0
+            self._pending = memoryview(block)
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+def read_csv_frames(
+    blocks: Iterable[Any], columns: list[ResultColumn], chunk_rows: int, *, block_bytes: int = 4 << 20
+) -> Iterator[pd.DataFrame]:
+    """DataFrames of `chunk_rows` rows (the last one shorter) parsed from PostgreSQL CSV output."""
+    names = [c.name for c in columns]
+    types = {c.name: c.arrow_type for c in columns}
+    stream = io.BufferedReader(_CopyOutStream(blocks), buffer_size=1 << 20)
+    if not stream.peek(1):
+        return  # no rows (pyarrow refuses an empty CSV)
+    reader = pacsv.open_csv(
+        stream,
+        read_options=pacsv.ReadOptions(column_names=names, block_size=block_bytes, use_threads=False),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types,
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            true_values=["t"],
+            false_values=["f"],
+        ),
+    )
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    for batch in reader:
+        pending.append(batch)
+        pending_rows += batch.num_rows
+        while pending_rows >= chunk_rows:
+            table = pa.Table.from_batches(pending)
+            yield _to_pandas(table.slice(0, chunk_rows), columns)
+            rest = table.slice(chunk_rows)
+            pending, pending_rows = rest.to_batches(), rest.num_rows
+    if pending_rows:
+        yield _to_pandas(pa.Table.from_batches(pending), columns)
+
+
+def empty_frame(columns: list[ResultColumn]) -> pd.DataFrame:
+    """A frame with no rows and the dtypes `read_csv_frames` would give these columns."""
+    schema = pa.schema([(c.name, c.arrow_type) for c in columns])
+    return _to_pandas(schema.empty_table(), columns)
+
+
+def _to_pandas(table: pa.Table, columns: list[ResultColumn]) -> pd.DataFrame:
+    mapper = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get
+    df = table.to_pandas(types_mapper=mapper)
+    for column in columns:
+        if column.type_oid == _NUMERIC_OID and column.arrow_type == pa.string():
+            df[column.name] = df[column.name].astype(object).map(Decimal, na_action="ignore")
+    return df

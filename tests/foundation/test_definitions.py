@@ -48,3 +48,21 @@ def test_dagster_yaml_example_uses_env_driven_postgres_storage():
     config = yaml.safe_load((ROOT / "dagster.yaml.example").read_text())
     assert config["storage"]["postgres"]["postgres_url"] == {"env": "DAGSTER_PG_URL"}
     assert config["concurrency"]["pools"]["default_limit"] >= 1
+
+
+def test_instance_configs_pass_dagsters_own_validation(tmp_path, monkeypatch):
+    """dagster.yaml.example and the demo's generated dagster.yaml load as Dagster instance configs."""
+    from dagster._core.instance.config import dagster_instance_config
+
+    example = tmp_path / "example"
+    example.mkdir()
+    (example / "dagster.yaml").write_text((ROOT / "dagster.yaml.example").read_text())
+    monkeypatch.setenv("DAGSTER_PG_URL", "postgresql+psycopg2://u@localhost/dagster")
+    config, _ = dagster_instance_config(str(example))
+    assert config["concurrency"]["pools"]["granularity"] == "op"
+
+    from confirma_pipeline import instance
+
+    generated = instance.prepare_dagster_home(tmp_path)  # DAGSTER_PG_URL set: no embedded server needed
+    config, _ = dagster_instance_config(str(generated))
+    assert "postgres" in config["storage"]

@@ -386,21 +386,38 @@ def test_small_chunks_load_every_row_exactly_once(conn, monkeypatch):
     assert table_rows(conn, "loose") == table_rows(conn)
 
 
-def test_stream_query_frames_yields_bounded_chunks(conn):
-    upsert_frame(conn, payments(25), PAYMENTS, KEYS)
+def test_stream_query_frames_yields_bounded_typed_chunks(conn):
+    df = payments(25)
+    df.loc[3, "account_name"] = None
+    df.loc[4, "account_name"] = ""
+    df.loc[5, "account_name"] = 'a "b",\nc ä€'
+    df.loc[6, "case_id"] = None
+    upsert_frame(conn, df, PAYMENTS, KEYS)
     conn.commit()
-    query = (
-        f"SELECT payment_key, amount, payment_day FROM {PAYMENTS} WHERE creditor_id = %s ORDER BY payment_key"
-    )
+    query = f"SELECT * FROM {PAYMENTS} WHERE creditor_id = %s ORDER BY payment_key"
+
     frames = list(stream_query_frames(conn, query, ("CRED-A",), chunk_rows=10))
     assert [len(f) for f in frames] == [10, 10, 5]
-    whole = pd.concat(frames, ignore_index=True)
-    assert list(whole["payment_key"]) == [f"k{i:05d}" for i in range(25)]
-    assert whole["amount"].iloc[1] == Decimal("11.37")
+    got = pd.concat(frames, ignore_index=True)
+    assert list(got["payment_key"]) == list(df["payment_key"])
+    assert pd.isna(got["account_name"].iloc[3])
+    assert list(got["account_name"].iloc[4:6]) == ["", 'a "b",\nc ä€']
+    assert got["amount"].iloc[1] == Decimal("11.37") and isinstance(got["amount"].iloc[1], Decimal)
+    assert got["payment_day"].iloc[0] == dt.date(2025, 3, 1)
+    assert str(got["case_id"].dtype) == "Int64" and pd.isna(got["case_id"].iloc[6])
+    assert got["case_id"].iloc[7] == 1_000_000_000_007
+    assert list(got["booking_date"]) == list(df["booking_date"])
+    # What was read writes back as "unchanged".
+    assert upsert_frame(conn, got, PAYMENTS, KEYS).unchanged == 25
+
+    # Stopping early leaves the connection usable.
+    for _frame in stream_query_frames(conn, query, ("CRED-A",), chunk_rows=10):
+        break
+    assert conn.execute("SELECT count(*) FROM confirma.payments").fetchone()[0] == 25
 
     empty = list(stream_query_frames(conn, query, ("CRED-B",), chunk_rows=10))
     assert len(empty) == 1 and empty[0].empty
-    assert list(empty[0].columns) == ["payment_key", "amount", "payment_day"]
+    assert list(empty[0].columns) == list(got.columns)
 
 
 def test_table_names_are_identifiers_not_sql(conn):
