@@ -19,14 +19,18 @@ Measured:
      Verified: the sandbox journal holds every source invoice exactly once, and the ledger says `submitted`
      for all of them.
   2. second night, nothing new: target 0 requests and <= 5 s.
-  3. where the time goes: a spawned child repeats a smaller run (--profile-invoices, own database and own
-     sandbox) under cProfile with a per-thread CPU clock (time.thread_time), so waiting (sleep, I/O, GIL,
-     locks) is excluded; the per-thread profiles are merged and the top functions printed.
+  3. where the time goes: spawned children repeat a smaller first night (own database, own sandbox) under a
+     CPU profiler: --profile-invoices (10k) under common.CpuSampler (each thread's own CPU clock charged to its
+     sampled Python stack every 5 ms, ~1-2 % overhead, so shares are those of a normal run), and
+     --cprofile-invoices (2k) under cProfile in every thread with time.thread_time (exact call counts, but its
+     per-call overhead inflates call-heavy code several times). Either way waiting (sockets, sleeps, locks,
+     the GIL) is excluded. Printed: the main thread (read, validate, map, ledger) and
+     the HTTP worker threads by cumulative CPU, and all threads by self CPU.
 
     .venv/bin/python bench/bench_push_pipeline.py                                # full: 1000 x 100 x 5 rows
     .venv/bin/python bench/bench_push_pipeline.py --creditors 50 --invoices-per-creditor 40   # quick check
 
-Writes bench/results/push_pipeline.json (and push_pipeline.prof, the merged profile for pstats).
+Writes bench/results/push_pipeline.json and push_pipeline.prof (the merged cProfile stats, for pstats).
 """
 
 from __future__ import annotations
@@ -36,7 +40,6 @@ import contextlib
 import cProfile
 import datetime as dt
 import functools
-import io
 import json
 import multiprocessing
 import pstats
@@ -61,6 +64,7 @@ from common import (  # noqa: E402
     md_table,
     postmaster_pid,
     ru_maxrss_mb,
+    short_path,
 )
 
 TOKEN = "bench-provisioning-token"
@@ -87,7 +91,11 @@ def _seed(dsn: str, creditors: int, per_creditor: int, rows: int, start: dt.date
     with psycopg.connect(dsn, autocommit=True) as conn:
         for table in ("creditors", "invoices", "invoice_rows"):
             conn.execute(f"VACUUM ANALYZE confirma_source.{table}")
-    return {"build_s": round(built, 2), "seed_s": round(time.perf_counter() - t0 - built, 2), "counts": counts}
+    return {
+        "build_s": round(built, 2),
+        "seed_s": round(time.perf_counter() - t0 - built, 2),
+        "counts": counts,
+    }
 
 
 def _in_child(fn, *args):
@@ -139,6 +147,8 @@ class Phases:
         @functools.wraps(original)
         def timed(*args, **kwargs):
             key = label(args, kwargs) if callable(label) else (label or name)
+            with self._lock:
+                self.seconds.setdefault(key, 0.0)  # rows keep the order in which the phases first start
             t0 = time.perf_counter()
             try:
                 return original(*args, **kwargs)
@@ -190,7 +200,13 @@ class Phases:
     def rows(self, wall_s: float) -> list[dict]:
         out = [{"phase": k, "seconds": round(v, 3), "calls": self.calls[k]} for k, v in self.seconds.items()]
         top_level = sum(v for k, v in self.seconds.items() if not k.startswith(" "))
-        out.append({"phase": "rest (outside the phases above)", "seconds": round(wall_s - top_level, 3), "calls": None})
+        out.append(
+            {
+                "phase": "rest (outside the phases above)",
+                "seconds": round(wall_s - top_level, 3),
+                "calls": None,
+            }
+        )
         return out
 
 
@@ -200,9 +216,7 @@ class Phases:
 def _client(url: str, concurrency: int, lean: bool):
     from confirma_pipeline.api import ConfirmaClient
 
-    return ConfirmaClient(
-        url, TOKEN, max_connections=concurrency, rate_limit_per_s=None, lean_transport=lean
-    )
+    return ConfirmaClient(url, TOKEN, max_connections=concurrency, rate_limit_per_s=None, lean_transport=lean)
 
 
 def _start_sandbox(latency_ms: int, today: dt.date):
@@ -223,7 +237,9 @@ def _verify(dsn: str, control) -> dict:
                 "JOIN confirma.clients c USING (creditor_id)"
             )
         )
-        states = dict(conn.execute("SELECT state, count(*) FROM confirma.invoice_ledger GROUP BY 1").fetchall())
+        states = dict(
+            conn.execute("SELECT state, count(*) FROM confirma.invoice_ledger GROUP BY 1").fetchall()
+        )
     sent = Counter((int(e["clientIdentifier"]), int(e["invoiceNumber"])) for e in control.journal("invoice"))
     duplicates = sum(1 for v in sent.values() if v > 1)
     missing = sum(1 for k in expected if k not in sent)
@@ -235,7 +251,9 @@ def _verify(dsn: str, control) -> dict:
         "missing": missing,
         "unexpected": unexpected,
         "ledger_states": states,
-        "exactly_once": duplicates == 0 and missing == 0 and unexpected == 0
+        "exactly_once": duplicates == 0
+        and missing == 0
+        and unexpected == 0
         and states == {"submitted": sum(expected.values())},
     }
 
@@ -272,9 +290,17 @@ def _run(args: argparse.Namespace) -> dict:
         pg_pid = postmaster_pid(pgdata)
         with psycopg.connect(uri) as conn:
             result["postgres"] = conn.execute("SHOW server_version").fetchone()[0]
-        print(f"seeding {n:,} invoices x {args.rows_per_invoice} rows over {args.creditors:,} clients ...", flush=True)
+        print(
+            f"seeding {n:,} invoices x {args.rows_per_invoice} rows over {args.creditors:,} clients ...",
+            flush=True,
+        )
         result["seed"] = _in_child(
-            _seed, uri, args.creditors, args.invoices_per_creditor, args.rows_per_invoice, today - dt.timedelta(30)
+            _seed,
+            uri,
+            args.creditors,
+            args.invoices_per_creditor,
+            args.rows_per_invoice,
+            today - dt.timedelta(30),
         )
         print(f"  built in {result['seed']['build_s']} s, seeded in {result['seed']['seed_s']} s", flush=True)
 
@@ -282,18 +308,26 @@ def _run(args: argparse.Namespace) -> dict:
         pids = {"sandbox": process.pid, "postgres": pg_pid}
         try:
             vault = TokenVault([generate_key()])
-            with _client(url, args.concurrency, args.lean_transport) as client, SandboxControl(url) as control:
+            with (
+                _client(url, args.concurrency, args.lean_transport) as client,
+                SandboxControl(url) as control,
+            ):
                 print(f"onboarding {args.creditors:,} clients ...", flush=True)
                 with Stopwatch(pids) as sw:
-                    onboarded = onboard_clients(dsn=uri, client=client, vault=vault, settings=settings, run_id="onboard")
+                    onboarded = onboard_clients(
+                        dsn=uri, client=client, vault=vault, settings=settings, run_id="onboard"
+                    )
                 result["onboarding"] = {
                     "clients": args.creditors,
                     "created": onboarded.pushed,
                     "requests": onboarded.requests,
                     "wall_s": round(sw.wall_s, 2),
                     "onboarding_concurrency": settings.onboarding_concurrency,
-                    "bound_s": round(args.creditors / (settings.onboarding_concurrency / (args.latency_ms / 1000)), 2)
-                    if args.latency_ms else None,
+                    "bound_s": round(
+                        args.creditors / (settings.onboarding_concurrency / (args.latency_ms / 1000)), 2
+                    )
+                    if args.latency_ms
+                    else None,
                     "client_cpu_s": round(sw.cpu_s, 2),
                 }
                 assert onboarded.pushed == args.creditors, onboarded.summary_line()
@@ -301,7 +335,9 @@ def _run(args: argparse.Namespace) -> dict:
 
                 print(f"first night: pushing {n:,} invoices ...", flush=True)
                 with Phases() as phases, RssPeak() as rss, Stopwatch(pids) as sw:
-                    report = push_invoices(dsn=uri, client=client, vault=vault, settings=settings, run_id="night-1")
+                    report = push_invoices(
+                        dsn=uri, client=client, vault=vault, settings=settings, run_id="night-1"
+                    )
                 maxrss = ru_maxrss_mb()
                 bound_s = n / (args.concurrency / (args.latency_ms / 1000)) if args.latency_ms else None
                 first = {
@@ -333,7 +369,9 @@ def _run(args: argparse.Namespace) -> dict:
 
                 print("second night (nothing new) ...", flush=True)
                 with Phases() as phases2, Stopwatch(pids) as sw:
-                    again = push_invoices(dsn=uri, client=client, vault=vault, settings=settings, run_id="night-2")
+                    again = push_invoices(
+                        dsn=uri, client=client, vault=vault, settings=settings, run_id="night-2"
+                    )
                 result["second_night"] = {
                     "wall_s": round(sw.wall_s, 2),
                     "requests": again.requests,
@@ -345,19 +383,25 @@ def _run(args: argparse.Namespace) -> dict:
         finally:
             stop_sandbox_process(process)
 
-        if args.profile_invoices:
-            per = min(args.invoices_per_creditor, args.profile_invoices)
-            creditors = max(1, args.profile_invoices // per)
-            print(f"profiling a {creditors * per:,}-invoice night in a child process ...", flush=True)
-            profile_dsn = _with_db(uri, "bench_profile")
-            result["profile"] = _in_child(
-                _profile, profile_dsn, creditors, per, args.rows_per_invoice, args.latency_ms,
-                args.concurrency, args.lean_transport, str(args.output.with_suffix(".prof")), args.top,
+        for key, profiler, size in (("profile", "sample", args.profile_invoices),
+                                    ("cprofile", "cprofile", args.cprofile_invoices)):  # fmt: skip
+            if not size:
+                continue
+            per = min(args.invoices_per_creditor, size)
+            creditors = max(1, size // per)
+            print(
+                f"profiling a {creditors * per:,}-invoice night ({profiler}) in a child process ...",
+                flush=True,
+            )
+            result[key] = _in_child(
+                _profile, _with_db(uri, f"bench_{key}"), creditors, per, args.rows_per_invoice, args.latency_ms,
+                args.concurrency, args.lean_transport, profiler, str(args.output.with_suffix(".prof")), args.top,
             )  # fmt: skip
     result["machine"] = machine()
     first, second = result["first_night"], result["second_night"]
     result["meets_targets"] = {
-        "wall_vs_bound": first["ratio_to_bound"] is not None and first["ratio_to_bound"] <= TARGETS["ratio_to_bound_max"],
+        "wall_vs_bound": first["ratio_to_bound"] is not None
+        and first["ratio_to_bound"] <= TARGETS["ratio_to_bound_max"],
         "peak_rss": first["peak_rss_mb"] <= TARGETS["peak_rss_mb"],
         "exactly_once": result["verification"]["exactly_once"],
         "second_night_requests": second["requests"] == TARGETS["second_night_requests"],
@@ -369,8 +413,17 @@ def _run(args: argparse.Namespace) -> dict:
 # --------------------------------------------------------------------------- profile (child process)
 
 
-def _profile(dsn, creditors, per_creditor, rows, latency_ms, concurrency, lean, prof_path, top) -> dict:
-    """A smaller first night under per-thread cProfile (CPU clock); returns the top functions."""
+def _profile(
+    dsn, creditors, per_creditor, rows, latency_ms, concurrency, lean, profiler, prof_path, top
+) -> dict:
+    """A smaller first night under a CPU profiler (spawned child: own database, own sandbox).
+
+    profiler "sample" (default): common.CpuSampler, per-thread CPU clocks charged to sampled stacks, ~1-2 %
+    overhead, so the shares are those of a normal run. "cprofile": cProfile in every thread with
+    time.thread_time as the clock: exact call counts, but its per-call overhead (several x) inflates code that
+    makes many small calls. Both count CPU only: waiting (sockets, sleeps, locks, the GIL) is excluded."""
+    from common import CpuSampler
+
     from confirma_pipeline.push.invoices import push_invoices
     from confirma_pipeline.push.onboarding import onboard_clients
     from confirma_pipeline.push.settings import PushSettings
@@ -398,63 +451,93 @@ def _profile(dsn, creditors, per_creditor, rows, latency_ms, concurrency, lean, 
         vault = TokenVault([generate_key()])
         with _client(url, concurrency, lean) as client:
             onboard_clients(dsn=dsn, client=client, vault=vault, settings=settings, run_id="onboard")
-            threading.Thread.run = profiled_run
             main = cProfile.Profile(time.thread_time)
+            sampler = CpuSampler()
             cpu0, t0 = time.process_time(), time.perf_counter()
-            main.enable()
+            if profiler == "cprofile":
+                threading.Thread.run = profiled_run
+                main.enable()
+            else:
+                sampler.__enter__()
             try:
-                report = push_invoices(dsn=dsn, client=client, vault=vault, settings=settings, run_id="profiled")
+                report = push_invoices(
+                    dsn=dsn, client=client, vault=vault, settings=settings, run_id="profiled"
+                )
             finally:
-                main.disable()
-                threading.Thread.run = original_run
+                if profiler == "cprofile":
+                    main.disable()
+                    threading.Thread.run = original_run
+                else:
+                    sampler.__exit__(None, None, None)
             wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     finally:
         stop_sandbox_process(process)
+
+    out = {
+        "profiler": profiler,
+        "invoices": creditors * per_creditor,
+        "requests": report.requests,
+        "wall_s": round(wall, 2),
+        "process_cpu_s": round(cpu, 2),
+    }
+    boring = ("stdlib/threading.py", "stdlib/concurrent/futures/thread.py", "stdlib/multiprocessing/", "<string>",
+              "profiled_run", "bench_push_pipeline.py")  # fmt: skip
+    if profiler == "sample":
+        out.update({
+            "clock": "per-thread CPU clock, sampled every 5 ms (waiting excluded)",
+            "caveat": "a thread's CPU since the last sample is charged to the stack it is in at the sample; a worker "
+            "that used CPU and then blocked is charged where it blocks (socket read, pool lock), so worker self "
+            "times are biased toward those points; cumulative times of the frames above them are sound",
+            "samples": sampler.samples,
+            "cpu_s_by_thread": {k: round(v, 2) for k, v in sampler.thread_cpu_s.items()},
+            "main_cumulative": sampler.top("cum", "main", top, skip=boring),
+            "workers_cumulative": sampler.top("cum", "workers", top, skip=boring),
+            "self": sampler.top("self", None, top),
+        })  # fmt: skip
+        return out
 
     stats = pstats.Stats(main)
     for prof in profiles:
         with contextlib.suppress(TypeError):  # a thread that never ran profiled code has no stats
             stats.add(prof)
     stats.dump_stats(prof_path)
-    main_total = sum(v[2] for v in pstats.Stats(main).stats.values())
-    total = sum(v[2] for v in stats.stats.values())
 
-    def listing(sort: str) -> list[dict]:
-        out = []
-        keyed = sorted(stats.stats.items(), key=lambda kv: kv[1][3 if sort == "cumulative" else 2], reverse=True)
-        for (path, line, func), (cc, nc, tt, ct, _) in keyed:
-            short = path.split("site-packages/")[-1].replace(str(ROOT) + "/", "")
-            if sort == "cumulative" and (func in ("run", "_bootstrap", "_bootstrap_inner", "_worker", "worker")
-                                         or short.startswith("~") or "profiled_run" in func):
+    def listing(sort: str, only_main: bool | None = None) -> list[dict]:
+        source = pstats.Stats(main).stats if only_main else stats.stats
+        keyed = sorted(source.items(), key=lambda kv: kv[1][3 if sort == "cum" else 2], reverse=True)
+        rows = []
+        for (path, line, func), (_cc, nc, tt, ct, _) in keyed:
+            short = short_path(path)
+            label = f"{short}:{line}({func})"
+            if sort == "cum" and (any(x in label for x in boring) or short.startswith("~")):
                 continue
-            out.append({"function": f"{short}:{line}({func})", "calls": nc, "tottime_s": round(tt, 3),
-                        "cumtime_s": round(ct, 3)})  # fmt: skip
-            if len(out) >= top:
+            rows.append({"thread": "main" if only_main else "all", "function": label, "calls": nc,
+                         "self_s": round(tt, 3), "cpu_s": round(ct if sort == "cum" else tt, 3)})  # fmt: skip
+            if len(rows) >= top:
                 break
-        return out
+        return rows
 
-    text = io.StringIO()
-    pstats.Stats(prof_path, stream=text).sort_stats("cumulative").print_stats(5)
-    return {
-        "invoices": creditors * per_creditor,
-        "requests": report.requests,
-        "wall_s_under_profiler": round(wall, 2),
-        "process_cpu_s_under_profiler": round(cpu, 2),
-        "profiled_cpu_s_all_threads": round(total, 2),
-        "profiled_cpu_s_main_thread": round(main_total, 2),
-        "threads_profiled": 1 + len(profiles),
-        "clock": "time.thread_time per thread (CPU only: waiting on sockets, sleeps, locks and the GIL excluded)",
-        "top_cumulative": listing("cumulative"),
-        "top_self": listing("tottime"),
+    out.update({
+        "clock": "cProfile with time.thread_time in every thread (waiting excluded; per-call overhead inflates)",
+        "main_cumulative": listing("cum", only_main=True),
+        "workers_cumulative": listing("cum"),
+        "self": listing("self"),
         "pstats_file": prof_path,
-    }
+    })  # fmt: skip
+    return out
 
 
 # --------------------------------------------------------------------------- output
 
 
 def markdown(r: dict) -> str:
-    cfg, first, second, onb, ver = r["config"], r["first_night"], r["second_night"], r["onboarding"], r["verification"]
+    cfg, first, second, onb, ver = (
+        r["config"],
+        r["first_night"],
+        r["second_night"],
+        r["onboarding"],
+        r["verification"],
+    )
     ok = r["meets_targets"]
 
     def mark(flag: bool) -> str:
@@ -500,35 +583,58 @@ def markdown(r: dict) -> str:
         md_table(["phase", "s", "calls"], [[p["phase"].replace("  ", "↳ "), p["seconds"], p["calls"]]
                                           for p in second["phases"]]),
     ]  # fmt: skip
-    if "profile" in r:
-        p = r["profile"]
-        lines += [
-            "",
-            f"Profile: {p['invoices']:,}-invoice night, cProfile per thread with a CPU clock ({p['threads_profiled']} "
-            f"threads; {p['profiled_cpu_s_all_threads']} CPU s profiled, {p['profiled_cpu_s_main_thread']} on the "
-            f"main thread; wall {p['wall_s_under_profiler']} s under the profiler). Top by cumulative CPU:",
-            "",
-            md_table(["function", "calls", "self s", "cum s"],
-                     [[e["function"], e["calls"], e["tottime_s"], e["cumtime_s"]] for e in p["top_cumulative"]]),
-            "",
-            "Top by self CPU:",
-            "",
-            md_table(["function", "calls", "self s", "cum s"],
-                     [[e["function"], e["calls"], e["tottime_s"], e["cumtime_s"]] for e in p["top_self"]]),
-        ]  # fmt: skip
+    for key in ("profile", "cprofile"):
+        if key in r:
+            lines += _profile_markdown(r[key])
     return "\n".join(lines)
 
 
+def _profile_markdown(p: dict) -> list[str]:
+    by_thread = p.get("cpu_s_by_thread")
+    lines = [
+        "",
+        f"Where the CPU goes: a {p['invoices']:,}-invoice night under the {p['profiler']} profiler "
+        f"({p['clock']}); wall {p['wall_s']} s, process CPU {p['process_cpu_s']} s"
+        + (f", of which main thread {by_thread.get('main', 0)} s, HTTP worker threads {by_thread.get('workers', 0)} s"
+           if by_thread else "") + "." + (f" Caveat: {p['caveat']}." if p.get("caveat") else ""),
+    ]  # fmt: skip
+    for key, title in (
+        ("main_cumulative", "Main thread (read, validate, map, ledger), by cumulative CPU:"),
+        ("workers_cumulative", ("All threads" if p["profiler"] == "cprofile" else "HTTP worker threads")
+         + ", by cumulative CPU:"),
+        ("self", "All threads, by self CPU (innermost Python frame; C code counts in its caller):"),
+    ):  # fmt: skip
+        lines += ["", title, ""]
+        has_calls = bool(p[key]) and "calls" in p[key][0]
+        heads = ["function", "CPU s"] + (["calls"] if has_calls else []) + ["share of process CPU"]
+        total = p["process_cpu_s"] or 1
+        lines.append(md_table(heads, [
+            [e["function"], e["cpu_s"]] + ([e["calls"]] if has_calls else []) + [f"{e['cpu_s'] / total:.0%}"]
+            for e in p[key]
+        ]))  # fmt: skip
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--creditors", type=int, default=1000)
     parser.add_argument("--invoices-per-creditor", type=int, default=100)
     parser.add_argument("--rows-per-invoice", type=int, default=5)
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--lean-transport", action="store_true", help="ConfirmaClient(lean_transport=True)")
-    parser.add_argument("--profile-invoices", type=int, default=10_000, help="size of the profiled run; 0 skips it")
-    parser.add_argument("--top", type=int, default=25, help="functions listed per profile table")
+    parser.add_argument(
+        "--profile-invoices", type=int, default=10_000, help="size of the profiled run; 0 skips it"
+    )
+    parser.add_argument(
+        "--cprofile-invoices",
+        type=int,
+        default=2_000,
+        help="size of a second profiled run under cProfile (exact call counts); 0 skips it",
+    )
+    parser.add_argument("--top", type=int, default=20, help="functions listed per profile table")
     parser.add_argument("--output", type=Path, default=RESULTS / "push_pipeline.json")
     args = parser.parse_args(argv)
 

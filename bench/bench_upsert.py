@@ -310,7 +310,7 @@ def run(args: argparse.Namespace) -> dict:
             results: dict = {}
             n = len(df)
             for rep in range(args.repeat):
-                print(f"run {rep + 1}/{args.repeat}", flush=True)
+                print(f"run {rep + 1}/{args.repeat} (load average {os.getloadavg()[0]:.2f})", flush=True)
                 admin.execute(f"TRUNCATE {TARGET}, {COPY_REF}, {TO_SQL}")
                 settle(admin, TARGET, COPY_REF)
 
@@ -354,7 +354,9 @@ def run(args: argparse.Namespace) -> dict:
                         seen += len(chunk)
                         del chunk
                 assert seen == n
-                record(results, "h", "stream_query_frames, full table read (chunks of 100k)", m, n)
+                record(
+                    results, "h", "stream_query_frames (COPY TO + pyarrow), full table, chunks of 100k", m, n
+                )
 
                 if args.to_sql_rows:
                     small = df.iloc[: args.to_sql_rows]
@@ -375,6 +377,7 @@ def run(args: argparse.Namespace) -> dict:
                 "pyarrow": pa.__version__,
                 "psycopg": psycopg.__version__,
                 "cpus": os.cpu_count(),
+                "load_average_at_end": os.getloadavg(),
                 "memory_method": "psutil RSS sampled every 5 ms in a thread (peak - RSS at step start); "
                 "hwm_added_mb: VmHWM after /proc/self/clear_refs reset",
                 "settings": "server defaults; VACUUM ANALYZE + CHECKPOINT (untimed) before each step",

@@ -146,3 +146,98 @@ def machine() -> dict:
         "python": platform.python_version(),
         "loadavg_1m": round(os.getloadavg()[0], 2),
     }
+
+
+def short_path(path: str) -> str:
+    """A source path as profiles show it: site-packages/, the repo root and the stdlib prefix removed."""
+    if "site-packages/" in path:
+        return path.split("site-packages/", 1)[1]
+    if path.startswith(str(ROOT) + "/"):
+        return path[len(str(ROOT)) + 1 :]
+    if "/lib/python3" in path and "/" in path.split("/lib/python3", 1)[1]:
+        return "stdlib/" + path.split("/lib/python3", 1)[1].split("/", 1)[1]
+    return path
+
+
+class CpuSampler:
+    """A low-overhead sampling profiler of this process's CPU, by thread and function.
+
+    Every `interval_s` it reads each Python thread's own CPU clock (`pthread_getcpuclockid`) and charges the CPU
+    that thread used since the last sample to the thread's current Python stack (`sys._current_frames`). A
+    thread that waited (socket, sleep, lock, GIL) used no CPU and is charged nothing, so waiting is excluded.
+    `self` is charged to the innermost Python frame (time in C code called from it counts there), `cumulative`
+    to every distinct function on the stack. Threads are grouped as "main" and "workers" (all others); the
+    sampler's own thread is left out. Overhead: one stack walk per thread per sample (~1-2 % at 5 ms).
+    """
+
+    def __init__(self, interval_s: float = 0.005) -> None:
+        self.interval_s = interval_s
+        self.self_s: dict[tuple[str, str], float] = {}
+        self.cum_s: dict[tuple[str, str], float] = {}
+        self.thread_cpu_s: dict[str, float] = {}
+        self.samples = 0
+
+    def _label(self, code) -> str:
+        return f"{short_path(code.co_filename)}:{code.co_firstlineno}({code.co_name})"
+
+    def _run(self) -> None:
+        import sys
+
+        me = threading.get_ident()
+        main = threading.main_thread().ident
+        last: dict[int, float] = {}
+        while not self._stop.wait(self.interval_s):
+            frames = sys._current_frames()
+            for ident, frame in frames.items():
+                if ident == me:
+                    continue
+                try:
+                    now = time.clock_gettime(time.pthread_getcpuclockid(ident))
+                except (OSError, OverflowError):
+                    continue
+                # a thread born after __enter__ started its CPU clock at 0
+                spent = now - last.get(ident, self._start_cpu.get(ident, 0.0))
+                last[ident] = now
+                if spent <= 0:
+                    continue
+                group = "main" if ident == main else "workers"
+                self.thread_cpu_s[group] = self.thread_cpu_s.get(group, 0.0) + spent
+                seen = set()
+                leaf = True
+                f = frame
+                while f is not None:
+                    key = (group, self._label(f.f_code))
+                    if leaf:
+                        self.self_s[key] = self.self_s.get(key, 0.0) + spent
+                        leaf = False
+                    if key not in seen:
+                        seen.add(key)
+                        self.cum_s[key] = self.cum_s.get(key, 0.0) + spent
+                    f = f.f_back
+            self.samples += 1
+
+    def __enter__(self) -> CpuSampler:
+        import sys
+
+        self._start_cpu = {}
+        for ident in sys._current_frames():
+            with contextlib.suppress(OSError, OverflowError):
+                self._start_cpu[ident] = time.clock_gettime(time.pthread_getcpuclockid(ident))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> bool:
+        self._stop.set()
+        self._thread.join()
+        return False
+
+    def top(self, which: str = "cum", group: str | None = None, n: int = 25, skip=()) -> list[dict]:
+        table = self.cum_s if which == "cum" else self.self_s
+        rows = [
+            (g, fn, s) for (g, fn), s in table.items()
+            if (group is None or g == group) and not any(x in fn for x in skip)
+        ]  # fmt: skip
+        rows.sort(key=lambda r: r[2], reverse=True)
+        return [{"thread": g, "function": fn, "cpu_s": round(s, 3)} for g, fn, s in rows[:n]]

@@ -53,7 +53,7 @@ BENCHMARKS = [
     ),
     Bench(
         "push_pipeline", "bench_push_pipeline.py", ["--profile-invoices", "5000"],
-        ["--creditors", "50", "--invoices-per-creditor", "40", "--profile-invoices", "1000"],
+        ["--creditors", "50", "--invoices-per-creditor", "40", "--profile-invoices", "1000", "--cprofile-invoices", "300"],
     ),
 ]  # fmt: skip
 
@@ -126,7 +126,13 @@ def summarize_validation(r: dict) -> str:
 
 
 def summarize_push_pipeline(r: dict) -> str:
-    cfg, first, second, onb, ver = r["config"], r["first_night"], r["second_night"], r["onboarding"], r["verification"]
+    cfg, first, second, onb, ver = (
+        r["config"],
+        r["first_night"],
+        r["second_night"],
+        r["onboarding"],
+        r["verification"],
+    )
     ok, t = r["meets_targets"], r["targets"]
     head = (
         f"{cfg['invoices']:,} invoices x {cfg['rows_per_invoice']} rows, {cfg['creditors']:,} clients, sandbox "
@@ -150,20 +156,44 @@ def summarize_push_pipeline(r: dict) -> str:
             ["onboarding wall s (apart)", onb["wall_s"], f"bound {onb['bound_s']} s", ""],
         ],
     )  # fmt: skip
-    phases = [p for p in first["phases"] if not p["phase"].startswith(" ") or p["seconds"] >= 0.05 * first["wall_s"]]
-    out = head + table + "\n\nFirst night by phase (wall s; ↳ = inside the row above it):\n\n" + md_table(
-        ["phase", "s", "share"],
-        [[p["phase"].replace("  ", "↳ "), p["seconds"], f"{p['seconds'] / first['wall_s']:.0%}"] for p in phases],
-    )
-    if "profile" in r:
-        p = r["profile"]
-        out += (
-            f"\n\nTop CPU by function ({p['invoices']:,}-invoice run, cProfile per thread, CPU clock):\n\n"
-            + md_table(
-                ["function", "calls", "self s", "cum s"],
-                [[e["function"], e["calls"], e["tottime_s"], e["cumtime_s"]] for e in p["top_self"][:10]],
-            )
+    phases = [
+        p for p in first["phases"] if not p["phase"].startswith(" ") or p["seconds"] >= 0.05 * first["wall_s"]
+    ]
+    out = (
+        head
+        + table
+        + "\n\nFirst night by phase (wall s; ↳ = inside the row above it):\n\n"
+        + md_table(
+            ["phase", "s", "share"],
+            [
+                [p["phase"].replace("  ", "↳ "), p["seconds"], f"{p['seconds'] / first['wall_s']:.0%}"]
+                for p in phases
+            ],
         )
+    )
+    p = r.get("profile")
+    if p and "main_cumulative" in p:
+        threads = p.get("cpu_s_by_thread", {})
+        skip = (
+            "push_invoices",
+            "process_clients",
+            "_push_chunks",
+            "concurrency.py",
+            "_send_one",
+            "create_invoice",
+        )
+        main = [e for e in p["main_cumulative"] if not any(x in e["function"] for x in skip)][:8]
+        workers = [e for e in p["workers_cumulative"] if not any(x in e["function"] for x in skip)][:6]
+        out += (
+            f"\n\nWhere the CPU goes ({p['invoices']:,}-invoice night, per-thread CPU sampler; process CPU "
+            f"{p['process_cpu_s']} s: main thread {threads.get('main', '?')} s, HTTP workers "
+            f"{threads.get('workers', '?')} s). Top cumulative CPU, main thread then workers:\n\n"
+            + md_table(
+                ["thread", "function", "CPU s", "share of process CPU"],
+                [[e["thread"], e["function"], e["cpu_s"], f"{e['cpu_s'] / (p['process_cpu_s'] or 1):.0%}"]
+                 for e in main + workers],
+            )
+        )  # fmt: skip
     return out
 
 
@@ -229,12 +259,26 @@ def write_summary(runs: list[dict], quick: bool, started: float) -> Path:
         "",
         f"{when}, `python bench/run_all.py{' --quick' if quick else ''}`, {total / 60:.1f} min in all; "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}. Figures are one run each (see each "
-        "benchmark's own JSON for details); the load average shows whether something else shared the cores.",
+        "benchmark's own JSON for details); the load average shows whether something else shared the cores."
+        + (
+            " **Quick mode: small sizes, so the verdicts against the (full-size) targets mean little.**"
+            if quick
+            else ""
+        ),
         "",
         md_table(
             ["benchmark", "command", "exit", "s", "load avg before → after", "log"],
-            [[r["name"], f"`{r['command']}`", r["exit_code"], r["seconds"],
-              f"{r['load_before']} → {r['load_after']}", r["log"]] for r in runs],
+            [
+                [
+                    r["name"],
+                    f"`{r['command']}`",
+                    r["exit_code"],
+                    r["seconds"],
+                    f"{r['load_before']} → {r['load_after']}",
+                    r["log"],
+                ]
+                for r in runs
+            ],
         ),  # fmt: skip
     ]
     by_name = {r["name"]: r["result"] for r in runs if r["result"]}
@@ -267,7 +311,9 @@ def write_summary(runs: list[dict], quick: bool, started: float) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke check in a minute or two")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these (names as in the summary)")
     args = parser.parse_args(argv)

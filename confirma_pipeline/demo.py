@@ -133,6 +133,7 @@ def run_demo_story(
     *,
     n_creditors: int = 30,
     invoices_per_creditor: int = 10,
+    invalid_invoices_per_kind: int = 2,
     in_process: bool = False,
     stop_warehouse: bool = True,
     out=print,
@@ -155,6 +156,7 @@ def run_demo_story(
             invoices_per_creditor,
             start=env.settings.sandbox_start - dt.timedelta(days=SAMPLE_SPAN_DAYS),
             days=SAMPLE_SPAN_DAYS,
+            invalid_invoices_per_kind=invalid_invoices_per_kind,
         )
         with connect() as conn:
             counts = seed_warehouse(conn, sample)

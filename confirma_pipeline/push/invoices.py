@@ -297,8 +297,15 @@ def push_invoices(
             finally:
                 if not dry_run:
                     locks.unlock_clients(lock_conn, held)
-            pusher.log.info(f"invoices: {len(held)} client(s) processed; {pusher.report.summary_line()}")
+            r = pusher.report
+            pusher.log.info(
+                f"invoices: {len(held)} client(s) done in this batch; so far pushed {r.pushed}, "
+                f"recovered {r.recovered}, rejected {r.rejected_validation + r.rejected_api}, failed {r.failed}"
+            )
         pusher.report.unknown = ledger.state_counts(conn, clients).get("in_flight", 0)
+        pusher.report.waiting_for_client = ledger.waiting_for_client(
+            conn, relations.invoices, list(creditor_ids) if creditor_ids is not None else None
+        )
     pusher.report.duration_s = time.monotonic() - started
     pusher.report.requests = (getattr(client, "calls_made", 0) - requests_before) if client is not None else 0
     return pusher.report

@@ -21,6 +21,7 @@ class PushReport:
     unknown: int = 0  # outcome unknown (left in_flight for a look-up or an operator)
     would_send: int = 0  # dry run: valid rows that a real run would send
     clients_locked_elsewhere: int = 0
+    waiting_for_client: int = 0  # invoices whose creditor is not onboarded (or has no usable token) yet
     requests: int = 0
     duration_s: float = 0.0
     per_client: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
@@ -45,6 +46,7 @@ class PushReport:
             "outcome_unknown": self.unknown,
             "would_send": self.would_send,
             "clients_locked_by_other_run": self.clients_locked_elsewhere,
+            "waiting_for_client": self.waiting_for_client,
             "api_requests": self.requests,
         }
 
@@ -62,5 +64,6 @@ class PushReport:
             f"{self.entity}s: pushed {t['pushed']}, recovered {t['recovered_without_resend']}, "
             f"already done {t['skipped_already_done']}, rejected {t['rejected_by_validation']} by validation "
             f"and {t['rejected_by_api']} by the API, failed {t['failed_retry_next_run']}, "
-            f"unknown {t['outcome_unknown']} ({self.duration_s:.1f} s)"
+            f"unknown {t['outcome_unknown']}, waiting for their client {t['waiting_for_client']} "
+            f"({self.duration_s:.1f} s)"
         )

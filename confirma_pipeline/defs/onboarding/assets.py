@@ -9,6 +9,8 @@ import dagster as dg
 from confirma_pipeline.defs.metadata import OWNERS, count_rows, markdown_table, table_metadata
 from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
+from confirma_pipeline.validation import CreditorModel
+from confirma_pipeline.validation.push_state import ClientRegistryModel
 
 GROUP = "onboarding"
 
@@ -20,12 +22,6 @@ class PushConfig(dg.Config):
     creditor_ids: Optional[list[str]] = None  # noqa: UP045 - Dagster config needs Optional  # limit to these creditors (client backfills)
 
 
-def _creditors_model():
-    from confirma_pipeline.validation import CreditorModel
-
-    return CreditorModel
-
-
 source_creditors = dg.AssetSpec(
     key="source_creditors",
     description=(
@@ -35,7 +31,7 @@ source_creditors = dg.AssetSpec(
     group_name=GROUP,
     owners=OWNERS,
     kinds={"postgres"},
-    metadata={"dagster/table_name": "confirma_source.creditors"},
+    metadata=table_metadata("confirma_source.creditors", CreditorModel),
 )
 
 
@@ -46,7 +42,7 @@ source_creditors = dg.AssetSpec(
     kinds={"api", "postgres"},
     pool=API_POOL,
     retry_policy=API_RETRY_POLICY,
-    metadata={"dagster/table_name": "confirma.clients"},
+    metadata=table_metadata("confirma.clients", ClientRegistryModel),
 )
 def onboarded_clients(
     context: dg.AssetExecutionContext,
@@ -83,7 +79,7 @@ def onboarded_clients(
         rows = count_rows(conn, "confirma.clients")
     return dg.MaterializeResult(
         metadata={
-            **table_metadata("confirma.clients", row_count=rows),
+            **table_metadata("confirma.clients", ClientRegistryModel, rows),
             **{k: dg.MetadataValue.int(v) for k, v in report.totals().items()},
             "dry_run": config.dry_run,
             "duration_s": dg.MetadataValue.float(round(report.duration_s, 3)),

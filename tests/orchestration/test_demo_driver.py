@@ -1,0 +1,46 @@
+"""`make demo`'s driver, in-process on a small sample, twice: the second run sends nothing twice."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from confirma_pipeline.demo import run_demo_story
+from confirma_pipeline.warehouse.embedded import locate, stop
+
+ENV_TO_CLEAR = ("WAREHOUSE_DSN", "CONFIRMA_ENV", "CONFIRMA_SANDBOX_URL", "CONFIRMA_PROVISIONING_TOKEN",
+                "CONFIRMA_TOKEN_KEY", "CONFIRMA_TOKEN_KEY_FILE", "DAGSTER_HOME", "DAGSTER_PG_URL")
+
+
+@pytest.mark.slow
+def test_demo_story_runs_twice_without_duplicates(monkeypatch, request):
+    for name in ENV_TO_CLEAR:
+        monkeypatch.delenv(name, raising=False)
+    base = Path(tempfile.mkdtemp(prefix="cpdemo-", dir="/var/tmp")) / ".confirma"
+    pgdata = locate(base).pgdata
+    request.addfinalizer(lambda: (stop(base), shutil.rmtree(base.parent, ignore_errors=True),
+                                  shutil.rmtree(pgdata.parent, ignore_errors=True)))
+    lines: list[str] = []
+    options = dict(n_creditors=8, invoices_per_creditor=4, invalid_invoices_per_kind=1, in_process=True,
+                   out=lines.append)
+    first = run_demo_story(base, **options)
+    assert [run["success"] for run in first.runs] == [True, True]
+    assert first.clients == {"created": 3, "imported": 1}  # 4 valid creditors, one of them imported by hand
+    submitted = first.invoices["submitted"]
+    assert submitted == first.journal_creates["invoice"] and first.duplicate_creates == 0
+    planted = {key for _, key, _ in first.rejected}
+    assert {"CRED-0005", "CRED-0006", "CRED-0007", "CRED-0008"} <= planted
+    assert first.payments[0] > 0  # the calendar moved on: payments arrived
+    report = "\n".join(lines)
+    assert "rows rejected (open)" in report and "make ui" in report
+    assert (base / "token.key").stat().st_mode & 0o777 == 0o600
+
+    second = run_demo_story(base, **options)
+    assert [run["success"] for run in second.runs] == [True, True]
+    assert second.invoices == first.invoices
+    assert second.journal_creates["invoice"] == first.journal_creates["invoice"]
+    assert second.journal_creates["client"] == first.journal_creates["client"]
+    assert second.duplicate_creates == 0
