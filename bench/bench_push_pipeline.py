@@ -129,16 +129,22 @@ class Phases:
     """Wall seconds and calls inside selected project functions (thin wrappers, restored on exit).
 
     Inclusive times; the HTTP fan-out is `send`, whose claim (on a worker thread) and record_outcomes (on the
-    main thread) overlap the requests. Everything listed under `prepare_invoices` is inside it."""
+    main thread) overlap the requests. Everything listed under `prepare_invoices` is inside it. `rss_mb` is the
+    highest RSS of this process seen when a call of that phase returned (not for per-invoice phases), which
+    shows where memory climbs."""
 
     def __init__(self) -> None:
+        import psutil
+
+        self._proc = psutil.Process()
+        self.rss_mb: dict[str, float] = {}
         self.seconds: dict[str, float] = {}
         self.calls: Counter = Counter()
         self._lock = threading.Lock()
         self._undo: list[tuple[object, str, object]] = []
         self.skipped: list[str] = []
 
-    def _wrap(self, owner, name: str, label=None) -> None:
+    def _wrap(self, owner, name: str, label=None, rss: bool = True) -> None:
         original = getattr(owner, name, None)
         if original is None:  # the project moved it: skip the phase rather than fail the benchmark
             self.skipped.append(f"{getattr(owner, '__name__', owner)}.{name}")
@@ -154,9 +160,12 @@ class Phases:
                 return original(*args, **kwargs)
             finally:
                 elapsed = time.perf_counter() - t0
+                rss_now = self._proc.memory_info().rss / 2**20 if rss else None
                 with self._lock:
                     self.seconds[key] = self.seconds.get(key, 0.0) + elapsed
                     self.calls[key] += 1
+                    if rss_now is not None:
+                        self.rss_mb[key] = max(self.rss_mb.get(key, 0.0), rss_now)
 
         setattr(owner, name, timed)
         self._undo.append((owner, name, original))
@@ -180,16 +189,18 @@ class Phases:
         self._wrap(ledger, "source_hashes", "  source_hashes (SQL)")
         self._wrap(reasons, "validate_invoices", "  validate_invoices (pandera)")
         self._wrap(mapping_invoices, "invoice_bodies", "  invoice_bodies (mapping)")
-        self._wrap(validation_steps, "body_hash", "  body hash (json+sha256)")  # older code
-        self._wrap(hashing, "payload_hash", "  body hash (payload_hash)")
+        self._wrap(validation_steps, "body_hash", "  body hash (json+sha256)", rss=False)  # older code
+        self._wrap(hashing, "payload_hash", "  body hash (payload_hash)", rss=False)
         self._wrap(ledger, "duplicate_numbers", "  duplicate_numbers (SQL)")
         self._wrap(push_mod, "record_rejections", "record/resolve rejections")
         self._wrap(push_mod, "resolve_rejections", "record/resolve rejections")
         self._wrap(ledger, "ensure_pending", "ledger.ensure_pending")
         self._wrap(push_mod.InvoicePusher, "send", "send (HTTP fan-out, all below)")
-        self._wrap(ledger, "claim", "  ledger.claim (worker thread)")
+        self._wrap(ledger, "claim", "  ledger.claim (worker thread)", rss=False)
         self._wrap(ledger, "record_outcomes", "  ledger.record_outcomes")
         self._wrap(ledger, "state_counts", "ledger.state_counts")
+        if hasattr(ledger, "waiting_for_client"):
+            self._wrap(ledger, "waiting_for_client", "ledger.waiting_for_client (SQL)")
         return self
 
     def __exit__(self, *exc: object) -> bool:
@@ -198,7 +209,11 @@ class Phases:
         return False
 
     def rows(self, wall_s: float) -> list[dict]:
-        out = [{"phase": k, "seconds": round(v, 3), "calls": self.calls[k]} for k, v in self.seconds.items()]
+        out = [
+            {"phase": k, "seconds": round(v, 3), "calls": self.calls[k],
+             "rss_mb": round(self.rss_mb[k]) if k in self.rss_mb else None}
+            for k, v in self.seconds.items()
+        ]  # fmt: skip
         top_level = sum(v for k, v in self.seconds.items() if not k.startswith(" "))
         out.append(
             {
@@ -211,6 +226,19 @@ class Phases:
 
 
 # --------------------------------------------------------------------------- the pipeline
+
+
+def _settings(concurrency: int, overrides: dict[str, str] | None = None):
+    """PushSettings(concurrency=c) with `--setting name=value` overrides (typed like the defaults)."""
+    from confirma_pipeline.push.settings import PushSettings
+
+    default = PushSettings()
+    values = {}
+    for name, raw in (overrides or {}).items():
+        if name not in PushSettings.__dataclass_fields__:
+            raise SystemExit(f"--setting {name}: PushSettings has no such field")
+        values[name] = type(getattr(default, name))(raw)
+    return PushSettings(**{"concurrency": concurrency, **values})
 
 
 def _client(url: str, concurrency: int, lean: bool):
@@ -263,13 +291,12 @@ def _run(args: argparse.Namespace) -> dict:
 
     from confirma_pipeline.push.invoices import push_invoices
     from confirma_pipeline.push.onboarding import onboard_clients
-    from confirma_pipeline.push.settings import PushSettings
     from confirma_pipeline.sandbox import SandboxControl, stop_sandbox_process
     from confirma_pipeline.vault import TokenVault, generate_key
 
     today = dt.date.today()
     n = args.creditors * args.invoices_per_creditor
-    settings = PushSettings(concurrency=args.concurrency)
+    settings = _settings(args.concurrency, args.setting)
     result: dict = {
         "benchmark": "push_pipeline",
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -281,6 +308,7 @@ def _run(args: argparse.Namespace) -> dict:
             "latency_ms": args.latency_ms,
             "concurrency": args.concurrency,
             "transport": "lean" if args.lean_transport else "httpx",
+            "setting_overrides": args.setting,
             "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__},
         },
         "targets": TARGETS,
@@ -396,6 +424,7 @@ def _run(args: argparse.Namespace) -> dict:
             result[key] = _in_child(
                 _profile, _with_db(uri, f"bench_{key}"), creditors, per, args.rows_per_invoice, args.latency_ms,
                 args.concurrency, args.lean_transport, profiler, str(args.output.with_suffix(".prof")), args.top,
+                args.setting,
             )  # fmt: skip
     result["machine"] = machine()
     first, second = result["first_night"], result["second_night"]
@@ -414,7 +443,17 @@ def _run(args: argparse.Namespace) -> dict:
 
 
 def _profile(
-    dsn, creditors, per_creditor, rows, latency_ms, concurrency, lean, profiler, prof_path, top
+    dsn,
+    creditors,
+    per_creditor,
+    rows,
+    latency_ms,
+    concurrency,
+    lean,
+    profiler,
+    prof_path,
+    top,
+    overrides=None,
 ) -> dict:
     """A smaller first night under a CPU profiler (spawned child: own database, own sandbox).
 
@@ -426,7 +465,6 @@ def _profile(
 
     from confirma_pipeline.push.invoices import push_invoices
     from confirma_pipeline.push.onboarding import onboard_clients
-    from confirma_pipeline.push.settings import PushSettings
     from confirma_pipeline.sandbox import stop_sandbox_process
     from confirma_pipeline.vault import TokenVault, generate_key
 
@@ -434,7 +472,7 @@ def _profile(
     _migrate(dsn)
     _seed(dsn, creditors, per_creditor, rows, today - dt.timedelta(30))
     process, url = _start_sandbox(latency_ms, today)
-    settings = PushSettings(concurrency=concurrency)
+    settings = _settings(concurrency, overrides)
     profiles: list[cProfile.Profile] = []
     original_run = threading.Thread.run
 
@@ -546,7 +584,9 @@ def markdown(r: dict) -> str:
     lines = [
         f"{cfg['invoices']:,} invoices x {cfg['rows_per_invoice']} rows over {cfg['creditors']:,} clients; "
         f"sandbox latency {cfg['latency_ms']} ms (separate process), concurrency {cfg['concurrency']}, "
-        f"{cfg['transport']} transport; PostgreSQL {r['postgres']}; load avg {r['machine']['loadavg_1m']}",
+        f"{cfg['transport']} transport"
+        + (f", settings {cfg['setting_overrides']}" if cfg.get("setting_overrides") else "")
+        + f"; PostgreSQL {r['postgres']}; load avg {r['machine']['loadavg_1m']}",
         "",
         md_table(
             ["measure", "figure", "target", "verdict"],
@@ -574,9 +614,9 @@ def markdown(r: dict) -> str:
         "",
         "First night by phase (wall s, inclusive; indented rows are inside the row above):",
         "",
-        md_table(["phase", "s", "calls", "share of wall"],
+        md_table(["phase", "s", "calls", "share of wall", "max RSS MB at its end"],
                  [[p["phase"].replace("  ", "↳ "), p["seconds"], p["calls"],
-                   f"{p['seconds'] / first['wall_s']:.0%}"] for p in first["phases"]]),
+                   f"{p['seconds'] / first['wall_s']:.0%}", p.get("rss_mb")] for p in first["phases"]]),
         "",
         "Second night by phase:",
         "",
@@ -626,6 +666,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--lean-transport", action="store_true", help="ConfirmaClient(lean_transport=True)")
     parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a PushSettings field, e.g. --setting claim_batch=2000 (repeatable)",
+    )
+    parser.add_argument(
         "--profile-invoices", type=int, default=10_000, help="size of the profiled run; 0 skips it"
     )
     parser.add_argument(
@@ -637,6 +684,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=20, help="functions listed per profile table")
     parser.add_argument("--output", type=Path, default=RESULTS / "push_pipeline.json")
     args = parser.parse_args(argv)
+    args.setting = dict(item.split("=", 1) for item in args.setting)
 
     result = _run(args)
     table = markdown(result)

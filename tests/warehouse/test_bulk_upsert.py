@@ -28,6 +28,8 @@ T0 = pd.Timestamp("2025-01-01 08:00", tz="UTC")
 @pytest.fixture
 def conn(warehouse_dsn):
     with psycopg.connect(warehouse_dsn) as connection:
+        # Not UTC, so a timestamp written without an offset under the session time zone would show.
+        connection.execute("SET TimeZone = 'Europe/Helsinki'")
         connection.execute(
             "INSERT INTO confirma.clients (creditor_id, state) VALUES ('CRED-A', 'created'), ('CRED-B', 'created')"
         )
@@ -319,21 +321,26 @@ def test_replace_window_replaces_inside_keeps_outside_and_reruns_identically(con
 
 def test_replace_window_with_an_empty_frame_empties_the_window(conn):
     seed_two_creditors(conn)
-    result = replace_window(conn, payments(0), PAYMENTS, scope_column="creditor_id", scopes=["CRED-B"])
+    scopes = pd.Series(["CRED-B", "CRED-B"]).unique()  # numpy/arrow values, as callers will pass them
+    result = replace_window(conn, pd.DataFrame(), PAYMENTS, scope_column="creditor_id", scopes=scopes)
     assert result == ReplaceResult(0, 10, 0)
     assert conn.execute(f"SELECT DISTINCT creditor_id FROM {PAYMENTS}").fetchall() == [("CRED-A",)]
 
 
 @pytest.mark.parametrize("strategy", ["merge", "delete_insert"])
-def test_replace_window_rolls_back_entirely_when_the_insert_fails(conn, strategy):
+def test_replace_window_rolls_back_entirely_when_the_insert_fails(conn, warehouse_dsn, strategy):
     seed_two_creditors(conn)
     before = table_rows(conn)
     df = pd.concat(
         [window_frame(), payments(1, "CRED-X", start=7, first_day="2025-03-04")], ignore_index=True
     )
-    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+    # Autocommit: nothing but replace_window's own transaction could undo its delete.
+    with (
+        psycopg.connect(warehouse_dsn, autocommit=True) as other,
+        pytest.raises(psycopg.errors.ForeignKeyViolation),
+    ):
         replace_window(
-            conn,
+            other,
             df,
             PAYMENTS,
             **WINDOW,
@@ -342,7 +349,6 @@ def test_replace_window_rolls_back_entirely_when_the_insert_fails(conn, strategy
             date_to="2025-03-06",
             strategy=strategy,
         )
-    conn.rollback()
     assert table_rows(conn) == before  # nothing deleted, nothing written
 
 
