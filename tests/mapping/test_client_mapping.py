@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 
@@ -10,50 +11,7 @@ from confirma_pipeline.mapping.clients import client_bodies, client_body
 from confirma_pipeline.warehouse.source import CREDITORS_CONTRACT, STR_DTYPE
 
 # Verbatim from the "Create a new client" page (shared/seed/confirma-docs-create-a-new-client.txt).
-SEED_BODY = json.loads(
-    """
-{
-	"service": {
-		"type": "LIFECYCLE",
-		"partnerCode": "QUICK3"
-	},
-    "client": {
-		"name": "Test Customer Oy",
-		"businessCode": "123456-7",
-		"vatRegNbr": "FI1234567",
-		"postalAddress": "Testikuja 7",
-		"postalCode": "12345",
-		"postalDistrict": "HELSINKI",
-		"countryCode": "FI",
-		"telephone": "",
-		"email": "email@testcustomer.fi",
-		"website": "",
-		"languageCode": "FI",
-		"currencyCode": "EUR",
-		"ibanAccount": "",
-		"bic": "",
-		"bankgiro": "",
-		"plusgiro": ""
-	},
-	"contacts": {
-		"primary": {
-			"name": "Matti Meikäläinen",
-			"telephone": "",
-			"mobile": "+358441234567",
-			"email": "matti@testcustomer.fi"
-		},
-		"technical": {
-			"name": "",
-			"email": ""
-		},
-		"accountant": {
-			"name": "",
-			"email": ""
-		}
-	}
-}
-"""
-)
+SEED_BODY = json.loads((Path(__file__).resolve().parents[1] / "data" / "seed_create_client_body.json").read_text())
 
 SEED_ROW = {
     "creditor_id": "C-SEED",

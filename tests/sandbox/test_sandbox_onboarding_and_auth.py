@@ -16,46 +16,7 @@ from confirma_pipeline.sandbox.examples import CREATE_CLIENT_EXAMPLE, client_bod
 PROVISIONING_TOKEN = "test-provisioning-token-3f9c"  # as in conftest.py
 
 # Copied exactly from shared/seed/confirma-docs-create-a-new-client.txt ("Body Params" example).
-SEED_EXAMPLE_BODY = """{
-	"service": {
-		"type": "LIFECYCLE",
-		"partnerCode": "QUICK3"
-	},
-    "client": {
-		"name": "Test Customer Oy",
-		"businessCode": "123456-7",
-		"vatRegNbr": "FI1234567",
-		"postalAddress": "Testikuja 7",
-		"postalCode": "12345",
-		"postalDistrict": "HELSINKI",
-		"countryCode": "FI",
-		"telephone": "",
-		"email": "email@testcustomer.fi",
-		"website": "",
-		"languageCode": "FI",
-		"currencyCode": "EUR",
-		"ibanAccount": "",
-		"bic": "",
-		"bankgiro": "",
-		"plusgiro": ""
-	},
-	"contacts": {
-		"primary": {
-			"name": "Matti Meikäläinen",
-			"telephone": "",
-			"mobile": "+358441234567",
-			"email": "matti@testcustomer.fi"
-		},
-		"technical": {
-			"name": "",
-			"email": ""
-		},
-		"accountant": {
-			"name": "",
-			"email": ""
-		}
-	}
-}"""
+SEED_EXAMPLE_BODY = (Path(__file__).resolve().parents[1] / "data" / "seed_create_client_body.json").read_text()
 SEED_FILE = Path(__file__).resolve().parents[3] / "shared" / "seed" / "confirma-docs-create-a-new-client.txt"
 
 
