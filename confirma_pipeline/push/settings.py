@@ -14,9 +14,9 @@ class PushSettings:
     max_attempts: int = 5
     # Invoices read, validated and mapped at a time: bounds memory whatever the backlog.
     chunk_size: int = 20_000
-    # Rows committed `in_flight` per transaction before their POSTs: fewer fsyncs, and a crash
-    # leaves at most this many rows to look up.
-    claim_batch: int = 500
+    # Rows committed `in_flight` per transaction before their POSTs: fewer commits (the sending
+    # threads wait on each one), and a crash leaves at most this many rows to look up.
+    claim_batch: int = 2_000
     # Answers committed per transaction (or every flush_seconds); safe because an uncommitted
     # answer leaves the row `in_flight`, which the next run looks up instead of resending.
     outcome_batch: int = 500

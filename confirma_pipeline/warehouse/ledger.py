@@ -56,12 +56,26 @@ def all_but_sql(invoices_relation: str, invoice_ids: Sequence[str]) -> sql.Compo
     )
 
 
+def _hash_sql(name: str, invoices_relation: str, rows_relation: str) -> sql.Composable:
+    """A hashing statement over the input contract's columns (updated_at excluded: touching a row
+    without changing it is not a change)."""
+    from confirma_pipeline.warehouse.source import INVOICE_ROWS_CONTRACT, INVOICES_CONTRACT
+
+    def columns(alias: str, names) -> sql.Composable:
+        return sql.SQL(", ").join(sql.Identifier(alias, n) for n in names)
+
+    return sql.SQL(load_sql(name)).format(
+        invoices=_relation(invoices_relation),
+        invoice_rows=_relation(rows_relation),
+        invoice_cols=columns("i", [c for c in INVOICES_CONTRACT if c != "updated_at"]),
+        row_cols=columns("x", list(INVOICE_ROWS_CONTRACT)),
+    )
+
+
 def source_hashes(
     conn: psycopg.Connection, invoices_relation: str, rows_relation: str, invoice_ids: Sequence[str]
 ) -> dict[str, str]:
-    query = sql.SQL(load_sql("push/source_hashes.sql")).format(
-        invoices=_relation(invoices_relation), invoice_rows=_relation(rows_relation)
-    )
+    query = _hash_sql("push/source_hashes.sql", invoices_relation, rows_relation)
     return dict(conn.execute(query, {"invoice_ids": list(invoice_ids)}).fetchall())
 
 
@@ -182,9 +196,7 @@ def in_flight(conn: psycopg.Connection, creditor_ids: Sequence[str]) -> list[tup
 
 
 def flag_changed_after_submission(conn: psycopg.Connection, invoices_relation: str, rows_relation: str) -> int:
-    query = sql.SQL(load_sql("push/flag_changed_after_submission.sql")).format(
-        invoices=_relation(invoices_relation), invoice_rows=_relation(rows_relation)
-    )
+    query = _hash_sql("push/flag_changed_after_submission.sql", invoices_relation, rows_relation)
     with conn.transaction():
         return conn.execute(query).rowcount
 

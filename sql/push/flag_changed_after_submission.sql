@@ -1,12 +1,13 @@
--- Flag submitted invoices whose source content changed since they were sent. They are never
--- resent automatically: an operator decides (credit note, action, or nothing).
+-- Flag submitted invoices whose source content changed since they were sent (same hash as
+-- source_hashes.sql). They are never resent automatically: an operator decides (credit note,
+-- action, or nothing).
 WITH current AS (
     SELECT i.invoice_id,
-           md5((to_jsonb(i) - 'updated_at')::text || coalesce(r.rows_text, '')) AS source_hash
+           md5(ROW({invoice_cols})::text || coalesce(r.rows_text, '')) AS source_hash
     FROM {invoices} AS i
     JOIN confirma.invoice_ledger AS l ON l.invoice_id = i.invoice_id AND l.state = 'submitted'
     LEFT JOIN LATERAL (
-        SELECT string_agg((to_jsonb(x))::text, '|' ORDER BY x.row_number) AS rows_text
+        SELECT string_agg(ROW({row_cols})::text, '|' ORDER BY x.row_number) AS rows_text
         FROM {invoice_rows} AS x
         WHERE x.invoice_id = i.invoice_id
     ) AS r ON true
