@@ -33,6 +33,7 @@ import gc
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -404,6 +405,7 @@ def run(args: argparse.Namespace) -> dict:
             return summarise(results, meta)
     finally:
         server.cleanup()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def to_sql(engine, frame: pd.DataFrame) -> None:

@@ -63,12 +63,16 @@ class BackfillReport:
     creditor_id: str
     window: Window
     steps: dict[str, dict] = field(default_factory=dict)
-    per_day: list[tuple[str, int, int, int]] = field(default_factory=list)  # day, invoices, payments, settlements
+    per_day: list[tuple[str, int, int, int]] = field(
+        default_factory=list
+    )  # day, invoices, payments, settlements
 
     def lines(self) -> list[str]:
         out = [f"client {self.creditor_id}, {self.window}:"]
-        out += [f"  {step}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v) for step, counts in
-                self.steps.items()]
+        out += [
+            f"  {step}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+            for step, counts in self.steps.items()
+        ]
         return out
 
 
@@ -114,19 +118,39 @@ def backfill_client(
     ids = [creditor_id]
     report = BackfillReport(creditor_id, window)
     logger.info(f"backfill of client {creditor_id} for {window}: onboarding")
-    onboarded = onboard_clients(dsn=dsn, client=client, vault=vault, relations=relations, settings=settings,
-                                run_id=run_id, creditor_ids=ids, logger=logger)
+    onboarded = onboard_clients(
+        dsn=dsn,
+        client=client,
+        vault=vault,
+        relations=relations,
+        settings=settings,
+        run_id=run_id,
+        creditor_ids=ids,
+        logger=logger,
+    )
     report.steps["onboarding"] = onboarded.totals()
     logger.info(f"client {creditor_id}: {onboarded.summary_line()}")
     with connect(dsn, autocommit=True) as conn:
-        state = conn.execute("SELECT state FROM confirma.clients WHERE creditor_id = %s", (creditor_id,)).fetchone()
+        state = conn.execute(
+            "SELECT state FROM confirma.clients WHERE creditor_id = %s", (creditor_id,)
+        ).fetchone()
     if not state or state[0] not in ("created", "imported"):
         raise OperatorError(
             f"client {creditor_id} is not onboarded (state {state[0] if state else 'none'}); "
             "see confirma.rejected_rows or `confirma-pipeline clients list`"
         )
-    pushed = push_invoices(dsn=dsn, client=client, vault=vault, relations=relations, settings=settings,
-                           run_id=run_id, creditor_ids=ids, date_from=window.start, date_to=window.end, logger=logger)
+    pushed = push_invoices(
+        dsn=dsn,
+        client=client,
+        vault=vault,
+        relations=relations,
+        settings=settings,
+        run_id=run_id,
+        creditor_ids=ids,
+        date_from=window.start,
+        date_to=window.end,
+        logger=logger,
+    )
     report.steps["invoices"] = pushed.totals()
     logger.info(f"client {creditor_id}: {pushed.summary_line()}")
     for name, pull in (
@@ -137,15 +161,22 @@ def backfill_client(
         ("settlements", lambda: pull_settlements(dsn, client, vault, window, "range", ids, logger)),
     ):
         result = pull()
-        report.steps[name] = {"records": result.records, "calls": result.calls,
-                              **{k: v for k, v in result.extra.items()}}
+        report.steps[name] = {
+            "records": result.records,
+            "calls": result.calls,
+            **{k: v for k, v in result.extra.items()},
+        }
         logger.info(f"client {creditor_id}: {name}: {result.records} record(s) in {result.calls} call(s)")
         if result.unauthorized or result.invalid:
-            raise OperatorError(f"client {creditor_id}: {name} could not be pulled: "
-                                f"{result.invalid.get(creditor_id) or 'token refused (401)'}")
+            raise OperatorError(
+                f"client {creditor_id}: {name} could not be pulled: "
+                f"{result.invalid.get(creditor_id) or 'token refused (401)'}"
+            )
     report.per_day = _per_day(dsn, creditor_id, window)
     for day, invoices, payments, settlements in report.per_day:
         if invoices or payments or settlements:
-            logger.info(f"client {creditor_id} {day}: {invoices} invoice(s), {payments} payment(s), "
-                        f"{settlements} settlement(s)")
+            logger.info(
+                f"client {creditor_id} {day}: {invoices} invoice(s), {payments} payment(s), "
+                f"{settlements} settlement(s)"
+            )
     return report

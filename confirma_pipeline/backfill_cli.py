@@ -32,8 +32,11 @@ def _client(args: argparse.Namespace) -> int:
     window = parse_window(args.date_from, args.date_to)
     check_creditor(None, args.creditor_id)
     print(f"backfilling client {args.creditor_id} for {window} in one run ...", flush=True)
-    config = {"creditor_id": args.creditor_id, "date_from": window.start.isoformat(),
-              "date_to": window.end.isoformat()}
+    config = {
+        "creditor_id": args.creditor_id,
+        "date_from": window.start.isoformat(),
+        "date_to": window.end.isoformat(),
+    }
     with _instance() as instance:
         result = _job("client_backfill").execute_in_process(
             run_config={"ops": {"backfill_one_client": {"config": config}}},
@@ -49,7 +52,10 @@ def _range(args: argparse.Namespace) -> int:
     from confirma_pipeline.backfill import parse_window
 
     window = parse_window(args.date_from, args.date_to)
-    print(f"re-pulling distribution, payments and settlements for {window}, all clients, in one run ...", flush=True)
+    print(
+        f"re-pulling distribution, payments and settlements for {window}, all clients, in one run ...",
+        flush=True,
+    )
     with _instance() as instance:
         result = _job("pulled_data_backfill").execute_in_process(
             instance=instance,
@@ -66,12 +72,16 @@ def _range(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("backfill", help="backfill a historical client or a date range")
     kinds = parser.add_subparsers(dest="backfill_command", metavar="KIND", required=True)
-    client = kinds.add_parser("client", help="onboard one client, push its invoices and pull its data for a range")
+    client = kinds.add_parser(
+        "client", help="onboard one client, push its invoices and pull its data for a range"
+    )
     client.add_argument("--creditor-id", required=True)
     client.add_argument("--from", dest="date_from", required=True, help="YYYY-MM-DD (inclusive)")
     client.add_argument("--to", dest="date_to", required=True, help="YYYY-MM-DD (inclusive)")
     client.set_defaults(func=_client)
-    span = kinds.add_parser("range", help="re-pull payments, settlements and distribution of a range, all clients")
+    span = kinds.add_parser(
+        "range", help="re-pull payments, settlements and distribution of a range, all clients"
+    )
     span.add_argument("--from", dest="date_from", required=True)
     span.add_argument("--to", dest="date_to", required=True)
     span.set_defaults(func=_range)

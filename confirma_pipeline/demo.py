@@ -83,7 +83,9 @@ def _run_nightly(instance, date_from: dt.date, date_to: dt.date, in_process: boo
     }
     if in_process:
         return nightly_sync_job().execute_in_process(instance=instance, tags=tags, raise_on_error=False)
-    return dg.execute_job(dg.reconstructable(nightly_sync_job), instance=instance, tags=tags, raise_on_error=False)
+    return dg.execute_job(
+        dg.reconstructable(nightly_sync_job), instance=instance, tags=tags, raise_on_error=False
+    )
 
 
 def _check_results(result) -> list[tuple[str, str, bool, str]]:
@@ -101,7 +103,9 @@ def _collect(summary: DemoSummary, control) -> None:
     from confirma_pipeline.warehouse.connection import connect
 
     with connect() as conn:
-        summary.clients = dict(conn.execute("SELECT state, count(*) FROM confirma.clients GROUP BY 1").fetchall())
+        summary.clients = dict(
+            conn.execute("SELECT state, count(*) FROM confirma.clients GROUP BY 1").fetchall()
+        )
         summary.invoices = dict(
             conn.execute("SELECT state, count(*) FROM confirma.invoice_ledger GROUP BY 1").fetchall()
         )
@@ -179,13 +183,20 @@ def run_demo_story(
                 t0 = time.monotonic()
                 result = _run_nightly(instance, first_day, last_day, in_process)
                 checks = _check_results(result)
-                summary.runs.append({
-                    "label": label, "run_id": result.run_id, "success": result.success,
-                    "seconds": round(time.monotonic() - t0, 1), "checks": checks,
-                })
+                summary.runs.append(
+                    {
+                        "label": label,
+                        "run_id": result.run_id,
+                        "success": result.success,
+                        "seconds": round(time.monotonic() - t0, 1),
+                        "checks": checks,
+                    }
+                )
                 passed = sum(1 for c in checks if c[2])
-                out(f"  run {result.run_id[:8]}: {'succeeded' if result.success else 'FAILED'} in "
-                    f"{summary.runs[-1]['seconds']} s; checks passed {passed}, failed {len(checks) - passed}")
+                out(
+                    f"  run {result.run_id[:8]}: {'succeeded' if result.success else 'FAILED'} in "
+                    f"{summary.runs[-1]['seconds']} s; checks passed {passed}, failed {len(checks) - passed}"
+                )
         _collect(summary, control)
         summary.seconds = time.monotonic() - started
         _print_report(summary, env, out)
@@ -203,14 +214,20 @@ def _print_report(summary: DemoSummary, env, out) -> None:
     out(f"payments written: {n} (sum {total:.2f} EUR)")
     n, total, allocations = summary.settlements
     out(f"settlements written: {n} with {allocations} allocations (sum {total:.2f} EUR)")
-    out(f"sandbox journal of accepted creates: {summary.journal_creates}; duplicate invoice sends: "
-        f"{summary.duplicate_creates}")
+    out(
+        f"sandbox journal of accepted creates: {summary.journal_creates}; duplicate invoice sends: "
+        f"{summary.duplicate_creates}"
+    )
     for run in summary.runs:
         failed = [f"{a}:{c} ({sev})" for a, c, ok, sev in run["checks"] if not ok]
-        out(f"checks in '{run['label']}': {len(run['checks']) - len(failed)} passed"
-            + (f", failed: {', '.join(failed)}" if failed else ""))
-    out(f"data: warehouse tables confirma.* and confirma_source.* ({env.base}); "
-        f"psql: `psql \"$(.venv/bin/confirma-pipeline warehouse uri)\"`")
+        out(
+            f"checks in '{run['label']}': {len(run['checks']) - len(failed)} passed"
+            + (f", failed: {', '.join(failed)}" if failed else "")
+        )
+    out(
+        f"data: warehouse tables confirma.* and confirma_source.* ({env.base}); "
+        f'psql: `psql "$(.venv/bin/confirma-pipeline warehouse uri)"`'
+    )
     out(f"Dagster instance: {env.dagster_home}; open the UI on it with `make ui`")
     out(f"demo took {summary.seconds:.0f} s")
 

@@ -39,8 +39,13 @@ def load_local_settings(base: Path) -> LocalSettings:
     base.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump({"provisioning_token": settings.provisioning_token,
-                   "sandbox_start": settings.sandbox_start.isoformat()}, handle)
+        json.dump(
+            {
+                "provisioning_token": settings.provisioning_token,
+                "sandbox_start": settings.sandbox_start.isoformat(),
+            },
+            handle,
+        )
     return settings
 
 
@@ -81,8 +86,10 @@ class LocalEnvironment:
             was_running = embedded.is_running(self.base)
             location = embedded.locate(self.base)
             embedded.start(self.base)
-            self._say(f"warehouse: embedded PostgreSQL {'attached' if was_running else 'started'} "
-                      f"(data in {location.pgdata})")
+            self._say(
+                f"warehouse: embedded PostgreSQL {'attached' if was_running else 'started'} "
+                f"(data in {location.pgdata})"
+            )
         with connect() as conn:
             applied = apply_migrations(conn)
         self._say(f"migrations: {len(applied)} applied" if applied else "migrations: up to date")
@@ -91,8 +98,10 @@ class LocalEnvironment:
             self.key_file, self.key_created = ensure_local_key_file(self.base / "token.key")
             self._export("CONFIRMA_TOKEN_KEY_FILE", str(self.key_file))
             if self.key_created:
-                self._say(f"token key: CONFIRMA_TOKEN_KEY not set, generated a local key file {self.key_file} "
-                          "(mode 0600); keep it: it decrypts the stored client tokens")
+                self._say(
+                    f"token key: CONFIRMA_TOKEN_KEY not set, generated a local key file {self.key_file} "
+                    "(mode 0600); keep it: it decrypts the stored client tokens"
+                )
             else:
                 self._say(f"token key: using the local key file {self.key_file}")
 
@@ -106,7 +115,9 @@ class LocalEnvironment:
         self._export("CONFIRMA_ENV", "sandbox")
         self._export("CONFIRMA_SANDBOX_URL", self.sandbox_url)
         self._export("CONFIRMA_PROVISIONING_TOKEN", self.settings.provisioning_token)
-        self._say(f"sandbox: Confirma API stand-in at {self.sandbox_url} (state in {self.base / 'sandbox-state.json'})")
+        self._say(
+            f"sandbox: Confirma API stand-in at {self.sandbox_url} (state in {self.base / 'sandbox-state.json'})"
+        )
 
         self.dagster_home = prepare_dagster_home(self.base)
         self._export("DAGSTER_HOME", str(self.dagster_home))
@@ -118,11 +129,17 @@ class LocalEnvironment:
         if self.sandbox_process is not None:
             stop_sandbox_process(self.sandbox_process)
             self._say("sandbox: stopped")
-        if self.stop_warehouse and not self._saved_env.get("WAREHOUSE_DSN") and not os.environ.get("WAREHOUSE_DSN"):
+        if (
+            self.stop_warehouse
+            and not self._saved_env.get("WAREHOUSE_DSN")
+            and not os.environ.get("WAREHOUSE_DSN")
+        ):
             from confirma_pipeline.warehouse import embedded
 
             embedded.stop(self.base)
-            self._say("warehouse: stopped (start it again with `confirma-pipeline warehouse start` or `make ui`)")
+            self._say(
+                "warehouse: stopped (start it again with `confirma-pipeline warehouse start` or `make ui`)"
+            )
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)

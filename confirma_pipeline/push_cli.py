@@ -29,11 +29,15 @@ def _push(args: argparse.Namespace) -> int:
     try:
         if args.only in (None, "clients"):
             _print_report(
-                onboard_clients(dsn=None, client=client, vault=vault, dry_run=args.dry_run, creditor_ids=creditor_ids)
+                onboard_clients(
+                    dsn=None, client=client, vault=vault, dry_run=args.dry_run, creditor_ids=creditor_ids
+                )
             )
         if args.only in (None, "invoices"):
             _print_report(
-                push_invoices(dsn=None, client=client, vault=vault, dry_run=args.dry_run, creditor_ids=creditor_ids)
+                push_invoices(
+                    dsn=None, client=client, vault=vault, dry_run=args.dry_run, creditor_ids=creditor_ids
+                )
             )
     finally:
         if client is not None:

@@ -18,10 +18,22 @@ FIRST = ["Aalto", "Berg", "Halla", "Kivi", "Lumi", "Meri", "Niemi", "Puro", "Ran
 SUFFIX = ["Oy", "Ab", "Oy Ab", "Ky", "Tmi"]
 TRADES = ["Rakennus", "Kuljetus", "Konsultointi", "Kiinteistöhuolto", "Sähkö", "Putki", "Ravintola", "IT"]
 STREETS = ["Mannerheimintie", "Hämeenkatu", "Kauppakatu", "Teirinkatu", "Aleksanterinkatu", "Satamakatu"]
-CITIES = [("00100", "HELSINKI"), ("33100", "TAMPERE"), ("20100", "TURKU"), ("65100", "VAASA"), ("90100", "OULU")]
+CITIES = [
+    ("00100", "HELSINKI"),
+    ("33100", "TAMPERE"),
+    ("20100", "TURKU"),
+    ("65100", "VAASA"),
+    ("90100", "OULU"),
+]
 PERSONS = ["Matti Meikäläinen", "Maija Virtanen", "Teppo Testaaja", "Liisa Korhonen", "Juha Mäkinen"]
-PRODUCTS = [("Asennustyö", "h", 65.0), ("Huoltokäynti", "kpl", 120.0), ("Tarvike", "kpl", 12.9),
-            ("Kuljetus", "km", 1.45), ("Konsultointi", "h", 110.0), ("Lisenssi", "kk", 49.0)]
+PRODUCTS = [
+    ("Asennustyö", "h", 65.0),
+    ("Huoltokäynti", "kpl", 120.0),
+    ("Tarvike", "kpl", 12.9),
+    ("Kuljetus", "km", 1.45),
+    ("Konsultointi", "h", 110.0),
+    ("Lisenssi", "kk", 49.0),
+]
 VAT_RATES = [25.5, 14.0, 13.5, 10.0, 0.0]
 
 INVALID_CREDITOR_KINDS = {
@@ -115,11 +127,20 @@ def _invoice(rng: random.Random, creditor: dict, number: int, day: dt.date, seri
         vat = rng.choice(VAT_RATES)
         net = round(quantity * price, 2)
         vat_amount = round(net * vat / 100, 2)
-        rows.append({
-            "row_number": r, "product_code": f"P{rng.randrange(100, 999)}", "name": product,
-            "quantity": quantity, "unit_code": unit, "unit_price": price, "vat_percentage": vat,
-            "net_amount": net, "vat_amount": vat_amount, "gross_amount": round(net + vat_amount, 2),
-        })
+        rows.append(
+            {
+                "row_number": r,
+                "product_code": f"P{rng.randrange(100, 999)}",
+                "name": product,
+                "quantity": quantity,
+                "unit_code": unit,
+                "unit_price": price,
+                "vat_percentage": vat,
+                "net_amount": net,
+                "vat_amount": vat_amount,
+                "gross_amount": round(net + vat_amount, 2),
+            }
+        )
     buyer = f"{rng.choice(FIRST)} {rng.choice(TRADES)} {rng.choice(SUFFIX)}"
     invoice = {
         "creditor_id": creditor["creditor_id"],
@@ -259,10 +280,16 @@ def _insert_missing(conn, frame: pd.DataFrame, table: str, keys: list[str]) -> i
         cols = sql.SQL(", ").join(map(sql.Identifier, columns))
         with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(temp, cols)) as copy:
             for record in frame.itertuples(index=False, name=None):
-                copy.write_row([None if (v is None or (isinstance(v, float) and v != v)) else v for v in record])
+                copy.write_row(
+                    [None if (v is None or (isinstance(v, float) and v != v)) else v for v in record]
+                )
         cur.execute(
             sql.SQL("INSERT INTO {}.{} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO NOTHING").format(
-                sql.Identifier(schema), sql.Identifier(name), cols, cols, temp,
+                sql.Identifier(schema),
+                sql.Identifier(name),
+                cols,
+                cols,
+                temp,
                 sql.SQL(", ").join(map(sql.Identifier, keys)),
             )
         )

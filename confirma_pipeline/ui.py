@@ -75,7 +75,9 @@ def _ui(args: argparse.Namespace) -> int:
         process = start_dagster_dev(port)
         try:
             wait_for_http(f"http://127.0.0.1:{port}/server_info")
-            print(f"Dagster UI: http://127.0.0.1:{port}/asset-groups  (instance {env.dagster_home}); Ctrl-C stops")
+            print(
+                f"Dagster UI: http://127.0.0.1:{port}/asset-groups  (instance {env.dagster_home}); Ctrl-C stops"
+            )
             process.wait()
         except KeyboardInterrupt:
             pass

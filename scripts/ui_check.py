@@ -30,9 +30,17 @@ from pathlib import Path
 import httpx
 
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-    "--window-size=1600,1000", "--remote-debugging-port=0", "--remote-allow-origins=*",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--window-size=1600,1000",
+    "--remote-debugging-port=0",
+    "--remote-allow-origins=*",
 ]
 LINEAGE_PAGES = (
     "/assets/submitted_invoices?view=lineage&lineageScope=neighbors&lineageDepth=3",
@@ -69,7 +77,8 @@ class Browser:
         self.profile = tempfile.mkdtemp(prefix="ui-check-")
         self.process = subprocess.Popen(
             [binary, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-            stderr=subprocess.PIPE, text=True,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -129,8 +138,11 @@ def main() -> int:
 
     binary = find_chromium()
     if not binary:
-        print("ui-check: chromium not found; install it with `apt-get install -y chromium` "
-              "(or run with CONFIRMA_UI_CHECK_INSTALL=1 as root)", file=sys.stderr)
+        print(
+            "ui-check: chromium not found; install it with `apt-get install -y chromium` "
+            "(or run with CONFIRMA_UI_CHECK_INSTALL=1 as root)",
+            file=sys.stderr,
+        )
         return 2
     keys = asset_keys()
     with LocalEnvironment(quiet=True) as env:
@@ -161,7 +173,10 @@ def main() -> int:
     missing = [key for key in keys if not listed(key, seen)]
     print(f"ui-check: screenshots {screenshot} and {env.base / 'ui-lineage-groups.png'}")
     if missing or not screenshot.exists():
-        print(f"ui-check: FAILED: the lineage does not list {missing or 'anything (no screenshot)'}", file=sys.stderr)
+        print(
+            f"ui-check: FAILED: the lineage does not list {missing or 'anything (no screenshot)'}",
+            file=sys.stderr,
+        )
         return 1
     print(f"ui-check: the lineage lists all {len(keys)} asset keys: {', '.join(keys)}")
     return 0

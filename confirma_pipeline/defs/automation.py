@@ -5,7 +5,6 @@ default would create failing runs there. Turn them on in the UI (Automation) or 
 `dagster schedule start nightly_sync_schedule` / `dagster sensor start new_creditors_sensor`.
 """
 
-
 import dagster as dg
 
 from confirma_pipeline.defs.onboarding.assets import onboarded_clients
@@ -54,6 +53,7 @@ def new_creditors_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
     if waiting == 0:
         return dg.SensorResult(skip_reason="no creditors awaiting onboarding", cursor=cursor)
     if cursor == context.cursor:
-        return dg.SensorResult(skip_reason=f"{waiting} creditor(s) waiting, unchanged since the last request",
-                               cursor=cursor)
+        return dg.SensorResult(
+            skip_reason=f"{waiting} creditor(s) waiting, unchanged since the last request", cursor=cursor
+        )
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key=cursor)], cursor=cursor)

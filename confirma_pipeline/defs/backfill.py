@@ -32,14 +32,22 @@ def backfill_one_client(
     from confirma_pipeline.backfill import backfill_client, check_creditor, parse_window
     from confirma_pipeline.push.invoices import Relations
 
-    relations = Relations(warehouse.creditors_relation, warehouse.invoices_relation, warehouse.invoice_rows_relation)
+    relations = Relations(
+        warehouse.creditors_relation, warehouse.invoices_relation, warehouse.invoice_rows_relation
+    )
     with operator_errors_fail_fast():
         window = parse_window(config.date_from, config.date_to)
         check_creditor(warehouse.dsn, config.creditor_id, relations)
         with confirma_api.get_client() as client:
             report = backfill_client(
-                dsn=warehouse.dsn, client=client, vault=token_vault.get_vault(), creditor_id=config.creditor_id,
-                window=window, relations=relations, run_id=context.run_id, logger=context.log,
+                dsn=warehouse.dsn,
+                client=client,
+                vault=token_vault.get_vault(),
+                creditor_id=config.creditor_id,
+                window=window,
+                relations=relations,
+                run_id=context.run_id,
+                logger=context.log,
             )
     for line in report.lines():
         context.log.info(line)

@@ -96,7 +96,9 @@ class InvoicePusher:
         if creditor_id not in self._invalid_tokens:
             self._invalid_tokens.add(creditor_id)
             set_token_status(conn, creditor_id, "invalid", "401 from the API while submitting invoices")
-            self.log.warning(f"client {creditor_id}: token refused (401); its invoices wait for a valid token")
+            self.log.warning(
+                f"client {creditor_id}: token refused (401); its invoices wait for a valid token"
+            )
 
     # -- recovery -----------------------------------------------------------------------------------
     def recover(self, conn, creditor_ids: Sequence[str]) -> list[str]:
@@ -127,7 +129,9 @@ class InvoicePusher:
             elif isinstance(result, BaseException) or result is None:
                 continue  # stays in_flight; looked up again later
             elif result is False:
-                outcomes.append(ledger.Outcome(invoice_id, "pending", "not found at Confirma after interruption"))
+                outcomes.append(
+                    ledger.Outcome(invoice_id, "pending", "not found at Confirma after interruption")
+                )
                 back_to_pending.append(invoice_id)
             else:
                 outcomes.append(ledger.Outcome(invoice_id, "submitted", None, None, result.case_id))
@@ -181,12 +185,17 @@ class InvoicePusher:
             answers = run_bounded(self._send_one, self._claimed(claim_conn, sends), self.settings.concurrency)
             for item, outcome in answers:
                 if isinstance(outcome, BaseException):  # a bug, not an API answer: keep it in flight
-                    outcome = ledger.Outcome(item.invoice_id, "in_flight", f"client error: {type(outcome).__name__}")
+                    outcome = ledger.Outcome(
+                        item.invoice_id, "in_flight", f"client error: {type(outcome).__name__}"
+                    )
                 if outcome.http_status == 401 and outcome.state == "pending":
                     self._token_rejected(conn, item.creditor_id)
                 pending.append(outcome)
                 self._tally(item.creditor_id, outcome, unknown)
-                if len(pending) >= self.settings.outcome_batch or time.monotonic() - last_flush > self.settings.flush_seconds:
+                if (
+                    len(pending) >= self.settings.outcome_batch
+                    or time.monotonic() - last_flush > self.settings.flush_seconds
+                ):
                     ledger.record_outcomes(conn, pending)
                     pending.clear()
                     last_flush = time.monotonic()
@@ -209,7 +218,11 @@ class InvoicePusher:
         self._load_tokens(conn, creditor_ids)
         self.recover(conn, creditor_ids)
         unknown = self._push_chunks(
-            conn, creditor_ids, creditors_df, date_from, date_to,
+            conn,
+            creditor_ids,
+            creditors_df,
+            date_from,
+            date_to,
             ledger.done_invoice_ids_sql(self.settings.max_attempts),
         )
         # Outcomes unknown in this run: look them up now, resend only what Confirma lacks.
@@ -220,8 +233,13 @@ class InvoicePusher:
             if not retry_ids:
                 break
             unknown = self._push_chunks(
-                conn, creditor_ids, creditors_df, date_from, date_to,
-                ledger.all_but_sql(self.relations.invoices, retry_ids), first_pass=False,
+                conn,
+                creditor_ids,
+                creditors_df,
+                date_from,
+                date_to,
+                ledger.all_but_sql(self.relations.invoices, retry_ids),
+                first_pass=False,
             )
 
     def _push_chunks(self, conn, creditor_ids, creditors_df, date_from, date_to, exclude, first_pass=True):
@@ -278,15 +296,25 @@ def push_invoices(
     started = time.monotonic()
     requests_before = getattr(client, "calls_made", 0) if client is not None else 0
     pusher = InvoicePusher(
-        dsn=dsn, client=client, vault=vault, relations=relations, settings=settings,
-        run_id=run_id, dry_run=dry_run, logger=logger,
+        dsn=dsn,
+        client=client,
+        vault=vault,
+        relations=relations,
+        settings=settings,
+        run_id=run_id,
+        dry_run=dry_run,
+        logger=logger,
     )
     with connect(dsn, autocommit=True) as conn, connect(dsn, autocommit=True) as lock_conn:
         if not dry_run:
             changed = ledger.flag_changed_after_submission(conn, relations.invoices, relations.invoice_rows)
             if changed:
-                pusher.log.warning(f"{changed} submitted invoice(s) changed their 'changed after submission' flag")
-        clients = registry.onboarded_with_tokens(conn, list(creditor_ids) if creditor_ids is not None else None)
+                pusher.log.warning(
+                    f"{changed} submitted invoice(s) changed their 'changed after submission' flag"
+                )
+        clients = registry.onboarded_with_tokens(
+            conn, list(creditor_ids) if creditor_ids is not None else None
+        )
         creditors_df = read_creditors(conn, relations.creditors, creditor_ids=clients)
         for batch in _chunks(clients, settings.lock_batch):
             held = list(batch) if dry_run else locks.try_lock_clients(lock_conn, batch)

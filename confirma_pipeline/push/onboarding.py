@@ -41,7 +41,14 @@ def _due(prepared, known: dict[str, registry.RegistryRow], settings: PushSetting
     due = []
     for creditor_id, content_hash, body in prepared.sendable():
         row = known.get(creditor_id)
-        if row is None or row.state == "not_created" or row.state == "failed" and row.attempts < settings.max_attempts or row.state == "rejected" and row.content_hash != content_hash:
+        if (
+            row is None
+            or row.state == "not_created"
+            or row.state == "failed"
+            and row.attempts < settings.max_attempts
+            or row.state == "rejected"
+            and row.content_hash != content_hash
+        ):
             due.append((creditor_id, content_hash, body))
         else:  # created, imported, in_flight (operator), rejected unchanged, failed past budget
             report.skipped_done += 1
@@ -70,9 +77,15 @@ def onboard_clients(
         known = registry.load_registry(conn, ids)
         creditors_df = read_creditors(conn, relations.creditors, creditor_ids=ids)
         # Creditors already onboarded are not re-validated: nothing would be sent for them.
-        fresh = creditors_df[~creditors_df["creditor_id"].isin(
-            [cid for cid, row in known.items() if row.state in registry.DONE_STATES or row.state == "in_flight"]
-        )]
+        fresh = creditors_df[
+            ~creditors_df["creditor_id"].isin(
+                [
+                    cid
+                    for cid, row in known.items()
+                    if row.state in registry.DONE_STATES or row.state == "in_flight"
+                ]
+            )
+        ]
         report.skipped_done += len(creditors_df) - len(fresh)
         prepared = prepare_creditors(fresh)
         report.rejected_validation = len(prepared.rejections)
@@ -122,12 +135,16 @@ def _send_all(dsn, conn, client, vault, due, run_id, settings, report, logger) -
             for creditor_id, content_hash, body in due:
                 if refused["provisioning"]:
                     return  # the provisioning token was refused: claim nothing more
-                if registry.claim_for_onboarding(claim_conn, creditor_id, content_hash, run_id, settings.max_attempts):
+                if registry.claim_for_onboarding(
+                    claim_conn, creditor_id, content_hash, run_id, settings.max_attempts
+                ):
                     yield creditor_id, content_hash, body
                 else:
                     skipped.append(creditor_id)  # another run holds it, or its budget is spent
 
-        answers = run_bounded(lambda item: client.create_client(item[2]), claimed(), settings.onboarding_concurrency)
+        answers = run_bounded(
+            lambda item: client.create_client(item[2]), claimed(), settings.onboarding_concurrency
+        )
         for (creditor_id, content_hash, _), outcome in answers:
             if isinstance(outcome, UnauthorizedError):
                 refused["provisioning"] = True
@@ -154,8 +171,17 @@ def _record(conn, vault, creditor_id, content_hash, outcome, run_id, report, log
             registry.mark_outcome(conn, creditor_id, "rejected", reason)
             record_rejections(
                 conn,
-                [Rejection("creditor", creditor_id, content_hash, creditor_id, [f"api_{outcome.status}"], reason,
-                           "api")],
+                [
+                    Rejection(
+                        "creditor",
+                        creditor_id,
+                        content_hash,
+                        creditor_id,
+                        [f"api_{outcome.status}"],
+                        reason,
+                        "api",
+                    )
+                ],
                 run_id,
             )
         report.rejected_api += 1
@@ -167,7 +193,9 @@ def _record(conn, vault, creditor_id, content_hash, outcome, run_id, report, log
         registry.mark_outcome(conn, creditor_id, "in_flight", f"outcome unknown: {type(outcome).__name__}")
         report.unknown += 1
         report.count(creditor_id, "unknown")
-        logger.warning(f"creditor {creditor_id}: outcome of create-client unknown; an operator must resolve it")
+        logger.warning(
+            f"creditor {creditor_id}: outcome of create-client unknown; an operator must resolve it"
+        )
     elif isinstance(outcome, (RetryableError, ConfirmaApiError)):
         registry.mark_outcome(conn, creditor_id, "failed", _api_error_text(outcome))
         report.failed += 1

@@ -85,7 +85,9 @@ def prepare_invoices(conn, invoices_df, rows_df, creditors_df, relations) -> Pre
 
     if invoices_df.empty:
         return PreparedInvoices()
-    source = ledger.source_hashes(conn, relations.invoices, relations.invoice_rows, invoices_df["invoice_id"].tolist())
+    source = ledger.source_hashes(
+        conn, relations.invoices, relations.invoice_rows, invoices_df["invoice_id"].tolist()
+    )
     result = validate_invoices(invoices_df, rows_df)
     rejections = _rejections(result.rejected_df, source)
     valid = result.valid_invoices
@@ -93,8 +95,11 @@ def prepare_invoices(conn, invoices_df, rows_df, creditors_df, relations) -> Pre
     entries = [
         ledger.LedgerEntry(invoice_id, creditor_id, int(number), payload_hash(body), source.get(invoice_id))
         for invoice_id, creditor_id, number, body in zip(
-            valid["invoice_id"].tolist(), valid["creditor_id"].tolist(), valid["invoice_number"].tolist(),
-            bodies, strict=True,
+            valid["invoice_id"].tolist(),
+            valid["creditor_id"].tolist(),
+            valid["invoice_number"].tolist(),
+            bodies,
+            strict=True,
         )
     ]
     duplicates = ledger.duplicate_numbers(conn, entries)
@@ -102,11 +107,16 @@ def prepare_invoices(conn, invoices_df, rows_df, creditors_df, relations) -> Pre
         keep = [i for i, e in enumerate(entries) if e.invoice_id not in duplicates]
         rejections += [
             Rejection(
-                "invoice", e.invoice_id, e.source_hash or "", e.creditor_id, [DUPLICATE_NUMBER_CHECK],
+                "invoice",
+                e.invoice_id,
+                e.source_hash or "",
+                e.creditor_id,
+                [DUPLICATE_NUMBER_CHECK],
                 f"invoice_number {e.invoice_number} was already submitted for creditor {e.creditor_id} "
                 f"under another invoice id (fails {DUPLICATE_NUMBER_CHECK})",
             )
-            for e in entries if e.invoice_id in duplicates
+            for e in entries
+            if e.invoice_id in duplicates
         ]
         entries = [entries[i] for i in keep]
         bodies = [bodies[i] for i in keep]

@@ -27,9 +27,11 @@ class ClientRegistryModel(pa.DataFrameModel):
     """confirma.clients: one row per creditor the pipeline onboarded, tried to, or imported."""
 
     creditor_id: Series[str] = _f("The warehouse's stable creditor id.", unique=True)
-    state: Series[str] = _f("in_flight (outcome unknown: an operator settles it), created, imported, "
-                            "rejected (by the API), failed (transient), not_created (settled by an operator).",
-                            isin=CLIENT_STATES)
+    state: Series[str] = _f(
+        "in_flight (outcome unknown: an operator settles it), created, imported, "
+        "rejected (by the API), failed (transient), not_created (settled by an operator).",
+        isin=CLIENT_STATES,
+    )
     client_identifier: Series[pd.Int64Dtype] = _n("Confirma's clientIdentifier.", unique=True)
     customer_code: Series[pd.Int64Dtype] = _n("confirmaFinanceCustomerCode.")
     payment_reference_prefix: Series[pd.Int64Dtype] = _n("paymentReferencePrefix.")

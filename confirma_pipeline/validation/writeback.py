@@ -48,7 +48,9 @@ class PaymentModel(_WriteBack):
 
     creditor_id: Series[str] = _f("The client the payment belongs to.")
     payment_key: Series[str] = _f("Content hash identifying the payment (the API gives no payment id).")
-    payment_day: Series[DateUS] = _f("UTC calendar day of paymentDate, which the API's fromDate/toDate filter on (the replaced window).")
+    payment_day: Series[DateUS] = _f(
+        "UTC calendar day of paymentDate, which the API's fromDate/toDate filter on (the replaced window)."
+    )
     case_id: Series[pd.Int64Dtype] = _n("caseId.")
     invoice_number: Series[str] = _n("invoiceNumber (a string in this endpoint).")
     invoice_payment_reference: Series[str] = _n("invoicePaymentReference.")

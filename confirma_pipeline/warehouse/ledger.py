@@ -135,7 +135,9 @@ def ensure_pending(conn: psycopg.Connection, entries: Sequence[LedgerEntry], run
         )
 
 
-def claim(conn: psycopg.Connection, invoice_ids: Sequence[str], run_id: str | None, max_attempts: int) -> list[str]:
+def claim(
+    conn: psycopg.Connection, invoice_ids: Sequence[str], run_id: str | None, max_attempts: int
+) -> list[str]:
     """Commit these rows `in_flight` (only those still pending/failed with attempts left)."""
     if not invoice_ids:
         return []
@@ -195,7 +197,9 @@ def in_flight(conn: psycopg.Connection, creditor_ids: Sequence[str]) -> list[tup
     ).fetchall()
 
 
-def flag_changed_after_submission(conn: psycopg.Connection, invoices_relation: str, rows_relation: str) -> int:
+def flag_changed_after_submission(
+    conn: psycopg.Connection, invoices_relation: str, rows_relation: str
+) -> int:
     query = _hash_sql("push/flag_changed_after_submission.sql", invoices_relation, rows_relation)
     with conn.transaction():
         return conn.execute(query).rowcount
@@ -232,7 +236,9 @@ def changed_after_submission(conn: psycopg.Connection) -> list[tuple[str, str, i
     ).fetchall()
 
 
-def waiting_for_client(conn: psycopg.Connection, invoices_relation: str, creditor_ids: Sequence[str] | None) -> int:
+def waiting_for_client(
+    conn: psycopg.Connection, invoices_relation: str, creditor_ids: Sequence[str] | None
+) -> int:
     """Invoices not sent because their creditor has no onboarded client with a usable token."""
     query = sql.SQL(
         "SELECT count(*) FROM {} AS i WHERE (%(ids)s::text[] IS NULL OR i.creditor_id = ANY(%(ids)s::text[])) "
@@ -240,4 +246,6 @@ def waiting_for_client(conn: psycopg.Connection, invoices_relation: str, credito
         "WHERE c.creditor_id = i.creditor_id AND c.state IN ('created', 'imported') AND t.status <> 'invalid') "
         "AND NOT EXISTS (SELECT 1 FROM confirma.invoice_ledger l WHERE l.invoice_id = i.invoice_id)"
     ).format(_relation(invoices_relation))
-    return conn.execute(query, {"ids": list(creditor_ids) if creditor_ids is not None else None}).fetchone()[0]
+    return conn.execute(query, {"ids": list(creditor_ids) if creditor_ids is not None else None}).fetchone()[
+        0
+    ]

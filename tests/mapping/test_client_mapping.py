@@ -11,7 +11,9 @@ from confirma_pipeline.mapping.clients import client_bodies, client_body
 from confirma_pipeline.warehouse.source import CREDITORS_CONTRACT, STR_DTYPE
 
 # Verbatim from the "Create a new client" page (shared/seed/confirma-docs-create-a-new-client.txt).
-SEED_BODY = json.loads((Path(__file__).resolve().parents[1] / "data" / "seed_create_client_body.json").read_text())
+SEED_BODY = json.loads(
+    (Path(__file__).resolve().parents[1] / "data" / "seed_create_client_body.json").read_text()
+)
 
 SEED_ROW = {
     "creditor_id": "C-SEED",

@@ -30,7 +30,9 @@ def graph_summary(loaded: dg.Definitions) -> dict:
         assets[key.to_user_string()] = {
             "group": node.group_name,
             "deps": sorted(p.to_user_string() for p in node.parent_keys),
-            "partitions": None if partitions is None else type(partitions).__name__
+            "partitions": None
+            if partitions is None
+            else type(partitions).__name__
             + (f"({partitions.timezone})" if hasattr(partitions, "timezone") else ""),
             "materializable": node.is_materializable,
             "checks": sorted(c.name for c in node.check_keys),

@@ -11,8 +11,16 @@ import pytest
 from confirma_pipeline.demo import run_demo_story
 from confirma_pipeline.warehouse.embedded import locate, stop
 
-ENV_TO_CLEAR = ("WAREHOUSE_DSN", "CONFIRMA_ENV", "CONFIRMA_SANDBOX_URL", "CONFIRMA_PROVISIONING_TOKEN",
-                "CONFIRMA_TOKEN_KEY", "CONFIRMA_TOKEN_KEY_FILE", "DAGSTER_HOME", "DAGSTER_PG_URL")
+ENV_TO_CLEAR = (
+    "WAREHOUSE_DSN",
+    "CONFIRMA_ENV",
+    "CONFIRMA_SANDBOX_URL",
+    "CONFIRMA_PROVISIONING_TOKEN",
+    "CONFIRMA_TOKEN_KEY",
+    "CONFIRMA_TOKEN_KEY_FILE",
+    "DAGSTER_HOME",
+    "DAGSTER_PG_URL",
+)
 
 
 @pytest.mark.slow
@@ -21,11 +29,17 @@ def test_demo_story_runs_twice_without_duplicates(monkeypatch, request):
         monkeypatch.delenv(name, raising=False)
     base = Path(tempfile.mkdtemp(prefix="cpdemo-", dir="/var/tmp")) / ".confirma"
     pgdata = locate(base).pgdata
-    request.addfinalizer(lambda: (stop(base), shutil.rmtree(base.parent, ignore_errors=True),
-                                  shutil.rmtree(pgdata.parent, ignore_errors=True)))
+    request.addfinalizer(
+        lambda: (
+            stop(base),
+            shutil.rmtree(base.parent, ignore_errors=True),
+            shutil.rmtree(pgdata.parent, ignore_errors=True),
+        )
+    )
     lines: list[str] = []
-    options = dict(n_creditors=8, invoices_per_creditor=4, invalid_invoices_per_kind=1, in_process=True,
-                   out=lines.append)
+    options = dict(
+        n_creditors=8, invoices_per_creditor=4, invalid_invoices_per_kind=1, in_process=True, out=lines.append
+    )
     first = run_demo_story(base, **options)
     assert [run["success"] for run in first.runs] == [True, True]
     assert first.clients == {"created": 3, "imported": 1}  # 4 valid creditors, one of them imported by hand

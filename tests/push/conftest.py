@@ -45,7 +45,12 @@ def vault(monkeypatch) -> TokenVault:
 @pytest.fixture
 def sample():
     return build_sample(
-        6, 5, start=SANDBOX_START - dt.timedelta(days=10), days=10, invalid_creditors=1, invalid_invoices_per_kind=1
+        6,
+        5,
+        start=SANDBOX_START - dt.timedelta(days=10),
+        days=10,
+        invalid_creditors=1,
+        invalid_invoices_per_kind=1,
     )
 
 
@@ -54,5 +59,3 @@ def seeded(warehouse_dsn: str, sample) -> str:
     with psycopg.connect(warehouse_dsn) as conn:
         seed_warehouse(conn, sample)
     return warehouse_dsn
-
-

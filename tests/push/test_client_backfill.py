@@ -26,9 +26,17 @@ def _valid_numbers_of(sample, creditor_id: str) -> set[int]:
 
 
 def test_bad_requests_are_refused_before_any_run(backfill_env, capsys, sandbox):
-    assert main(["backfill", "client", "--creditor-id", "NOPE-1", "--from", "2026-01-01", "--to", "2026-02-01"]) == 1
+    assert (
+        main(["backfill", "client", "--creditor-id", "NOPE-1", "--from", "2026-01-01", "--to", "2026-02-01"])
+        == 1
+    )
     assert "unknown creditor id 'NOPE-1'" in capsys.readouterr().err
-    assert main(["backfill", "client", "--creditor-id", "CRED-0001", "--from", "2026-03-01", "--to", "2026-01-01"]) == 1
+    assert (
+        main(
+            ["backfill", "client", "--creditor-id", "CRED-0001", "--from", "2026-03-01", "--to", "2026-01-01"]
+        )
+        == 1
+    )
     assert "reversed" in capsys.readouterr().err
     assert sandbox.control.journal() == []
 
@@ -45,14 +53,20 @@ def test_client_backfill_pushes_once_and_pulls_the_range(backfill_env, sandbox, 
     assert len(sandbox.control.journal("client")) == 1  # only this client was onboarded
 
     with psycopg.connect(backfill_env) as conn:
+
         def count(sql):
             return conn.execute(sql, ("CRED-0001",)).fetchone()[0]
 
         assert count("SELECT count(*) FROM confirma.distribution WHERE creditor_id = %s") == len(expected)
         assert count("SELECT count(*) FROM confirma.payments WHERE creditor_id = %s") > 0
         assert count("SELECT count(*) FROM confirma.cases WHERE creditor_id = %s") > 0
-        assert count(
-            "SELECT count(*) FROM confirma.invoice_ledger WHERE creditor_id = %s AND case_id IS NOT NULL"
-        ) > 0
-        others = conn.execute("SELECT count(*) FROM confirma.clients WHERE creditor_id <> 'CRED-0001'").fetchone()[0]
+        assert (
+            count(
+                "SELECT count(*) FROM confirma.invoice_ledger WHERE creditor_id = %s AND case_id IS NOT NULL"
+            )
+            > 0
+        )
+        others = conn.execute(
+            "SELECT count(*) FROM confirma.clients WHERE creditor_id <> 'CRED-0001'"
+        ).fetchone()[0]
     assert others == 0

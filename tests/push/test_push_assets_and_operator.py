@@ -36,7 +36,10 @@ def _resources(dsn, sandbox, key):
     return {
         "warehouse": WarehouseResource(dsn=dsn),
         "confirma_api": ConfirmaApiResource(
-            environment="sandbox", sandbox_url=sandbox.url, provisioning_token=PROVISIONING_TOKEN, concurrency=8
+            environment="sandbox",
+            sandbox_url=sandbox.url,
+            provisioning_token=PROVISIONING_TOKEN,
+            concurrency=8,
         ),
         "token_vault": TokenVaultResource(key=key),
     }
@@ -44,7 +47,10 @@ def _resources(dsn, sandbox, key):
 
 def _materialize(dsn, sandbox, key, run_config=None):
     return dg.materialize(
-        [*ASSETS, *CHECKS], resources=_resources(dsn, sandbox, key), run_config=run_config, raise_on_error=False
+        [*ASSETS, *CHECKS],
+        resources=_resources(dsn, sandbox, key),
+        run_config=run_config,
+        raise_on_error=False,
     )
 
 
@@ -56,8 +62,11 @@ def test_assets_push_report_metadata_and_checks(seeded, sandbox, vault, sample, 
     key = os.environ["CONFIRMA_TOKEN_KEY"]
     result = _materialize(seeded, sandbox, key)
     assert result.success
-    meta = {m.asset_key.to_user_string(): m.metadata for m in result.get_asset_materialization_events()
-            for m in [m.event_specific_data.materialization]}
+    meta = {
+        m.asset_key.to_user_string(): m.metadata
+        for m in result.get_asset_materialization_events()
+        for m in [m.event_specific_data.materialization]
+    }
     invoices = meta["submitted_invoices"]
     assert invoices["pushed"].value == len(journal_invoices(sandbox)) > 0
     assert invoices["rejected_by_validation"].value > 0
@@ -84,7 +93,9 @@ def test_assets_push_report_metadata_and_checks(seeded, sandbox, vault, sample, 
 
 
 def test_dry_run_config_on_the_assets_writes_nothing(seeded, sandbox, vault):
-    config = {"ops": {name: {"config": {"dry_run": True}} for name in ("onboarded_clients", "submitted_invoices")}}
+    config = {
+        "ops": {name: {"config": {"dry_run": True}} for name in ("onboarded_clients", "submitted_invoices")}
+    }
     result = _materialize(seeded, sandbox, os.environ["CONFIRMA_TOKEN_KEY"], run_config=config)
     assert result.success
     assert sandbox.control.journal() == []
@@ -122,7 +133,9 @@ def test_resolve_as_created_needs_the_token_import(seeded, sandbox, api, vault, 
     onboard_clients(dsn=seeded, client=api, vault=vault, creditor_ids=["CRED-0001"])
     sandbox.control.clear_faults()
     created = sandbox.control.journal("client")[0]["clientIdentifier"]
-    assert main(["clients", "resolve", "--creditor-id", "CRED-0001", "--client-identifier", str(created)]) == 0
+    assert (
+        main(["clients", "resolve", "--creditor-id", "CRED-0001", "--client-identifier", str(created)]) == 0
+    )
     assert "tokens import" in capsys.readouterr().out
     monkeypatch.setattr("sys.stdin", io.StringIO("token-from-the-pdf-0001\n"))
     assert main(["tokens", "import", "--creditor-id", "CRED-0001", "--client-identifier", str(created)]) == 0

@@ -67,14 +67,20 @@ def test_every_valid_row_sent_once_every_invalid_row_explained(seeded, sandbox, 
                 "SELECT entity_key, checks, reason FROM confirma.rejected_rows WHERE resolved_at IS NULL"
             )
         }
-        states = dict(conn.execute("SELECT state, count(*) FROM confirma.invoice_ledger GROUP BY 1").fetchall())
+        states = dict(
+            conn.execute("SELECT state, count(*) FROM confirma.invoice_ledger GROUP BY 1").fetchall()
+        )
     for key, check in sample.invalid.items():
         if key.startswith("CRED-"):
             assert key in rejected, key
         else:
             assert key in rejected, key
             checks, reason = rejected[key]
-            assert any(check in c or c in check for c in checks) or check in reason, (key, check, rejected[key])
+            assert any(check in c or c in check for c in checks) or check in reason, (
+                key,
+                check,
+                rejected[key],
+            )
     assert states == {"submitted": len(expected)}
 
     # a second run sends nothing
@@ -100,7 +106,9 @@ def test_crash_between_post_and_commit_does_not_resend(seeded, sandbox, api, vau
         push_invoices(dsn=seeded, client=api, vault=vault, settings=SMALL, run_id="crashed")
     monkeypatch.setattr(ledger, "record_outcomes", real_record)
     with psycopg.connect(seeded) as conn:
-        in_flight = conn.execute("SELECT count(*) FROM confirma.invoice_ledger WHERE state = 'in_flight'").fetchone()[0]
+        in_flight = conn.execute(
+            "SELECT count(*) FROM confirma.invoice_ledger WHERE state = 'in_flight'"
+        ).fetchone()[0]
     assert in_flight > 0  # the crash left sent-but-unrecorded rows behind
 
     report = push_invoices(dsn=seeded, client=api, vault=vault, settings=SMALL, run_id="rerun")
@@ -111,7 +119,9 @@ def test_crash_between_post_and_commit_does_not_resend(seeded, sandbox, api, vau
 
 
 def test_faults_at_20_percent_still_end_exactly_once(seeded, sandbox, vault, sample):
-    sandbox.control.set_faults(error_rate=0.1, error_statuses=[500, 502, 503], rate_limit_rate=0.1, retry_after_s=0)
+    sandbox.control.set_faults(
+        error_rate=0.1, error_statuses=[500, 502, 503], rate_limit_rate=0.1, retry_after_s=0
+    )
     with make_client(sandbox, max_retries=8) as api:
         onboard_clients(dsn=seeded, client=api, vault=vault, settings=SMALL, run_id="f1")
         for attempt in range(4):  # onboarding failures are retried on the next run
@@ -131,7 +141,9 @@ def test_two_concurrent_runs_send_each_invoice_once(seeded, sandbox, vault, samp
     def run(name):
         try:
             with make_client(sandbox) as api:
-                reports.append(push_invoices(dsn=seeded, client=api, vault=vault, settings=SMALL, run_id=name))
+                reports.append(
+                    push_invoices(dsn=seeded, client=api, vault=vault, settings=SMALL, run_id=name)
+                )
         except Exception as exc:  # surfaced below
             errors.append(exc)
 
@@ -150,10 +162,14 @@ def test_tokens_never_in_plaintext_nor_in_logs(seeded, sandbox, api, vault, capl
     caplog.set_level("DEBUG")
     _push_all(seeded, api, vault)
     with psycopg.connect(seeded) as conn:
-        tokens = [vault.decrypt(bytes(c)) for (c,) in conn.execute("SELECT token_ciphertext FROM confirma.client_tokens")]
-        raw = conn.execute(
-            "SELECT string_agg(t::text, '|') FROM confirma.client_tokens t"
-        ).fetchone()[0] + conn.execute("SELECT string_agg(c::text, '|') FROM confirma.clients c").fetchone()[0]
+        tokens = [
+            vault.decrypt(bytes(c))
+            for (c,) in conn.execute("SELECT token_ciphertext FROM confirma.client_tokens")
+        ]
+        raw = (
+            conn.execute("SELECT string_agg(t::text, '|') FROM confirma.client_tokens t").fetchone()[0]
+            + conn.execute("SELECT string_agg(c::text, '|') FROM confirma.clients c").fetchone()[0]
+        )
         dump = b"".join(
             bytes(r[0]) for r in conn.execute("SELECT token_ciphertext FROM confirma.client_tokens")
         )

@@ -16,7 +16,9 @@ from confirma_pipeline.sandbox.examples import CREATE_CLIENT_EXAMPLE, client_bod
 PROVISIONING_TOKEN = "test-provisioning-token-3f9c"  # as in conftest.py
 
 # Copied exactly from shared/seed/confirma-docs-create-a-new-client.txt ("Body Params" example).
-SEED_EXAMPLE_BODY = (Path(__file__).resolve().parents[1] / "data" / "seed_create_client_body.json").read_text()
+SEED_EXAMPLE_BODY = (
+    Path(__file__).resolve().parents[1] / "data" / "seed_create_client_body.json"
+).read_text()
 SEED_FILE = Path(__file__).resolve().parents[3] / "shared" / "seed" / "confirma-docs-create-a-new-client.txt"
 
 

@@ -140,5 +140,3 @@ def test_amount_decimals_and_money_equality():
     assert ids.money_equal([10.0, 10.0, 10.0, np.nan], [10.004, 10.005, 10.006, np.nan]).tolist() == [
         True, True, False, False,
     ]  # fmt: skip
-
-

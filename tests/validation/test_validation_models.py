@@ -254,5 +254,3 @@ def test_invoices_whose_rows_frame_is_broken_are_all_rejected():
     result = validate_invoices(invoices, rows.assign(quantity=rows["quantity"].astype(str)))
     assert result.valid_invoices.empty and result.valid_rows.empty
     assert len(result.rejected_df) == 4
-
-

@@ -1,6 +1,5 @@
 """Invoicing: warehouse invoices -> Confirma invoices, recorded in the submission ledger."""
 
-
 from contextlib import nullcontext
 
 import dagster as dg

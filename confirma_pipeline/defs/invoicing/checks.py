@@ -1,6 +1,5 @@
 """Checks on invoice submission: quarantined rows, stuck rows, invoices changed after sending."""
 
-
 import dagster as dg
 
 from confirma_pipeline.defs.checks_common import rejected_rows_check
@@ -10,7 +9,9 @@ from confirma_pipeline.defs.resources import WarehouseResource
 from confirma_pipeline.push.settings import PushSettings
 
 
-@dg.asset_check(asset=submitted_invoices, description="Invoices rejected by validation or the API in this run")
+@dg.asset_check(
+    asset=submitted_invoices, description="Invoices rejected by validation or the API in this run"
+)
 def invoices_rejected_this_run(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
@@ -56,6 +57,8 @@ def invoices_changed_after_submission(warehouse: WarehouseResource) -> dg.AssetC
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
             "changed": dg.MetadataValue.int(len(rows)),
-            "invoices": markdown_table([{"invoice_id": i, "creditor_id": c, "number": n} for i, c, n in rows]),
+            "invoices": markdown_table(
+                [{"invoice_id": i, "creditor_id": c, "number": n} for i, c, n in rows]
+            ),
         },
     )

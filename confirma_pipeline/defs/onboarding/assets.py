@@ -1,6 +1,5 @@
 """Onboarding: warehouse creditors -> Confirma clients (the client registry)."""
 
-
 from contextlib import nullcontext
 from typing import Optional
 

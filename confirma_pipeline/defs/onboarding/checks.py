@@ -1,6 +1,5 @@
 """Checks on onboarding: rows quarantined this run, and clients an operator must settle."""
 
-
 import dagster as dg
 
 from confirma_pipeline.defs.checks_common import rejected_rows_check
@@ -10,7 +9,9 @@ from confirma_pipeline.defs.resources import WarehouseResource
 from confirma_pipeline.push.settings import PushSettings
 
 
-@dg.asset_check(asset=onboarded_clients, description="Creditors rejected by validation or the API in this run")
+@dg.asset_check(
+    asset=onboarded_clients, description="Creditors rejected by validation or the API in this run"
+)
 def creditors_rejected_this_run(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
