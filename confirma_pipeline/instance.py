@@ -41,6 +41,10 @@ concurrency:
   pools:
     granularity: op
     default_limit: 2
+# Progress lines (per client, per step) are INFO; Dagster's per-event DEBUG lines would drown them
+# on the console. The UI still shows every event.
+python_logs:
+  python_log_level: INFO
 telemetry:
   enabled: false
 """,
