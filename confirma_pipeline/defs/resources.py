@@ -48,6 +48,12 @@ class WarehouseResource(dg.ConfigurableResource):
 
         return connect(self.dsn, autocommit=autocommit)
 
+    def relations(self):
+        """The configured input relations, as the push code takes them."""
+        from confirma_pipeline.push.invoices import Relations
+
+        return Relations(self.creditors_relation, self.invoices_relation, self.invoice_rows_relation)
+
 
 class ConfirmaApiResource(dg.ConfigurableResource):
     """The Confirma Partner API: environment, provisioning token and transport settings.

@@ -4,7 +4,7 @@ from contextlib import nullcontext
 
 import dagster as dg
 
-from confirma_pipeline.defs.metadata import OWNERS, count_rows, markdown_table, table_metadata
+from confirma_pipeline.defs.metadata import OWNERS, push_result, table_metadata
 from confirma_pipeline.defs.onboarding.assets import PushConfig, onboarded_clients
 from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
@@ -46,13 +46,11 @@ def submitted_invoices(
     that client's token (pending -> in_flight -> submitted | rejected | failed). Interrupted sends
     are looked up in the distribution records before any resend; invalid invoices are quarantined
     with every reason; an invoice changed after submission is flagged, never resent."""
-    from confirma_pipeline.push.invoices import Relations, push_invoices
+    from confirma_pipeline.push.invoices import push_invoices
 
     with operator_errors_fail_fast():
         vault = token_vault.get_vault()
-        relations = Relations(
-            warehouse.creditors_relation, warehouse.invoices_relation, warehouse.invoice_rows_relation
-        )
+        relations = warehouse.relations()
         with nullcontext() if config.dry_run else confirma_api.get_client() as client:
             report = push_invoices(
                 dsn=warehouse.dsn,
@@ -66,17 +64,7 @@ def submitted_invoices(
                 logger=context.log,
             )
     context.log.info(report.summary_line())
-    with warehouse.connect() as conn:
-        rows = count_rows(conn, "confirma.invoice_ledger")
-    return dg.MaterializeResult(
-        metadata={
-            **table_metadata("confirma.invoice_ledger", InvoiceLedgerModel, rows),
-            **{k: dg.MetadataValue.int(v) for k, v in report.totals().items()},
-            "dry_run": config.dry_run,
-            "duration_s": dg.MetadataValue.float(round(report.duration_s, 3)),
-            "per_client": markdown_table(report.per_client_table()),
-        }
-    )
+    return push_result(report, warehouse, "confirma.invoice_ledger", InvoiceLedgerModel, config.dry_run)
 
 
 def _settings(confirma_api: ConfirmaApiResource):

@@ -5,7 +5,7 @@ from typing import Optional
 
 import dagster as dg
 
-from confirma_pipeline.defs.metadata import OWNERS, count_rows, markdown_table, table_metadata
+from confirma_pipeline.defs.metadata import OWNERS, push_result, table_metadata
 from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation import CreditorModel
@@ -54,14 +54,11 @@ def onboarded_clients(
     provisioning token), with their encrypted API tokens. Invalid creditors are quarantined in
     confirma.rejected_rows with every reason; a client whose creation outcome is unknown is never
     resent automatically (see the stuck-rows check)."""
-    from confirma_pipeline.push.invoices import Relations
     from confirma_pipeline.push.onboarding import onboard_clients
 
     with operator_errors_fail_fast():
         vault = None if config.dry_run else token_vault.get_vault()
-        relations = Relations(
-            warehouse.creditors_relation, warehouse.invoices_relation, warehouse.invoice_rows_relation
-        )
+        relations = warehouse.relations()
         with nullcontext() if config.dry_run else confirma_api.get_client() as client:
             report = onboard_clients(
                 dsn=warehouse.dsn,
@@ -74,14 +71,4 @@ def onboarded_clients(
                 logger=context.log,
             )
     context.log.info(report.summary_line())
-    with warehouse.connect() as conn:
-        rows = count_rows(conn, "confirma.clients")
-    return dg.MaterializeResult(
-        metadata={
-            **table_metadata("confirma.clients", ClientRegistryModel, rows),
-            **{k: dg.MetadataValue.int(v) for k, v in report.totals().items()},
-            "dry_run": config.dry_run,
-            "duration_s": dg.MetadataValue.float(round(report.duration_s, 3)),
-            "per_client": markdown_table(report.per_client_table()),
-        }
-    )
+    return push_result(report, warehouse, "confirma.clients", ClientRegistryModel, config.dry_run)
