@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import psycopg
 
-# States from which onboarding may (re)send: never tried, failed transiently, refused by the API
-# (only when the content changed, checked by the caller), or settled "not created" by an operator.
-SENDABLE_STATES = ("failed", "rejected", "not_created")
+# States from which onboarding may (re)send, enforced in `claim_for_onboarding`: failed transiently,
+# refused by the API (only when the content changed, checked by the caller), or settled "not
+# created" by an operator.
 DONE_STATES = ("created", "imported")
 
 
