@@ -330,7 +330,12 @@ def push_invoices(
                 f"invoices: {len(held)} client(s) done in this batch; so far pushed {r.pushed}, "
                 f"recovered {r.recovered}, rejected {r.rejected_validation + r.rejected_api}, failed {r.failed}"
             )
-        pusher.report.unknown = ledger.state_counts(conn, clients).get("in_flight", 0)
+        counts = ledger.state_counts(conn, clients)
+        pusher.report.unknown = counts.get("in_flight", 0)
+        # sent in earlier runs (not read again, so not counted while processing)
+        pusher.report.skipped_done += max(
+            0, counts.get("submitted", 0) - pusher.report.pushed - pusher.report.recovered
+        )
         pusher.report.waiting_for_client = ledger.waiting_for_client(
             conn, relations.invoices, list(creditor_ids) if creditor_ids is not None else None
         )
