@@ -14,6 +14,7 @@ importable, `make_transport()` falls back to httpx's own `HTTPTransport`.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import select
 import socket
 import ssl
@@ -329,10 +330,37 @@ def _has_framing(headers: list[tuple[bytes, bytes]]) -> bool:
     return False
 
 
+class ShardedHTTPTransport(httpx.BaseTransport):
+    """httpx's own HTTPTransport, split into a few smaller pools, each thread keeping to one.
+
+    Why: httpcore's pool rescans every connection for every queued request on acquire and on release
+    (O(requests x connections), encode/httpx#3215), which at 32 threads is most of the client's CPU
+    per request. Several pools of a few connections each do the same work with far shorter scans.
+    Everything else (TLS verification, keep-alive, errors) is httpx's unchanged."""
+
+    def __init__(self, max_connections: int, shards: int = 8) -> None:
+        self._shards = max(1, min(shards, max_connections))
+        per_shard = -(-max_connections // self._shards)
+        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
+        self._pools = [httpx.HTTPTransport(limits=limits, verify=True, retries=0) for _ in range(self._shards)]
+        self._local = threading.local()
+        self._next = itertools.count()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        pool = getattr(self._local, "pool", None)
+        if pool is None:
+            pool = self._local.pool = self._pools[next(self._next) % self._shards]
+        return pool.handle_request(request)
+
+    def close(self) -> None:
+        for pool in self._pools:
+            pool.close()
+
+
 def make_transport(max_connections: int, *, lean: bool = False) -> httpx.BaseTransport:
-    """httpx's HTTPTransport with the pool sized to the concurrency; with `lean=True` (opt-in, benchmarks)
-    the lean transport when httptools is importable."""
+    """httpx's HTTPTransport (sharded into small pools, see `ShardedHTTPTransport`) with as many
+    connections as the concurrency; with `lean=True` (opt-in, benchmarks) the lean transport when
+    httptools is importable."""
     if lean and httptools is not None:
         return LeanHTTPTransport(max_connections=max_connections)
-    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    return httpx.HTTPTransport(limits=limits, verify=True, retries=0)
+    return ShardedHTTPTransport(max_connections)
