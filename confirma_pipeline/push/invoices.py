@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from confirma_pipeline.api.errors import (
@@ -29,7 +30,7 @@ from confirma_pipeline.api.errors import (
 )
 from confirma_pipeline.push.report import PushReport
 from confirma_pipeline.push.settings import PushSettings
-from confirma_pipeline.push.validation_steps import prepare_invoices
+from confirma_pipeline.push.validation_steps import prepare_invoices, refuse_reused_numbers
 from confirma_pipeline.vault import load_token
 from confirma_pipeline.warehouse import ledger, locks, registry
 from confirma_pipeline.warehouse.connection import connect
@@ -243,39 +244,58 @@ class InvoicePusher:
             )
 
     def _push_chunks(self, conn, creditor_ids, creditors_df, date_from, date_to, exclude, first_pass=True):
-        chunks = iter_invoices(
-            conn,
-            relation=self.relations.invoices,
-            rows_relation=self.relations.invoice_rows,
-            creditor_ids=creditor_ids,
-            exclude_invoice_ids_sql=exclude,
-            chunk_size=self.settings.chunk_size,
-            date_from=date_from,
-            date_to=date_to,
-        )
+        """Read, validate and map chunk k+1 on a helper thread (its own connection) while chunk k
+        is being sent, so the API is not left idle between chunks. Registering and sending stay on
+        this thread, in chunk order."""
         unknown: list[str] = []
-        for invoices_df, rows_df in chunks:
-            prepared = prepare_invoices(conn, invoices_df, rows_df, creditors_df, self.relations)
-            if first_pass:
-                self.report.rejected_validation += len(prepared.rejections)
-                self.report.add_rejections(prepared.rejections)
-                for r in prepared.rejections:
-                    self.report.count(r.creditor_id or "?", "rejected_validation")
-            if self.dry_run:
-                self.report.would_send += len(prepared.entries)
-                for entry in prepared.entries:
-                    self.report.count(entry.creditor_id, "would_send")
-                continue
-            with conn.transaction():
-                record_rejections(conn, prepared.rejections, self.run_id)
-                resolve_rejections(conn, "invoice", [e.invoice_id for e in prepared.entries])
-            ledger.ensure_pending(conn, prepared.entries, self.run_id)
-            sends = [
-                _Send(e.invoice_id, e.creditor_id, e.invoice_number, body)
-                for e, body in zip(prepared.entries, prepared.bodies, strict=True)
-            ]
-            unknown += self.send(conn, sends)
+        with (
+            connect(self.dsn, autocommit=True) as read_conn,
+            ThreadPoolExecutor(1, "confirma-prepare") as helper,
+        ):
+            chunks = iter_invoices(
+                read_conn,
+                relation=self.relations.invoices,
+                rows_relation=self.relations.invoice_rows,
+                creditor_ids=creditor_ids,
+                exclude_invoice_ids_sql=exclude,
+                chunk_size=self.settings.chunk_size,
+                date_from=date_from,
+                date_to=date_to,
+            )
+
+            def prepare_next():
+                pair = next(chunks, None)
+                if pair is None:
+                    return None
+                return prepare_invoices(read_conn, pair[0], pair[1], creditors_df, self.relations)
+
+            upcoming = helper.submit(prepare_next)
+            while (prepared := upcoming.result()) is not None:
+                upcoming = helper.submit(prepare_next)
+                prepared = refuse_reused_numbers(conn, prepared)
+                unknown += self._register_and_send(conn, prepared, first_pass)
         return unknown
+
+    def _register_and_send(self, conn, prepared, first_pass: bool) -> list[str]:
+        if first_pass:
+            self.report.rejected_validation += len(prepared.rejections)
+            self.report.add_rejections(prepared.rejections)
+            for r in prepared.rejections:
+                self.report.count(r.creditor_id or "?", "rejected_validation")
+        if self.dry_run:
+            self.report.would_send += len(prepared.entries)
+            for entry in prepared.entries:
+                self.report.count(entry.creditor_id, "would_send")
+            return []
+        with conn.transaction():
+            record_rejections(conn, prepared.rejections, self.run_id)
+            resolve_rejections(conn, "invoice", [e.invoice_id for e in prepared.entries])
+        ledger.ensure_pending(conn, prepared.entries, self.run_id)
+        sends = [
+            _Send(e.invoice_id, e.creditor_id, e.invoice_number, body)
+            for e, body in zip(prepared.entries, prepared.bodies, strict=True)
+        ]
+        return self.send(conn, sends)
 
 
 def push_invoices(

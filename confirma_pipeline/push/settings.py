@@ -12,8 +12,9 @@ class PushSettings:
     concurrency: int = 32
     # Attempts per row before it stops being retried automatically and a check fails (ERROR).
     max_attempts: int = 5
-    # Invoices read, validated and mapped at a time: bounds memory whatever the backlog.
-    chunk_size: int = 20_000
+    # Invoices read, validated and mapped at a time: bounds memory whatever the backlog (two chunks
+    # are held at once: one being sent, the next being prepared).
+    chunk_size: int = 10_000
     # Rows committed `in_flight` per transaction before their POSTs: fewer commits (the sending
     # threads wait on each one), and a crash leaves at most this many rows to look up.
     claim_batch: int = 2_000

@@ -75,9 +75,9 @@ class PreparedInvoices:
 
 
 def prepare_invoices(conn, invoices_df, rows_df, creditors_df, relations) -> PreparedInvoices:
-    """Validate a chunk of invoices with their rows, map the valid ones, hash both the source
-    (to detect changes after submission) and the body, and refuse invoice numbers the ledger
-    already holds under another invoice id."""
+    """Validate a chunk of invoices with their rows, map the valid ones and hash both the source
+    (to detect changes after submission) and the body. Reused invoice numbers are refused later,
+    by `refuse_reused_numbers`, right before the chunk is registered."""
     from confirma_pipeline.api.client import encode_body
     from confirma_pipeline.mapping.hashing import payload_hash
     from confirma_pipeline.mapping.invoices import invoice_bodies
@@ -102,22 +102,32 @@ def prepare_invoices(conn, invoices_df, rows_df, creditors_df, relations) -> Pre
             strict=True,
         )
     ]
-    duplicates = ledger.duplicate_numbers(conn, entries)
-    if duplicates:
-        keep = [i for i, e in enumerate(entries) if e.invoice_id not in duplicates]
-        rejections += [
-            Rejection(
-                "invoice",
-                e.invoice_id,
-                e.source_hash or "",
-                e.creditor_id,
-                [DUPLICATE_NUMBER_CHECK],
-                f"invoice_number {e.invoice_number} was already submitted for creditor {e.creditor_id} "
-                f"under another invoice id (fails {DUPLICATE_NUMBER_CHECK})",
-            )
-            for e in entries
-            if e.invoice_id in duplicates
-        ]
-        entries = [entries[i] for i in keep]
-        bodies = [bodies[i] for i in keep]
     return PreparedInvoices(entries=entries, bodies=bodies, rejections=rejections)
+
+
+def refuse_reused_numbers(conn, prepared: PreparedInvoices) -> PreparedInvoices:
+    """Move to the rejections every invoice whose (creditor, number) the ledger already holds under
+    another invoice id: sending it would bill a number twice. Run just before registering the
+    chunk (on the thread that registers), so earlier chunks of the same run are seen too."""
+    duplicates = ledger.duplicate_numbers(conn, prepared.entries)
+    if not duplicates:
+        return prepared
+    keep = [i for i, e in enumerate(prepared.entries) if e.invoice_id not in duplicates]
+    refused = [
+        Rejection(
+            "invoice",
+            e.invoice_id,
+            e.source_hash or "",
+            e.creditor_id,
+            [DUPLICATE_NUMBER_CHECK],
+            f"invoice_number {e.invoice_number} was already submitted for creditor {e.creditor_id} "
+            f"under another invoice id (fails {DUPLICATE_NUMBER_CHECK})",
+        )
+        for e in prepared.entries
+        if e.invoice_id in duplicates
+    ]
+    return PreparedInvoices(
+        entries=[prepared.entries[i] for i in keep],
+        bodies=[prepared.bodies[i] for i in keep],
+        rejections=prepared.rejections + refused,
+    )

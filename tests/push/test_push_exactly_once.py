@@ -191,3 +191,34 @@ def test_missing_key_or_provisioning_token_fails_naming_the_variable(seeded, san
     monkeypatch.delenv("CONFIRMA_PROVISIONING_TOKEN", raising=False)
     with pytest.raises(ConfigError, match="CONFIRMA_PROVISIONING_TOKEN"):
         settings.api_client(require_provisioning=True)
+
+
+def test_invoice_number_reused_under_another_id_is_refused_across_chunks(seeded, sandbox, api, vault, sample):
+    """One chunk per invoice: the copy is prepared while the original is being sent, and must still be
+    refused before it is registered (the ledger's (creditor, number) is unique)."""
+    with psycopg.connect(seeded) as conn:
+        original = conn.execute(
+            "SELECT invoice_id, invoice_number FROM confirma_source.invoices "
+            "WHERE creditor_id = 'CRED-0001' ORDER BY invoice_id LIMIT 1"
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO confirma_source.invoices SELECT (jsonb_populate_record(i, "
+            "jsonb_build_object('invoice_id', 'ZZ-COPY'))).* FROM confirma_source.invoices i WHERE invoice_id = %s",
+            (original[0],),
+        )
+        conn.execute(
+            "INSERT INTO confirma_source.invoice_rows SELECT (jsonb_populate_record(r, "
+            "jsonb_build_object('invoice_id', 'ZZ-COPY'))).* FROM confirma_source.invoice_rows r WHERE invoice_id = %s",
+            (original[0],),
+        )
+    one_per_chunk = PushSettings(concurrency=4, chunk_size=1, claim_batch=3, outcome_batch=2)
+    onboard_clients(dsn=seeded, client=api, vault=vault, run_id="r")
+    push_invoices(
+        dsn=seeded, client=api, vault=vault, settings=one_per_chunk, run_id="r", creditor_ids=["CRED-0001"]
+    )
+    assert journal_invoices(sandbox).count(original[1]) == 1
+    with psycopg.connect(seeded) as conn:
+        checks = conn.execute(
+            "SELECT checks FROM confirma.rejected_rows WHERE entity_key = 'ZZ-COPY'"
+        ).fetchone()[0]
+    assert checks == ["invoice_number_not_used_by_another_invoice"]
