@@ -342,7 +342,9 @@ class ShardedHTTPTransport(httpx.BaseTransport):
         self._shards = max(1, min(shards, max_connections))
         per_shard = -(-max_connections // self._shards)
         limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
-        self._pools = [httpx.HTTPTransport(limits=limits, verify=True, retries=0) for _ in range(self._shards)]
+        self._pools = [
+            httpx.HTTPTransport(limits=limits, verify=True, retries=0) for _ in range(self._shards)
+        ]
         self._local = threading.local()
         self._next = itertools.count()
 

@@ -10,16 +10,10 @@ import dagster as dg
 
 from confirma_pipeline.defs.invoicing.assets import submitted_invoices
 from confirma_pipeline.defs.metadata import OWNERS
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
-from confirma_pipeline.defs.receivables.pulled import (
-    definition_metadata,
-    pull_metadata,
-    unauthorized_check_result,
-)
+from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY
+from confirma_pipeline.defs.receivables.pulled import ALL_CLIENTS_PULLED, definition_metadata, run_pull
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.writeback import FinvoiceCredentialModel
-
-ALL_CLIENTS_PULLED = "all_clients_pulled"
 
 
 class FinvoiceConfig(dg.Config):
@@ -49,14 +43,20 @@ def finvoice_credentials(
     changed ones written, vanished ones removed. The client chooses which address to use."""
     from confirma_pipeline.pull.finvoice import pull_finvoice_credentials
 
-    with operator_errors_fail_fast():
-        vault = token_vault.get_vault()
-        with confirma_api.get_client() as client:
-            report = pull_finvoice_credentials(
-                warehouse.dsn, client, vault, creditor_ids=config.creditor_ids, logger=context.log,
-                invoices_relation=warehouse.invoices_relation, concurrency=confirma_api.concurrency,
-            )  # fmt: skip
-    return dg.MaterializeResult(
-        metadata=pull_metadata(report, warehouse, "confirma.finvoice_credentials", FinvoiceCredentialModel),
-        check_results=[unauthorized_check_result(report, context.asset_key, ALL_CLIENTS_PULLED)],
+    return run_pull(
+        context,
+        warehouse,
+        confirma_api,
+        token_vault,
+        lambda client, vault: pull_finvoice_credentials(
+            warehouse.dsn,
+            client,
+            vault,
+            creditor_ids=config.creditor_ids,
+            logger=context.log,
+            invoices_relation=warehouse.invoices_relation,
+            concurrency=confirma_api.concurrency,
+        ),
+        "confirma.finvoice_credentials",
+        FinvoiceCredentialModel,
     )

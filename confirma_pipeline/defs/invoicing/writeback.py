@@ -6,17 +6,12 @@ import dagster as dg
 from confirma_pipeline.defs.invoicing.assets import submitted_invoices
 from confirma_pipeline.defs.metadata import OWNERS
 from confirma_pipeline.defs.partitions import daily_partitions, partition_window, single_run_backfill
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
-from confirma_pipeline.defs.receivables.pulled import (
-    definition_metadata,
-    pull_metadata,
-    unauthorized_check_result,
-)
+from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY
+from confirma_pipeline.defs.receivables.pulled import ALL_CLIENTS_PULLED, definition_metadata, run_pull
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.writeback import CaseModel, DistributionModel
 
 GROUP = "invoicing"
-ALL_CLIENTS_PULLED = "all_clients_pulled"
 
 
 class DistributionConfig(dg.Config):
@@ -59,16 +54,23 @@ def distribution(
     from confirma_pipeline.pull.distribution import pull_distribution
 
     window = partition_window(context)
-    with operator_errors_fail_fast():
-        vault = token_vault.get_vault()
-        with confirma_api.get_client() as client:
-            report = pull_distribution(
-                warehouse.dsn, client, vault, window, creditor_ids=config.creditor_ids, logger=context.log,
-                lookback_days=config.lookback_days, concurrency=confirma_api.concurrency,
-            )  # fmt: skip
-    return dg.MaterializeResult(
-        metadata=pull_metadata(report, warehouse, "confirma.distribution", DistributionModel),
-        check_results=[unauthorized_check_result(report, context.asset_key, ALL_CLIENTS_PULLED)],
+    return run_pull(
+        context,
+        warehouse,
+        confirma_api,
+        token_vault,
+        lambda client, vault: pull_distribution(
+            warehouse.dsn,
+            client,
+            vault,
+            window,
+            creditor_ids=config.creditor_ids,
+            logger=context.log,
+            lookback_days=config.lookback_days,
+            concurrency=confirma_api.concurrency,
+        ),
+        "confirma.distribution",
+        DistributionModel,
     )
 
 
@@ -95,14 +97,19 @@ def cases(
     not asked again. Upserted by case id."""
     from confirma_pipeline.pull.cases import pull_cases
 
-    with operator_errors_fail_fast():
-        vault = token_vault.get_vault()
-        with confirma_api.get_client() as client:
-            report = pull_cases(
-                warehouse.dsn, client, vault, creditor_ids=config.creditor_ids, logger=context.log,
-                concurrency=confirma_api.concurrency,
-            )  # fmt: skip
-    return dg.MaterializeResult(
-        metadata=pull_metadata(report, warehouse, "confirma.cases", CaseModel),
-        check_results=[unauthorized_check_result(report, context.asset_key, ALL_CLIENTS_PULLED)],
+    return run_pull(
+        context,
+        warehouse,
+        confirma_api,
+        token_vault,
+        lambda client, vault: pull_cases(
+            warehouse.dsn,
+            client,
+            vault,
+            creditor_ids=config.creditor_ids,
+            logger=context.log,
+            concurrency=confirma_api.concurrency,
+        ),
+        "confirma.cases",
+        CaseModel,
     )

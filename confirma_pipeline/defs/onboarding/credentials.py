@@ -5,8 +5,8 @@ import dagster as dg
 
 from confirma_pipeline.defs.metadata import OWNERS, markdown_table
 from confirma_pipeline.defs.onboarding.assets import onboarded_clients
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
-from confirma_pipeline.defs.receivables.pulled import definition_metadata, pull_metadata
+from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY
+from confirma_pipeline.defs.receivables.pulled import definition_metadata, run_pull
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.writeback import ClientCredentialModel
 
@@ -42,14 +42,24 @@ def client_credentials(
     pulls skip clients whose token is invalid until a renewal succeeds."""
     from confirma_pipeline.pull.credentials import refresh_credentials
 
-    with operator_errors_fail_fast():
-        vault = token_vault.get_vault()
-        with confirma_api.get_client() as client:
-            report = refresh_credentials(
-                warehouse.dsn, client, vault, creditor_ids=config.creditor_ids, logger=context.log,
-                renew_within_days=config.renew_within_days, concurrency=confirma_api.concurrency,
-            )  # fmt: skip
-    return dg.MaterializeResult(metadata=pull_metadata(report, warehouse, TABLE, ClientCredentialModel))
+    return run_pull(
+        context,
+        warehouse,
+        confirma_api,
+        token_vault,
+        lambda client, vault: refresh_credentials(
+            warehouse.dsn,
+            client,
+            vault,
+            creditor_ids=config.creditor_ids,
+            logger=context.log,
+            renew_within_days=config.renew_within_days,
+            concurrency=confirma_api.concurrency,
+        ),
+        TABLE,
+        ClientCredentialModel,
+        all_clients_check=False,
+    )
 
 
 @dg.asset_check(

@@ -13,17 +13,12 @@ from confirma_pipeline.defs.partitions import (
     partition_window,
     single_run_backfill,
 )
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
-from confirma_pipeline.defs.receivables.pulled import (
-    definition_metadata,
-    pull_metadata,
-    unauthorized_check_result,
-)
+from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY
+from confirma_pipeline.defs.receivables.pulled import ALL_CLIENTS_PULLED, definition_metadata, run_pull
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.writeback import PaymentModel, SettlementModel
 
 GROUP = "receivables"
-ALL_CLIENTS_PULLED = "all_clients_pulled"
 
 
 class PaymentsConfig(dg.Config):
@@ -81,16 +76,23 @@ def payments(
     from confirma_pipeline.pull.payments import pull_payments
 
     window = partition_window(context)
-    with operator_errors_fail_fast():
-        vault = token_vault.get_vault()
-        with confirma_api.get_client() as client:
-            report = pull_payments(
-                warehouse.dsn, client, vault, window, creditor_ids=config.creditor_ids, logger=context.log,
-                lookback_days=config.lookback_days, concurrency=confirma_api.concurrency,
-            )  # fmt: skip
-    return dg.MaterializeResult(
-        metadata=pull_metadata(report, warehouse, "confirma.payments", PaymentModel),
-        check_results=[unauthorized_check_result(report, context.asset_key, ALL_CLIENTS_PULLED)],
+    return run_pull(
+        context,
+        warehouse,
+        confirma_api,
+        token_vault,
+        lambda client, vault: pull_payments(
+            warehouse.dsn,
+            client,
+            vault,
+            window,
+            creditor_ids=config.creditor_ids,
+            logger=context.log,
+            lookback_days=config.lookback_days,
+            concurrency=confirma_api.concurrency,
+        ),
+        "confirma.payments",
+        PaymentModel,
     )
 
 
@@ -134,20 +136,22 @@ def settlements(
     if mode == "auto":
         mode = "unfetched" if covers_latest_partition_only(context) else "range"
     window = partition_window(context)
-    with operator_errors_fail_fast():
-        vault = token_vault.get_vault()
-        with confirma_api.get_client() as client:
-            report = pull_settlements(
-                warehouse.dsn, client, vault, window, mode=mode, creditor_ids=config.creditor_ids,
-                logger=context.log, concurrency=confirma_api.concurrency,
-            )  # fmt: skip
-    return dg.MaterializeResult(
-        metadata=pull_metadata(
-            report,
-            warehouse,
-            "confirma.settlements",
-            SettlementModel,
-            extra_tables=("confirma.settlement_allocations", "confirma.allocation_breakdown"),
-        ),  # fmt: skip
-        check_results=[unauthorized_check_result(report, context.asset_key, ALL_CLIENTS_PULLED)],
+    return run_pull(
+        context,
+        warehouse,
+        confirma_api,
+        token_vault,
+        lambda client, vault: pull_settlements(
+            warehouse.dsn,
+            client,
+            vault,
+            window,
+            mode=mode,
+            creditor_ids=config.creditor_ids,
+            logger=context.log,
+            concurrency=confirma_api.concurrency,
+        ),
+        "confirma.settlements",
+        SettlementModel,
+        extra_tables=("confirma.settlement_allocations", "confirma.allocation_breakdown"),
     )

@@ -6,6 +6,10 @@ from __future__ import annotations
 import dagster as dg
 
 from confirma_pipeline.defs.metadata import count_rows, markdown_table, table_metadata
+from confirma_pipeline.defs.policies import operator_errors_fail_fast
+
+# Name of the WARN check every pulled asset carries: clients skipped because their token was refused.
+ALL_CLIENTS_PULLED = "all_clients_pulled"
 
 
 def definition_metadata(table: str, model) -> dict:
@@ -54,4 +58,32 @@ def unauthorized_check_result(report, asset_key: dg.AssetKey, check_name: str) -
             "clients_skipped": dg.MetadataValue.int(len(skipped)),
             "clients": dg.MetadataValue.text(", ".join(skipped[:50]) or "-"),
         },
+    )
+
+
+def run_pull(
+    context,
+    warehouse,
+    confirma_api,
+    token_vault,
+    pull,
+    table: str,
+    model,
+    *,
+    extra_tables=(),
+    all_clients_check: bool = True,
+) -> dg.MaterializeResult:
+    """Run one pull (`pull(client, vault) -> PullReport`) with a pooled API client and the token vault,
+    and turn its report into the asset's MaterializeResult (and its all-clients-pulled check)."""
+    with operator_errors_fail_fast():
+        vault = token_vault.get_vault()
+        with confirma_api.get_client() as client:
+            report = pull(client, vault)
+    checks = (
+        [unauthorized_check_result(report, context.asset_key, ALL_CLIENTS_PULLED)]
+        if all_clients_check
+        else []
+    )
+    return dg.MaterializeResult(
+        metadata=pull_metadata(report, warehouse, table, model, extra_tables), check_results=checks
     )
