@@ -62,6 +62,11 @@ def resolve_dsn(dsn: str | None = None) -> str:
     env_dsn = os.environ.get(DSN_ENV, "").strip()
     if env_dsn:
         return env_dsn
+    api_env = os.environ.get("CONFIRMA_ENV", "sandbox").strip() or "sandbox"
+    if api_env != "sandbox":
+        # The embedded warehouse is for laptops and the sandbox: never let staging or production data
+        # land in a throwaway local database because a setting was forgotten.
+        raise ConfigError(f"{DSN_ENV}: not set; it is required when CONFIRMA_ENV={api_env}")
     from confirma_pipeline.warehouse import embedded
 
     return embedded.uri()

@@ -62,3 +62,12 @@ def test_uncreatable_data_dir_says_which_path(monkeypatch, tmp_path):
         embedded.locate()
     assert str(blocker / "data") in str(excinfo.value)
     assert "CONFIRMA_DATA_DIR" in str(excinfo.value)
+
+
+def test_staging_or_production_without_a_dsn_fails_naming_the_variable(monkeypatch):
+    monkeypatch.delenv("WAREHOUSE_DSN", raising=False)
+    monkeypatch.setenv("CONFIRMA_ENV", "production")
+    with pytest.raises(
+        ConfigError, match="WAREHOUSE_DSN: not set; it is required when CONFIRMA_ENV=production"
+    ):
+        connect()
