@@ -19,7 +19,9 @@ from confirma_pipeline.pull.window import Window
 from confirma_pipeline.push.invoices import Relations, push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
 from confirma_pipeline.push.settings import PushSettings
+from confirma_pipeline.warehouse import registry
 from confirma_pipeline.warehouse.connection import connect
+from confirma_pipeline.warehouse.source import relation_identifier
 
 log = logging.getLogger("confirma_pipeline.backfill")
 
@@ -43,7 +45,7 @@ def parse_window(date_from: str | dt.date, date_to: str | dt.date, today: dt.dat
 
 
 def check_creditor(dsn: str | None, creditor_id: str, relations: Relations = Relations()) -> None:
-    relation = sql.SQL(".").join(sql.Identifier(p) for p in relations.creditors.split("."))
+    relation = relation_identifier(relations.creditors)
     with connect(dsn, autocommit=True) as conn:
         found = conn.execute(
             sql.SQL("SELECT 1 FROM {} WHERE creditor_id = %s").format(relation), (creditor_id,)
@@ -131,12 +133,10 @@ def backfill_client(
     report.steps["onboarding"] = onboarded.totals()
     logger.info(f"client {creditor_id}: {onboarded.summary_line()}")
     with connect(dsn, autocommit=True) as conn:
-        state = conn.execute(
-            "SELECT state FROM confirma.clients WHERE creditor_id = %s", (creditor_id,)
-        ).fetchone()
-    if not state or state[0] not in ("created", "imported"):
+        registered = registry.load_registry(conn, ids).get(creditor_id)
+    if registered is None or registered.state not in registry.DONE_STATES:
         raise OperatorError(
-            f"client {creditor_id} is not onboarded (state {state[0] if state else 'none'}); "
+            f"client {creditor_id} is not onboarded (state {registered.state if registered else 'none'}); "
             "see confirma.rejected_rows or `confirma-pipeline clients list`"
         )
     pushed = push_invoices(

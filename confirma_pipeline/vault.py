@@ -295,6 +295,17 @@ def load_token(conn: psycopg.Connection, vault: TokenVault, creditor_id: str) ->
     return vault.decrypt_token(row[0], what=f"the token of creditor {creditor_id!r} (key id {row[1]})")
 
 
+def load_tokens(conn: psycopg.Connection, vault: TokenVault, creditor_ids: Sequence[str]) -> dict[str, str]:
+    """Each client's token decrypted once, for callers about to hand them to worker threads. Clients with
+    no stored token are left out."""
+    tokens: dict[str, str] = {}
+    for creditor_id in creditor_ids:
+        stored = load_token(conn, vault, creditor_id)
+        if stored is not None:
+            tokens[creditor_id] = stored.reveal()
+    return tokens
+
+
 def rotate_key(conn: psycopg.Connection, vault: TokenVault) -> int:
     """Re-encrypt under the vault's first key every stored token encrypted with another key; returns how many
     were re-encrypted. Rows are locked for the caller's transaction; one undecryptable row aborts (nothing is

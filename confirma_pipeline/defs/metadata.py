@@ -36,8 +36,9 @@ def table_metadata(table: str, model=None, row_count: int | None = None) -> dict
 def count_rows(conn, table: str) -> int:
     from psycopg import sql
 
-    relation = sql.SQL(".").join(sql.Identifier(p) for p in table.split("."))
-    return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(relation)).fetchone()[0]
+    from confirma_pipeline.warehouse.source import relation_identifier
+
+    return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(relation_identifier(table))).fetchone()[0]
 
 
 def markdown_table(rows: list[dict], limit: int = 20) -> dg.MetadataValue:

@@ -19,7 +19,6 @@ from confirma_pipeline.api.errors import RejectedError, UnauthorizedError
 from confirma_pipeline.mapping.responses import FetchedCase, cases_frame
 from confirma_pipeline.pull.common import (
     active_clients,
-    load_client_tokens,
     log,
     pull_sql,
     record_client_error,
@@ -27,6 +26,7 @@ from confirma_pipeline.pull.common import (
 )
 from confirma_pipeline.pull.report import PullReport
 from confirma_pipeline.validation.writeback import CaseModel
+from confirma_pipeline.vault import load_tokens
 from confirma_pipeline.warehouse.bulk import upsert_frame
 from confirma_pipeline.warehouse.connection import connect
 
@@ -49,7 +49,7 @@ def pull_cases(
     report.start_calls(client)
     with connect(dsn, autocommit=True) as conn:
         clients = active_clients(conn, creditor_ids)
-        tokens = load_client_tokens(conn, vault, clients)
+        tokens = load_tokens(conn, vault, clients)
         report.clients = len(clients)
         wanted = conn.execute(pull_sql("cases_to_fetch"), {"ids": list(tokens)}).fetchall()
         seen: set[int] = set()

@@ -44,18 +44,6 @@ def active_clients(conn: psycopg.Connection, creditor_ids: Sequence[str] | None 
     return onboarded_with_tokens(conn, list(creditor_ids) if creditor_ids is not None else None)
 
 
-def load_client_tokens(conn: psycopg.Connection, vault, creditor_ids: Sequence[str]) -> dict[str, str]:
-    """Decrypt each client's token once, before any worker thread needs it. Clients without one are left out."""
-    from confirma_pipeline.vault import load_token
-
-    tokens: dict[str, str] = {}
-    for creditor_id in creditor_ids:
-        stored = load_token(conn, vault, creditor_id)
-        if stored is not None:
-            tokens[creditor_id] = stored.reveal()
-    return tokens
-
-
 def mark_unauthorized(conn: psycopg.Connection, creditor_id: str, entity: str, status: int | None) -> None:
     from confirma_pipeline.warehouse.registry import set_token_status
 

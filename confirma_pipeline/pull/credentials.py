@@ -25,9 +25,10 @@ import pandas as pd
 
 from confirma_pipeline.api.concurrency import run_bounded
 from confirma_pipeline.api.errors import AmbiguousOutcomeError, ConfirmaApiError, UnauthorizedError
-from confirma_pipeline.pull.common import load_client_tokens, log, pull_sql, short_error, validate_frame
+from confirma_pipeline.pull.common import log, pull_sql, short_error, validate_frame
 from confirma_pipeline.pull.report import PullReport
 from confirma_pipeline.validation.writeback import ClientCredentialModel
+from confirma_pipeline.vault import load_tokens
 from confirma_pipeline.warehouse.connection import connect
 
 RENEW_WITHIN_DAYS = 14
@@ -128,7 +129,7 @@ def refresh_credentials(
         ids = [
             r[0] for r in conn.execute(pull_sql("token_creditors"), {"ids": _ids(creditor_ids)}).fetchall()
         ]
-        tokens = load_client_tokens(conn, vault, ids)
+        tokens = load_tokens(conn, vault, ids)
         report.clients = len(ids)
         for creditor_id, outcome in run_bounded(
             lambda cid: check(cid, tokens[cid]), list(tokens), concurrency

@@ -18,7 +18,6 @@ from confirma_pipeline.api.concurrency import run_bounded
 from confirma_pipeline.mapping.responses import distribution_frame
 from confirma_pipeline.pull.common import (
     active_clients,
-    load_client_tokens,
     log,
     pull_sql,
     record_client_error,
@@ -28,6 +27,7 @@ from confirma_pipeline.pull.errors import PullValidationError, answer_invalid
 from confirma_pipeline.pull.report import PullReport
 from confirma_pipeline.pull.window import Window
 from confirma_pipeline.validation.writeback import DistributionModel
+from confirma_pipeline.vault import load_tokens
 from confirma_pipeline.warehouse.bulk import upsert_frame
 from confirma_pipeline.warehouse.connection import connect
 
@@ -52,7 +52,7 @@ def pull_distribution(
     report.start_calls(client)
     with connect(dsn, autocommit=True) as conn:
         clients = active_clients(conn, creditor_ids)
-        tokens = load_client_tokens(conn, vault, clients)
+        tokens = load_tokens(conn, vault, clients)
         report.clients = len(clients)
         frames: dict[str, pd.DataFrame] = {}
 

@@ -22,7 +22,6 @@ from confirma_pipeline.api.errors import RejectedError, UnauthorizedError
 from confirma_pipeline.mapping.responses import finvoice_frame
 from confirma_pipeline.pull.common import (
     active_clients,
-    load_client_tokens,
     log,
     pull_sql,
     record_client_error,
@@ -30,6 +29,7 @@ from confirma_pipeline.pull.common import (
 )
 from confirma_pipeline.pull.report import PullReport
 from confirma_pipeline.validation.writeback import FinvoiceCredentialModel
+from confirma_pipeline.vault import load_tokens
 from confirma_pipeline.warehouse.bulk import replace_window, table_identifier
 from confirma_pipeline.warehouse.connection import connect
 
@@ -53,7 +53,7 @@ def pull_finvoice_credentials(
     report.start_calls(client)
     with connect(dsn, autocommit=True) as conn:
         clients = active_clients(conn, creditor_ids)
-        tokens = load_client_tokens(conn, vault, clients)
+        tokens = load_tokens(conn, vault, clients)
         report.clients = len(clients)
         query = sql.SQL(pull_sql("finvoice_business_ids")).format(
             invoices=table_identifier(invoices_relation)

@@ -16,7 +16,6 @@ from confirma_pipeline.api.concurrency import run_bounded
 from confirma_pipeline.mapping.responses import payments_frame
 from confirma_pipeline.pull.common import (
     active_clients,
-    load_client_tokens,
     log,
     record_client_error,
     validate_frame,
@@ -25,6 +24,7 @@ from confirma_pipeline.pull.errors import PullValidationError, answer_invalid
 from confirma_pipeline.pull.report import PullReport
 from confirma_pipeline.pull.window import Window
 from confirma_pipeline.validation.writeback import PaymentModel
+from confirma_pipeline.vault import load_tokens
 from confirma_pipeline.warehouse.bulk import replace_window
 from confirma_pipeline.warehouse.connection import connect
 
@@ -50,7 +50,7 @@ def pull_payments(
     report.start_calls(client)
     with connect(dsn, autocommit=True) as conn:
         clients = active_clients(conn, creditor_ids)
-        tokens = load_client_tokens(conn, vault, clients)
+        tokens = load_tokens(conn, vault, clients)
         report.clients = len(clients)
         pending: dict[str, pd.DataFrame] = {}
 

@@ -35,7 +35,6 @@ from confirma_pipeline.api.concurrency import run_bounded
 from confirma_pipeline.mapping.responses import settlement_frames
 from confirma_pipeline.pull.common import (
     active_clients,
-    load_client_tokens,
     log,
     pull_sql,
     record_client_error,
@@ -52,6 +51,7 @@ from confirma_pipeline.validation.writeback import (
     allocations_sum_to_settlement_amount,
     breakdown_sums_equal_allocation_total,
 )
+from confirma_pipeline.vault import load_tokens
 from confirma_pipeline.warehouse.bulk import replace_window, upsert_frame
 from confirma_pipeline.warehouse.connection import connect
 
@@ -123,7 +123,7 @@ def pull_settlements(
                 failed_leftovers[inbox_id] = creditor_id
 
         clients = active_clients(conn, creditor_ids)
-        tokens = load_client_tokens(conn, vault, clients)
+        tokens = load_tokens(conn, vault, clients)
         report.clients = len(clients)
 
         def fetch(creditor_id: str) -> int | None:

@@ -31,7 +31,7 @@ from confirma_pipeline.api.errors import (
 from confirma_pipeline.push.report import PushReport
 from confirma_pipeline.push.settings import PushSettings
 from confirma_pipeline.push.validation_steps import prepare_invoices, refuse_reused_numbers
-from confirma_pipeline.vault import load_token
+from confirma_pipeline.vault import load_tokens
 from confirma_pipeline.warehouse import ledger, locks, registry
 from confirma_pipeline.warehouse.connection import connect
 from confirma_pipeline.warehouse.registry import set_token_status
@@ -82,16 +82,13 @@ class InvoicePusher:
         self.dry_run = dry_run
         self.log = logger or log
         self.report = PushReport(entity="invoice", dry_run=dry_run)
-        self._tokens: dict[str, str] = {}
+        self._tokens: dict[str, str] = {}  # clients without a stored token are absent
         self._invalid_tokens: set[str] = set()
 
     # -- tokens -------------------------------------------------------------------------------------
     def _load_tokens(self, conn, creditor_ids: Sequence[str]) -> None:
         """Decrypt the batch's tokens once, before any thread needs them."""
-        for creditor_id in creditor_ids:
-            if creditor_id not in self._tokens:
-                token = load_token(conn, self.vault, creditor_id)
-                self._tokens[creditor_id] = token.reveal() if token is not None else None
+        self._tokens.update(load_tokens(conn, self.vault, [c for c in creditor_ids if c not in self._tokens]))
 
     def _token_rejected(self, conn, creditor_id: str) -> None:
         if creditor_id not in self._invalid_tokens:

@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 
 from confirma_pipeline.paths import load_sql
+from confirma_pipeline.warehouse.source import relation_identifier
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,6 @@ class Outcome:
     case_id: int | None = None
 
 
-def _relation(name: str) -> sql.Composable:
-    return sql.SQL(".").join(sql.Identifier(part) for part in name.split("."))
-
-
 def done_invoice_ids_sql(max_attempts: int) -> sql.Composable:
     """A query of invoice ids a run must not read again: sent, in flight (recovered separately),
     or failed with the attempt budget spent (an operator looks at those)."""
@@ -52,7 +49,7 @@ def done_invoice_ids_sql(max_attempts: int) -> sql.Composable:
 def all_but_sql(invoices_relation: str, invoice_ids: Sequence[str]) -> sql.Composable:
     """A query of every source invoice id except these (to re-read just a retry set)."""
     return sql.SQL("SELECT invoice_id FROM {} WHERE NOT (invoice_id = ANY({}::text[]))").format(
-        _relation(invoices_relation), sql.Literal(list(invoice_ids))
+        relation_identifier(invoices_relation), sql.Literal(list(invoice_ids))
     )
 
 
@@ -65,8 +62,8 @@ def _hash_sql(name: str, invoices_relation: str, rows_relation: str) -> sql.Comp
         return sql.SQL(", ").join(sql.Identifier(alias, n) for n in names)
 
     return sql.SQL(load_sql(name)).format(
-        invoices=_relation(invoices_relation),
-        invoice_rows=_relation(rows_relation),
+        invoices=relation_identifier(invoices_relation),
+        invoice_rows=relation_identifier(rows_relation),
         invoice_cols=columns("i", [c for c in INVOICES_CONTRACT if c != "updated_at"]),
         row_cols=columns("x", list(INVOICE_ROWS_CONTRACT)),
     )
@@ -245,7 +242,7 @@ def waiting_for_client(
         "AND NOT EXISTS (SELECT 1 FROM confirma.clients c JOIN confirma.client_tokens t USING (creditor_id) "
         "WHERE c.creditor_id = i.creditor_id AND c.state IN ('created', 'imported') AND t.status <> 'invalid') "
         "AND NOT EXISTS (SELECT 1 FROM confirma.invoice_ledger l WHERE l.invoice_id = i.invoice_id)"
-    ).format(_relation(invoices_relation))
+    ).format(relation_identifier(invoices_relation))
     return conn.execute(query, {"ids": list(creditor_ids) if creditor_ids is not None else None}).fetchone()[
         0
     ]

@@ -5,9 +5,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-
-def _relation(name: str) -> sql.Composable:
-    return sql.SQL(".").join(sql.Identifier(part) for part in name.split("."))
+from confirma_pipeline.warehouse.source import relation_identifier
 
 
 def creditors_awaiting_onboarding(conn: psycopg.Connection, relation: str) -> tuple[int, str | None]:
@@ -17,6 +15,6 @@ def creditors_awaiting_onboarding(conn: psycopg.Connection, relation: str) -> tu
             "SELECT count(*), max(c.updated_at)::text FROM {} AS c "
             "WHERE NOT EXISTS (SELECT 1 FROM confirma.clients AS r WHERE r.creditor_id = c.creditor_id "
             "AND r.state IN ('created', 'imported', 'in_flight', 'rejected'))"
-        ).format(_relation(relation))
+        ).format(relation_identifier(relation))
     ).fetchone()
     return int(row[0]), row[1]
