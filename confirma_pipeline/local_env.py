@@ -129,11 +129,7 @@ class LocalEnvironment:
         if self.sandbox_process is not None:
             stop_sandbox_process(self.sandbox_process)
             self._say("sandbox: stopped")
-        if (
-            self.stop_warehouse
-            and not self._saved_env.get("WAREHOUSE_DSN")
-            and not os.environ.get("WAREHOUSE_DSN")
-        ):
+        if self.stop_warehouse and not os.environ.get("WAREHOUSE_DSN"):  # never ours to stop otherwise
             from confirma_pipeline.warehouse import embedded
 
             embedded.stop(self.base)

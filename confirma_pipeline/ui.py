@@ -10,17 +10,10 @@ import argparse
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_dagster_dev(port: int, log_file: Path | None = None) -> subprocess.Popen:
@@ -71,6 +64,8 @@ def _ui(args: argparse.Namespace) -> int:
 
         with dg.DagsterInstance.get() as instance:
             apply_pool_limits(instance)
+        from confirma_pipeline.sandbox.server import free_port
+
         port = args.port or free_port()
         process = start_dagster_dev(port)
         try:
