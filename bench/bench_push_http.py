@@ -44,12 +44,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--rows", type=int, default=3, help="invoice rows per body (3 rows = about 2.2 KB)")
     parser.add_argument("--warmup", type=int, default=64)
-    parser.add_argument(
-        "--transport",
-        choices=("lean", "httpx"),
-        default="httpx",
-        help="api/transport.py or httpx's HTTPTransport",
-    )
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "push_http.json")
     args = parser.parse_args(argv)
 
@@ -60,7 +54,6 @@ def main(argv: list[str] | None = None) -> int:
             TOKEN,
             max_connections=args.concurrency,
             max_retries=3,
-            lean_transport=args.transport == "lean",
         ) as client:
             token = client.create_client(client_body(1)).access_token
             warm = [sample_invoice(900_000_000 + i, rows=args.rows) for i in range(args.warmup)]
@@ -95,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "push_http",
         "n": args.n,
         "concurrency": args.concurrency,
-        "transport": args.transport,
+        "transport": "httpx",
         "latency_ms": args.latency_ms,
         "body_bytes_median": statistics.median(sizes),
         "ok": ok,

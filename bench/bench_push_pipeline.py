@@ -241,10 +241,10 @@ def _settings(concurrency: int, overrides: dict[str, str] | None = None):
     return PushSettings(**{"concurrency": concurrency, **values})
 
 
-def _client(url: str, concurrency: int, lean: bool):
+def _client(url: str, concurrency: int):
     from confirma_pipeline.api import ConfirmaClient
 
-    return ConfirmaClient(url, TOKEN, max_connections=concurrency, rate_limit_per_s=None, lean_transport=lean)
+    return ConfirmaClient(url, TOKEN, max_connections=concurrency, rate_limit_per_s=None)
 
 
 def _start_sandbox(latency_ms: int, today: dt.date):
@@ -307,7 +307,7 @@ def _run(args: argparse.Namespace) -> dict:
             "invoices": n,
             "latency_ms": args.latency_ms,
             "concurrency": args.concurrency,
-            "transport": "lean" if args.lean_transport else "httpx",
+            "transport": "httpx",
             "setting_overrides": args.setting,
             "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__},
         },
@@ -337,7 +337,7 @@ def _run(args: argparse.Namespace) -> dict:
         try:
             vault = TokenVault([generate_key()])
             with (
-                _client(url, args.concurrency, args.lean_transport) as client,
+                _client(url, args.concurrency) as client,
                 SandboxControl(url) as control,
             ):
                 print(f"onboarding {args.creditors:,} clients ...", flush=True)
@@ -423,7 +423,7 @@ def _run(args: argparse.Namespace) -> dict:
             )
             result[key] = _in_child(
                 _profile, _with_db(uri, f"bench_{key}"), creditors, per, args.rows_per_invoice, args.latency_ms,
-                args.concurrency, args.lean_transport, profiler, str(args.output.with_suffix(".prof")), args.top,
+                args.concurrency, profiler, str(args.output.with_suffix(".prof")), args.top,
                 args.setting,
             )  # fmt: skip
     result["machine"] = machine()
@@ -449,7 +449,6 @@ def _profile(
     rows,
     latency_ms,
     concurrency,
-    lean,
     profiler,
     prof_path,
     top,
@@ -487,7 +486,7 @@ def _profile(
 
     try:
         vault = TokenVault([generate_key()])
-        with _client(url, concurrency, lean) as client:
+        with _client(url, concurrency) as client:
             onboard_clients(dsn=dsn, client=client, vault=vault, settings=settings, run_id="onboard")
             main = cProfile.Profile(time.thread_time)
             sampler = CpuSampler()
@@ -664,7 +663,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows-per-invoice", type=int, default=5)
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--lean-transport", action="store_true", help="ConfirmaClient(lean_transport=True)")
     parser.add_argument(
         "--setting",
         action="append",

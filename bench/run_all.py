@@ -42,8 +42,7 @@ class Bench:
 
 
 BENCHMARKS = [
-    Bench("push_http_httpx", "bench_push_http.py", ["--transport", "httpx"], ["--transport", "httpx", "--n", "400"]),
-    Bench("push_http_lean", "bench_push_http.py", ["--transport", "lean"], ["--transport", "lean", "--n", "400"]),
+    Bench("push_http_httpx", "bench_push_http.py", [], ["--n", "400"]),
     Bench(
         "upsert", "bench_upsert.py", ["--rows", "1000000"],
         ["--rows", "50000", "--clients", "50", "--to-sql-rows", "10000"], output_flag="--out",
@@ -68,7 +67,7 @@ def _mark(ok: bool | None) -> str:
 
 def summarize_push_http(results: dict[str, dict]) -> str:
     rows = []
-    for name in ("push_http_httpx", "push_http_lean"):
+    for name in ("push_http_httpx",):
         r = results.get(name)
         if not r:
             continue

@@ -13,10 +13,8 @@ argument. Tokens never appear in logs (headers go through `redact_headers`), exc
 
 Hot path: bodies are serialised once with `json.dumps` (dicts pass through unvalidated; pydantic models are
 dumped), headers come from a prebuilt dict, and the request goes straight to the client's transport, skipping
-httpx's cookie and auth machinery the API does not use. The transport is httpx's own (httpcore) by default: the
-well-kept library carries production traffic. `lean_transport=True` opts into the hand-written HTTP/1.1
-transport of api/transport.py, which halves client CPU per request on loopback (bench/bench_push_http.py
-measures both) but has only been exercised against the sandbox; it is not used by the pipeline.
+httpx's cookie and auth machinery the API does not use. The transport is httpx's own (httpcore, sharded into
+small pools, api/transport.py): the well-kept library carries all traffic.
 """
 
 from __future__ import annotations
@@ -135,7 +133,6 @@ class ConfirmaClient:
         rate_limit_per_s: float | None = None,
         max_connections: int = 32,
         transport: httpx.BaseTransport | None = None,
-        lean_transport: bool = False,
         allow_insecure_http: bool = False,
         sleep: Callable[[float], None] = time.sleep,
         policy: BackoffPolicy | None = None,
@@ -155,7 +152,7 @@ class ConfirmaClient:
         self._bucket = TokenBucket(rate_limit_per_s) if rate_limit_per_s else None
         self._timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s, pool=timeout_s)
         self._extensions = {"timeout": self._timeout.as_dict()}
-        self._transport = transport or make_transport(max_connections, lean=lean_transport)
+        self._transport = transport or make_transport(max_connections)
         # The one pooled client: owns the transport (closing it closes the pool). TLS verification is always on.
         self._http = httpx.Client(
             transport=self._transport,

@@ -25,70 +25,15 @@ from confirma_pipeline.sandbox.cli import PROVISIONING_TOKEN_ENV
 DEFAULT_PROVISIONING_TOKEN = "sandbox-provisioning-token"
 
 
-def _loop_name() -> str:
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:  # pragma: no cover
-        return "asyncio"
-    return "uvloop"
-
-
-class _CoalescingTransport:
-    """Buffers the writes of one event-loop step and sends them as one, so a response's head and body
-    (which uvicorn writes separately) leave in one TCP segment: one system call here, one wake-up for the
-    client. Everything else is delegated; close() flushes first."""
-
-    __slots__ = ("_buffer", "_loop", "_scheduled", "_transport")
-
-    def __init__(self, transport: Any, loop: Any) -> None:
-        self._transport = transport
-        self._loop = loop
-        self._buffer: list[bytes] = []
-        self._scheduled = False
-
-    def write(self, data: bytes) -> None:
-        self._buffer.append(data)
-        if not self._scheduled:
-            self._scheduled = True
-            self._loop.call_soon(self._flush)
-
-    def _flush(self) -> None:
-        self._scheduled = False
-        if self._buffer:
-            data = b"".join(self._buffer)
-            self._buffer.clear()
-            if not self._transport.is_closing():
-                self._transport.write(data)
-
-    def close(self) -> None:
-        self._flush()
-        self._transport.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
-
-
-def _http_protocol() -> Any:
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-    except ImportError:  # pragma: no cover
-        return "h11"
-
-    class CoalescingHttpToolsProtocol(HttpToolsProtocol):
-        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
-            super().connection_made(_CoalescingTransport(transport, self.loop))
-
-    return CoalescingHttpToolsProtocol
-
-
 def uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
-    """The lean serving settings: uvloop + httptools, no access log, warnings only."""
+    """The lean serving settings: uvloop + httptools (both from uvicorn[standard], a declared dependency), no
+    access log, warnings only. Public uvicorn options only: no private protocol class is subclassed."""
     return uvicorn.Config(
         app,
         host=host,
         port=port,
-        loop=_loop_name(),
-        http=_http_protocol(),
+        loop="uvloop",
+        http="httptools",
         access_log=False,
         log_level="warning",
         server_header=False,

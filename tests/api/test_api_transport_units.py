@@ -23,7 +23,6 @@ from confirma_pipeline.api import (
     redact_headers,
     run_bounded,
 )
-from confirma_pipeline.sandbox import SandboxServer
 from confirma_pipeline.sandbox.examples import client_body, sample_invoice
 
 TOKEN = "c0ffee00-1111-4222-8333-444455556666"
@@ -275,28 +274,12 @@ def test_run_bounded_early_close_stops_new_work() -> None:
     assert len(started) <= 5 + 2 * 3 + 3
 
 
-def test_lean_transport_reuses_connections_and_handles_connection_close() -> None:
-    with (
-        SandboxServer(PROVISIONING) as server,
-        ConfirmaClient(server.url, PROVISIONING, max_connections=2, lean_transport=True) as api,
-    ):
-        token = api.create_client(client_body(1)).access_token
-        for _ in range(20):
-            api.validate_token(token)
-        idle = [conn for conns in api._transport._idle.values() for conn in conns]
-        assert len(idle) == 1  # 21 sequential calls, one kept-alive connection
-        response = api.http.get(server.url + "/_sandbox/state", headers={"Connection": "close"})
-        assert response.status_code == 200 and response.json()["counts"]["clients"] == 1
-
-
 def test_tls_certificates_are_always_verified(tmp_path) -> None:
-    """A self-signed HTTPS server is refused (verification cannot be turned off); trusting its CA works."""
+    """A self-signed HTTPS server is refused by the client's own transport; trusting its CA works."""
     import shutil
     import socket
     import ssl
     import subprocess
-
-    from confirma_pipeline.api.transport import LeanHTTPTransport
 
     if shutil.which("openssl") is None:
         pytest.skip("openssl is not installed")
@@ -329,13 +312,8 @@ def test_tls_certificates_are_always_verified(tmp_path) -> None:
     api = ConfirmaClient(f"https://localhost:{port}", max_retries=0, sleep=sleeps.append)
     with api, pytest.raises(RetryableError, match="ConnectError"):
         api.validate_token(TOKEN)
-    careless = ssl.create_default_context()
-    careless.check_hostname = False
-    careless.verify_mode = ssl.CERT_NONE
-    with pytest.raises(ValueError):
-        LeanHTTPTransport(ssl_context=careless)
     trusting = ssl.create_default_context(cafile=str(cert))
-    transport = LeanHTTPTransport(ssl_context=trusting)
+    transport = httpx.HTTPTransport(verify=trusting, retries=0)
     with ConfirmaClient(f"https://localhost:{port}", transport=transport, max_retries=0) as api:
         assert api.validate_token(TOKEN).is_valid is True
     thread.join(5)
