@@ -13,7 +13,7 @@ from confirma_pipeline.paths import data_dir
 
 # Per-pool limits (steps at once across all runs). dagster.yaml only holds the default; named
 # limits live in the instance's storage and are set by `apply_pool_limits`.
-POOL_LIMITS = {"confirma_api": 2, "warehouse_write": 1}
+POOL_LIMITS = {"confirma_api": 2}
 
 
 def dagster_home(base: Path | None = None) -> Path:

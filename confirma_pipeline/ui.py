@@ -15,12 +15,30 @@ import sys
 import time
 from pathlib import Path
 
+# `dagster dev -m MODULE` would name the location after the module; a workspace file names it as
+# pyproject.toml ([tool.dagster] / [tool.dg.project]) and dagster_cloud.yaml do, so every tool agrees.
+CODE_LOCATION_NAME = "confirma_pipeline"
+DEFINITIONS_MODULE = "confirma_pipeline.definitions"
+
+
+def write_workspace(directory: Path) -> Path:
+    """A one-location workspace file for `dagster dev` (module + the project's location name)."""
+    path = directory / "workspace.yaml"
+    path.write_text(
+        "load_from:\n"
+        "  - python_module:\n"
+        f"      module_name: {DEFINITIONS_MODULE}\n"
+        f"      location_name: {CODE_LOCATION_NAME}\n"
+    )
+    return path
+
 
 def start_dagster_dev(port: int, log_file: Path | None = None) -> subprocess.Popen:
     dagster = Path(sys.executable).parent / "dagster"
+    workspace = write_workspace(Path(os.environ.get("DAGSTER_HOME") or Path.cwd()))
     out = open(log_file, "ab") if log_file else None  # noqa: SIM115 - owned by the child
     return subprocess.Popen(
-        [str(dagster), "dev", "-m", "confirma_pipeline.definitions", "-h", "127.0.0.1", "-p", str(port)],
+        [str(dagster), "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)],
         env=os.environ.copy(),
         stdout=out,
         stderr=subprocess.STDOUT if out else None,

@@ -8,13 +8,11 @@ default would create failing runs there. Turn them on in the UI (Automation) or 
 import dagster as dg
 
 from confirma_pipeline.defs.onboarding.assets import onboarded_clients
-from confirma_pipeline.defs.partitions import daily_partitions
 from confirma_pipeline.defs.resources import WarehouseResource
 
 nightly_sync = dg.define_asset_job(
     "nightly_sync",
     selection=dg.AssetSelection.groups("onboarding", "invoicing", "receivables").materializable(),
-    partitions_def=daily_partitions,
     description=(
         "The nightly sync: onboarding -> credentials -> invoice submission -> distribution and cases -> "
         "payments and settlements, for one Helsinki day (or a range, as one run)."

@@ -46,7 +46,7 @@ def backfill_one_client(
                 creditor_id=config.creditor_id,
                 window=window,
                 relations=relations,
-                run_id=context.run_id,
+                run_id=context.run.run_id,
                 logger=context.log,
             )
     for line in report.lines():

@@ -9,9 +9,10 @@ import dagster as dg
 from confirma_pipeline.errors import OperatorError
 
 # Pools cap concurrent steps across runs (limits in the instance: see instance.py and
-# dagster.yaml.example). The API client rate-limits requests on top.
+# dagster.yaml.example). The API client rate-limits requests on top. There is one pool: every step
+# that writes the warehouse heavily also calls the API (a step has one pool), and the writes are
+# upserts under per-client advisory locks, so a separate warehouse pool would bound nothing more.
 API_POOL = "confirma_api"
-WAREHOUSE_WRITE_POOL = "warehouse_write"
 
 # Step retries for steps that call the API. Re-execution is safe: pushes go through the ledger
 # and writes are upserts. Transient HTTP errors are already retried inside the client; these

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,19 +22,43 @@ def test_definitions_validate_loadable():
     assert {"warehouse", "confirma_api", "token_vault"} <= set(loaded.resources)
 
 
-def test_dagster_definitions_validate_cli_exits_zero(tmp_path):
+def test_dg_check_defs_exits_zero_without_warnings(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFIRMA_", "WAREHOUSE_"))}
     env["DAGSTER_HOME"] = str(tmp_path)
+    (tmp_path / "dagster.yaml").write_text("")
+    env["VIRTUAL_ENV"] = str(Path(sys.executable).parent.parent)  # as `make` or an activated shell would
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate"],
+        [str(Path(sys.executable).parent / "dg"), "check", "defs"],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=180,
     )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "confirma_pipeline" in result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert "All definitions loaded successfully" in output
+    assert "Warning" not in output and "WARNING" not in output, output[-4000:]
+
+
+def test_code_location_name_agrees_everywhere(tmp_path):
+    """pyproject's [tool.dagster] and [tool.dg.project], dagster_cloud.yaml and the workspace file that
+    `confirma-pipeline ui` hands to `dagster dev` name the same location (dagster dev warns otherwise)."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    from confirma_pipeline.ui import CODE_LOCATION_NAME, write_workspace
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]
+    cloud = yaml.safe_load((ROOT / "dagster_cloud.yaml").read_text())
+    workspace = yaml.safe_load(write_workspace(tmp_path).read_text())
+    names = {
+        project["dagster"]["code_location_name"],
+        project["dg"]["project"]["code_location_name"],
+        cloud["locations"][0]["location_name"],
+        workspace["load_from"][0]["python_module"]["location_name"],
+        CODE_LOCATION_NAME,
+    }
+    assert names == {"confirma_pipeline"}
 
 
 def test_dagster_cloud_yaml_parses_with_dagster_cloud_cli_model():

@@ -13,10 +13,13 @@ from confirma_pipeline.sample_data import build_sample, seed_warehouse
 
 
 def test_nightly_schedule_runs_at_two_helsinki_time_and_is_stopped_by_default():
-    assert nightly_sync_schedule.cron_schedule == "0 2 * * *"
-    assert nightly_sync_schedule.execution_timezone == "Europe/Helsinki"
-    assert nightly_sync_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
-    assert nightly_sync_schedule.job_name == nightly_sync.name
+    from confirma_pipeline.definitions import defs
+
+    schedule = defs().resolve_schedule_def(nightly_sync_schedule.name)
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.execution_timezone == "Europe/Helsinki"
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    assert schedule.job_name == nightly_sync.name
 
 
 def test_schedule_tick_targets_the_helsinki_day_that_just_ended():

@@ -58,7 +58,7 @@ def submitted_invoices(
                 vault=vault,
                 relations=relations,
                 settings=_settings(confirma_api),
-                run_id=context.run_id,
+                run_id=context.run.run_id,
                 dry_run=config.dry_run,
                 creditor_ids=config.creditor_ids,
                 logger=context.log,

@@ -65,7 +65,7 @@ def onboarded_clients(
                 client=client,
                 vault=vault,
                 relations=relations,
-                run_id=context.run_id,
+                run_id=context.run.run_id,
                 dry_run=config.dry_run,
                 creditor_ids=config.creditor_ids,
                 logger=context.log,
