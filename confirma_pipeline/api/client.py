@@ -396,6 +396,12 @@ class ConfirmaClient:
         response = self._request("GET", c.PATH_DISTRIBUTION, token, params=params, idempotent=True)
         return self._parse(m.DistributionResponse, response)
 
+    def get_distribution_raw(self, token: str, from_inv_date: date | str, to_inv_date: date | str) -> bytes:
+        """The distribution answer for a date range as sent (same retries and errors), for a caller that
+        must judge its shape itself: recovery reads missing fields as "not understood", never as defaults."""
+        params = {c.Q_FROM_INV_DATE: _iso(from_inv_date), c.Q_TO_INV_DATE: _iso(to_inv_date)}
+        return self._request("GET", c.PATH_DISTRIBUTION, token, params=params, idempotent=True).content
+
     # --- payments -----------------------------------------------------------------------------------------
     def get_payments(self, token: str, from_date: date | str, to_date: date | str) -> list[m.PaymentRecord]:
         params = {c.Q_FROM_DATE: _iso(from_date), c.Q_TO_DATE: _iso(to_date)}

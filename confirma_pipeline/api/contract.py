@@ -44,6 +44,14 @@ CHOSEN    required create-client fields: REQUIRED_CLIENT_FIELDS; optional values
 CHOSEN    create-invoice response: {"message", "invoiceNumber", "status": "RECEIVED", "receivedAt"}.
 CHOSEN    distribution record fields: DISTRIBUTION_RECORD_FIELDS; a record exists from acceptance (RECEIVED).
 CHOSEN    distribution statuses: RECEIVED, DISTRIBUTED, FAILED.
+CHOSEN    distribution records come as a list under DISTRIBUTION_RECORDS_KEY ("distributions"); one answer holds
+          every record of the range asked for (no paging): metaData.totalCount equals the records listed.
+CHOSEN    recovery rule (push/recovery.py): an interrupted invoice is "absent, resend" ONLY when the look-up of the
+          client's records for a window around its date (fromInvDate/toInvDate) is understood: records under
+          DISTRIBUTION_RECORDS_KEY, totalCount == records listed, each record with an integer invoiceNumber, the
+          applied range echoed in filtersApplied covers the date, and every invoice known accepted in the window
+          is listed. Anything else (an error, a count mismatch, another shape) keeps the row in_flight (unknown)
+          and fails the invoices_stuck check with the reason: a wrong guess here can only delay, never resend.
 CHOSEN    case summary.status OPEN/CLOSED; stage PAYMENT_CONTROL/REMINDER/COLLECTION/CLOSED; extra invoiceNumber.
 CHOSEN    payment record amount field `amount`, plus `currency`.
 CHOSEN    settlementId = YYYYMMDD * 10000 + run sequence (e.g. 202603280001, > int32).
@@ -137,6 +145,7 @@ INVOICE_ROW_FIELDS = (
     "vatPercentage", "netAmount", "vatAmount", "grossAmount",
 )  # fmt: skip
 AMOUNT_FIELDS = ("netAmount", "vatAmount", "grossAmount")
+DISTRIBUTION_RECORDS_KEY = "distributions"  # CHOSEN
 DISTRIBUTION_RECORD_FIELDS = (
     "invoiceNumber", "invoiceDate", "distributionMethod", "distributionStatus", "distributedAt",
     "paymentControlStatus", "caseId", "createdAt",

@@ -2,7 +2,12 @@
 
 Per batch of clients (each held with an advisory lock, so a concurrent run skips them):
 1. recover: rows left `in_flight` by an interrupted run are looked up in the client's
-   distribution records by invoice number; found -> submitted (not resent), absent -> pending;
+   distribution records for a window around the invoice's date. Found -> submitted (not resent);
+   "absent" -> pending (resent) ONLY when the answer is positively understood (records under the
+   CHOSEN key, totalCount agrees, every record has its invoiceNumber, the applied date range covers
+   the invoice, invoices known accepted in the window are listed: push/recovery.py). Anything else,
+   an error included, leaves the row in_flight, counted unknown, failing `invoices_stuck` with the
+   reason. Each answer's outcomes are committed as it arrives (a killed recovery keeps them);
 2. read the invoices not yet done (chunked), validate them (bad rows -> rejected rows, with
    every reason), map the good ones to SalesInvoiceRequest bodies;
 3. register them `pending`, claim a batch `in_flight` (committed), send with bounded
@@ -28,6 +33,7 @@ from confirma_pipeline.api.errors import (
     RetryableError,
     UnauthorizedError,
 )
+from confirma_pipeline.push import recovery
 from confirma_pipeline.push.report import PushReport
 from confirma_pipeline.push.settings import PushSettings
 from confirma_pipeline.push.validation_steps import prepare_invoices, refuse_reused_numbers
@@ -62,6 +68,11 @@ def _api_error_text(exc: ConfirmaApiError) -> str:
         fields = "; ".join(f"{f.field}: {f.message}" for f in exc.field_errors[:10])
         return f"HTTP {exc.status}: {exc.reason or 'rejected'}" + (f" ({fields})" if fields else "")
     return f"{type(exc).__name__}: {str(exc)[:300]}"
+
+
+def _unknown(row, reason: str) -> ledger.Outcome:
+    """Keep the row in flight (not resent) with the reason the invoices_stuck check shows."""
+    return ledger.Outcome(row.invoice_id, "in_flight", f"outcome unknown after look-up: {reason}")
 
 
 def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
@@ -100,43 +111,81 @@ class InvoicePusher:
 
     # -- recovery -----------------------------------------------------------------------------------
     def recover(self, conn, creditor_ids: Sequence[str]) -> list[str]:
-        """Settle rows left `in_flight` by looking them up. Returns ids set back to pending.
+        """Settle rows left `in_flight` by looking them up (rule: push/recovery.py). Returns ids set
+        back to pending.
 
-        Only rows of clients this run holds locks on are looked at, so an `in_flight` row here
-        was interrupted, not being sent by a concurrent run."""
+        Only rows of clients this run holds locks on are looked at, so an `in_flight` row here was
+        interrupted, not being sent by a concurrent run. One look-up per client and invoice date; each
+        answer's outcomes are committed as it arrives, so a killed recovery keeps what it learned."""
         from confirma_pipeline.api.concurrency import run_bounded
 
-        rows = ledger.in_flight(conn, creditor_ids)
+        rows = ledger.in_flight_for_recovery(conn, self.relations.invoices, creditor_ids)
         if not rows or self.dry_run:
             return []
         self.log.info(f"looking up {len(rows)} invoice(s) left in flight before deciding to resend")
+        current = ledger.source_hashes(
+            conn, self.relations.invoices, self.relations.invoice_rows, [r.invoice_id for r in rows]
+        )
+        groups: dict[tuple, list[ledger.InFlightRow]] = {}
+        early: list[ledger.Outcome] = []
+        for row in rows:
+            if row.invoice_date is None:
+                early.append(_unknown(row, "its source row is gone, so its date is unknown"))
+            elif row.source_hash is not None and current.get(row.invoice_id) != row.source_hash:
+                early.append(_unknown(row, "its source changed since it was sent; decide by hand"))
+            else:
+                groups.setdefault((row.creditor_id, row.invoice_date), []).append(row)
+        self._record_recovery(conn, early)
+        known = {
+            key: ledger.submitted_numbers_between(
+                conn, self.relations.invoices, key[0], *recovery.window(key[1])
+            )
+            for key in groups
+        }
 
-        def look_up(row):
-            _, creditor_id, number = row
+        def look_up(key):
+            creditor_id, invoice_date = key
             token = self._tokens.get(creditor_id)
             if token is None or creditor_id in self._invalid_tokens:
-                return None
-            found = self.client.get_distribution(token, invoice_number=number)
-            return next((r for r in found.distributions if int(r.invoice_number) == int(number)), False)
+                return recovery.NotUnderstood("no valid client token to look it up with")
+            raw = self.client.get_distribution_raw(token, *recovery.window(invoice_date))
+            return recovery.interpret_listing(raw, invoice_date, known[key])
 
-        outcomes, back_to_pending = [], []
-        for row, result in run_bounded(look_up, rows, self.settings.concurrency):
-            invoice_id, creditor_id, _ = row
-            if isinstance(result, UnauthorizedError):
-                self._token_rejected(conn, creditor_id)
-            elif isinstance(result, BaseException) or result is None:
-                continue  # stays in_flight; looked up again later
-            elif result is False:
-                outcomes.append(
-                    ledger.Outcome(invoice_id, "pending", "not found at Confirma after interruption")
+        back_to_pending: list[str] = []
+        for key, answer in run_bounded(look_up, list(groups), self.settings.concurrency):
+            if isinstance(answer, UnauthorizedError):
+                self._token_rejected(conn, key[0])
+            if isinstance(answer, BaseException):
+                answer = recovery.NotUnderstood(
+                    f"look-up failed: {_api_error_text(answer)}"
+                    if isinstance(answer, ConfirmaApiError)
+                    else f"look-up failed: {type(answer).__name__}"
                 )
-                back_to_pending.append(invoice_id)
-            else:
-                outcomes.append(ledger.Outcome(invoice_id, "submitted", None, None, result.case_id))
-                self.report.recovered += 1
-                self.report.count(creditor_id, "recovered")
-        ledger.record_outcomes(conn, outcomes)
+            outcomes = []
+            for row in groups[key]:
+                if isinstance(answer, recovery.NotUnderstood):
+                    outcomes.append(_unknown(row, answer.reason))
+                elif row.invoice_number in answer.numbers:
+                    outcomes.append(
+                        ledger.Outcome(
+                            row.invoice_id, "submitted", None, None, answer.numbers[row.invoice_number]
+                        )
+                    )
+                    self.report.recovered += 1
+                    self.report.count(row.creditor_id, "recovered")
+                else:
+                    outcomes.append(
+                        ledger.Outcome(row.invoice_id, "pending", "not found at Confirma after interruption")
+                    )
+                    back_to_pending.append(row.invoice_id)
+            self._record_recovery(conn, outcomes)
         return back_to_pending
+
+    def _record_recovery(self, conn, outcomes: list[ledger.Outcome]) -> None:
+        ledger.record_outcomes(conn, outcomes)
+        for o in outcomes:
+            if o.state == "in_flight":
+                self.report.unknown_reasons[o.error or "?"] += 1
 
     # -- sending ------------------------------------------------------------------------------------
     def _send_one(self, item: _Send) -> ledger.Outcome:

@@ -19,6 +19,7 @@ class PushReport:
     rejected_api: int = 0
     failed: int = 0  # transient failure; retried next run
     unknown: int = 0  # outcome unknown (left in_flight for a look-up or an operator)
+    unknown_reasons: Counter = field(default_factory=Counter)  # why recovery could not settle rows
     would_send: int = 0  # dry run: valid rows that a real run would send
     clients_locked_elsewhere: int = 0
     waiting_for_client: int = 0  # invoices whose creditor is not onboarded (or has no usable token) yet

@@ -194,6 +194,39 @@ def in_flight(conn: psycopg.Connection, creditor_ids: Sequence[str]) -> list[tup
     ).fetchall()
 
 
+@dataclass(frozen=True)
+class InFlightRow:
+    invoice_id: str
+    creditor_id: str
+    invoice_number: int
+    invoice_date: object | None  # datetime.date from the source; None when the source row is gone
+    source_hash: str | None  # as sent
+
+
+def in_flight_for_recovery(
+    conn: psycopg.Connection, invoices_relation: str, creditor_ids: Sequence[str]
+) -> list[InFlightRow]:
+    """Rows left `in_flight` for these clients, with the invoice's date (from the source) to look them up by."""
+    query = sql.SQL(
+        "SELECT l.invoice_id, l.creditor_id, l.invoice_number, i.invoice_date, l.source_hash "
+        "FROM confirma.invoice_ledger l LEFT JOIN {} i ON i.invoice_id = l.invoice_id "
+        "WHERE l.state = 'in_flight' AND l.creditor_id = ANY(%s::text[]) ORDER BY l.creditor_id, l.invoice_number"
+    ).format(relation_identifier(invoices_relation))
+    return [InFlightRow(*r) for r in conn.execute(query, (list(creditor_ids),)).fetchall()]
+
+
+def submitted_numbers_between(
+    conn: psycopg.Connection, invoices_relation: str, creditor_id: str, start, end
+) -> list[int]:
+    """Numbers the ledger holds as accepted for this client, unchanged since, dated in [start, end]."""
+    query = sql.SQL(
+        "SELECT l.invoice_number FROM confirma.invoice_ledger l JOIN {} i ON i.invoice_id = l.invoice_id "
+        "WHERE l.creditor_id = %s AND l.state = 'submitted' AND NOT l.changed_after_submission "
+        "AND i.invoice_date BETWEEN %s AND %s"
+    ).format(relation_identifier(invoices_relation))
+    return [r[0] for r in conn.execute(query, (creditor_id, start, end)).fetchall()]
+
+
 def flag_changed_after_submission(
     conn: psycopg.Connection, invoices_relation: str, rows_relation: str
 ) -> int:

@@ -35,8 +35,8 @@ def invoices_stuck(warehouse: WarehouseResource) -> dg.AssetCheckResult:
             "stuck": dg.MetadataValue.int(len(rows)),
             "rows": markdown_table(
                 [
-                    {"invoice_id": i, "creditor_id": c, "number": n, "state": s, "attempts": a}
-                    for i, c, n, s, a, _ in rows
+                    {"invoice_id": i, "creditor_id": c, "number": n, "state": s, "attempts": a, "reason": e}
+                    for i, c, n, s, a, e in rows
                 ]
             ),
         },
