@@ -104,7 +104,7 @@ def onboard_clients(
             resolve_rejections(conn, "creditor", [cid for cid, _, _ in due])
         if due:
             _require_ready(client, vault)
-            _send_all(dsn, conn, client, vault, due, run_id, settings, report, logger)
+            _send_all(conn, client, vault, due, run_id, settings, report, logger)
     report.duration_s = time.monotonic() - started
     report.requests = (getattr(client, "calls_made", 0) - requests_before) if client is not None else 0
     return report
@@ -120,42 +120,30 @@ def _require_ready(client, vault) -> None:
         raise ConfigError("CONFIRMA_TOKEN_KEY: not set; client tokens cannot be stored without it")
 
 
-def _send_all(dsn, conn, client, vault, due, run_id, settings, report, logger) -> None:
-    """POST each due creditor with bounded concurrency. Each row is claimed `in_flight` (committed,
-    on a connection of its own: worker threads pull from the generator) just before its POST;
-    answers are recorded on `conn` by this thread as they arrive."""
-    from confirma_pipeline.api.concurrency import run_bounded
+def _send_all(conn, client, vault, due, run_id, settings, report, logger) -> None:
+    """POST each due creditor, ONE AT A TIME: claim its row `in_flight` (committed), POST, commit
+    the answer, then the next.
 
-    refused = {"provisioning": False}
-    skipped: list[str] = []
-
-    with connect(dsn, autocommit=True) as claim_conn:
-
-        def claimed():
-            for creditor_id, content_hash, body in due:
-                if refused["provisioning"]:
-                    return  # the provisioning token was refused: claim nothing more
-                if registry.claim_for_onboarding(
-                    claim_conn, creditor_id, content_hash, run_id, settings.max_attempts
-                ):
-                    yield creditor_id, content_hash, body
-                else:
-                    skipped.append(creditor_id)  # another run holds it, or its budget is spent
-
-        answers = run_bounded(
-            lambda item: client.create_client(item[2]), claimed(), settings.onboarding_concurrency
-        )
-        for (creditor_id, content_hash, _), outcome in answers:
-            if isinstance(outcome, UnauthorizedError):
-                refused["provisioning"] = True
-            _record(conn, vault, creditor_id, content_hash, outcome, run_id, report, logger)
-    for creditor_id in skipped:
-        report.skipped_done += 1
-        report.count(creditor_id, "skipped_claimed_elsewhere")
-    if refused["provisioning"]:
-        raise ConfigError(
-            "CONFIRMA_PROVISIONING_TOKEN: refused by the API (401/403); check the token and CONFIRMA_ENV"
-        )
+    Why not concurrently: create-client has no look-up and is not deduplicated (CHOSEN), and its
+    answer carries the client's token exactly once. A crash between a POST and its commit leaves a
+    client created at Confirma whose token is lost, and each such client needs an operator and a
+    token from Confirma support. One at a time bounds that to one client per crash; creation is
+    rare (new creditors only), so the lost throughput does not matter."""
+    for creditor_id, content_hash, body in due:
+        if not registry.claim_for_onboarding(conn, creditor_id, content_hash, run_id, settings.max_attempts):
+            report.skipped_done += 1  # another run holds it, or its budget is spent
+            report.count(creditor_id, "skipped_claimed_elsewhere")
+            continue
+        try:
+            outcome = client.create_client(body)
+        except Exception as exc:  # classified by _record (an unknown exception after sending = unknown)
+            outcome = exc
+        _record(conn, vault, creditor_id, content_hash, outcome, run_id, report, logger)
+        if isinstance(outcome, UnauthorizedError):
+            # the provisioning token was refused: claim nothing more
+            raise ConfigError(
+                "CONFIRMA_PROVISIONING_TOKEN: refused by the API (401/403); check the token and CONFIRMA_ENV"
+            )
 
 
 def _record(conn, vault, creditor_id, content_hash, outcome, run_id, report, logger) -> None:
