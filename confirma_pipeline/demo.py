@@ -161,6 +161,7 @@ def run_demo_story(
             start=env.settings.sandbox_start - dt.timedelta(days=SAMPLE_SPAN_DAYS),
             days=SAMPLE_SPAN_DAYS,
             invalid_invoices_per_kind=invalid_invoices_per_kind,
+            partner_code="",  # the partner code comes from CONFIRMA_PARTNER_CODE, as in production
         )
         with connect() as conn:
             counts = seed_warehouse(conn, sample)

@@ -19,6 +19,7 @@ from pathlib import Path
 from confirma_pipeline.paths import data_dir as default_data_dir
 
 SANDBOX_HISTORY_DAYS = 60  # the sandbox's simulated calendar starts this many days ago
+LOCAL_PARTNER_CODE = "DEMO1"  # the sandbox accepts any non-blank code; staging/production set their own
 
 
 @dataclass
@@ -115,6 +116,8 @@ class LocalEnvironment:
         self._export("CONFIRMA_ENV", "sandbox")
         self._export("CONFIRMA_SANDBOX_URL", self.sandbox_url)
         self._export("CONFIRMA_PROVISIONING_TOKEN", self.settings.provisioning_token)
+        if not os.environ.get("CONFIRMA_PARTNER_CODE"):
+            self._export("CONFIRMA_PARTNER_CODE", LOCAL_PARTNER_CODE)
         self._say(
             f"sandbox: Confirma API stand-in at {self.sandbox_url} (state in {self.base / 'sandbox-state.json'})"
         )

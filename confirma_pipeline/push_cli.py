@@ -30,7 +30,12 @@ def _push(args: argparse.Namespace) -> int:
         if args.only in (None, "clients"):
             _print_report(
                 onboard_clients(
-                    dsn=None, client=client, vault=vault, dry_run=args.dry_run, creditor_ids=creditor_ids
+                    dsn=None,
+                    client=client,
+                    vault=vault,
+                    dry_run=args.dry_run,
+                    creditor_ids=creditor_ids,
+                    partner_code=settings.partner_code(),
                 )
             )
         if args.only in (None, "invoices"):

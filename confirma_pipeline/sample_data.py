@@ -81,7 +81,7 @@ class Sample:
     invalid: dict[str, str] = field(default_factory=dict)  # entity key -> the check it should fail
 
 
-def _creditor(rng: random.Random, i: int) -> dict:
+def _creditor(rng: random.Random, i: int, partner_code: str) -> dict:
     name = f"{rng.choice(FIRST)} {rng.choice(TRADES)} {rng.choice(SUFFIX)}"
     postal, city = rng.choice(CITIES)
     bid = business_id(rng)
@@ -90,7 +90,7 @@ def _creditor(rng: random.Random, i: int) -> dict:
     return {
         "creditor_id": f"CRED-{i:04d}",
         "service_type": "LIFECYCLE",
-        "partner_code": "DEMO1",
+        "partner_code": partner_code,
         "name": name,
         "business_code": bid,
         "vat_reg_nbr": "FI" + bid.replace("-", ""),
@@ -186,13 +186,15 @@ def build_sample(
     invalid_creditors: int = 4,
     invalid_invoices_per_kind: int = 2,
     rows_per_invoice: int | None = None,
+    partner_code: str = "DEMO1",
 ) -> Sample:
-    """Creditors CRED-0001..; invoices numbered per creditor; faults planted deterministically."""
+    """Creditors CRED-0001..; invoices numbered per creditor; faults planted deterministically.
+    `partner_code=""` leaves the code to CONFIRMA_PARTNER_CODE (as the demo does)."""
     rng = random.Random(seed)
     start = start or dt.date.today() - dt.timedelta(days=60)
     creditors, invoices, rows, invalid = [], [], [], {}
     for i in range(1, n_creditors + 1):
-        creditors.append(_creditor(rng, i))
+        creditors.append(_creditor(rng, i, partner_code))
     kinds = list(INVALID_CREDITOR_KINDS.items())
     for j in range(min(invalid_creditors, n_creditors)):
         check, (column, spoil) = kinds[j % len(kinds)]

@@ -17,13 +17,32 @@ def environment() -> str:
     return env
 
 
+def base_url() -> str | None:
+    """CONFIRMA_BASE_URL: overrides the base URL of any environment (https; http only to loopback)."""
+    from confirma_pipeline.api.client import check_base_url
+
+    url = os.environ.get("CONFIRMA_BASE_URL", "").strip()
+    if not url:
+        return None
+    try:
+        return check_base_url(url)
+    except ValueError as exc:
+        raise ConfigError(f"CONFIRMA_BASE_URL: {exc}") from None
+
+
+def partner_code() -> str | None:
+    """CONFIRMA_PARTNER_CODE: the partner code sent for creditors whose partner_code is blank."""
+    return os.environ.get("CONFIRMA_PARTNER_CODE", "").strip() or None
+
+
 def api_client(*, require_provisioning: bool = False, concurrency: int = 32):
     """A ConfirmaClient for the configured environment."""
     from confirma_pipeline.api import ConfirmaClient
 
     env = environment()
     sandbox_url = os.environ.get("CONFIRMA_SANDBOX_URL") or None
-    if env == "sandbox" and not sandbox_url:
+    override = base_url()
+    if env == "sandbox" and not sandbox_url and not override:
         raise ConfigError(
             "CONFIRMA_SANDBOX_URL: not set; start `confirma-pipeline sandbox` and point it there, "
             "or set CONFIRMA_ENV=staging|production"
@@ -34,6 +53,7 @@ def api_client(*, require_provisioning: bool = False, concurrency: int = 32):
     return ConfirmaClient.for_environment(
         env,
         sandbox_url=sandbox_url,
+        base_url=override,
         provisioning_token=provisioning,
         rate_limit_per_s=float(os.environ.get("CONFIRMA_RATE_LIMIT_PER_S", "50")),
         max_connections=concurrency,

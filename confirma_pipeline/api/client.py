@@ -101,6 +101,16 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def check_base_url(url: str) -> str:
+    """The URL without a trailing slash, or ValueError: https only; plain http only to a loopback host."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an https URL, got {url[:80]!r}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError("plain http is only allowed to a loopback host; use https")
+    return url.rstrip("/")
+
+
 def _parse_error_body(content: bytes) -> tuple[str, list[FieldError]]:
     try:
         data = json.loads(content) if content else None
@@ -173,9 +183,14 @@ class ConfirmaClient:
 
     @classmethod
     def for_environment(
-        cls, environment: str, *, sandbox_url: str | None = None, **kwargs: Any
+        cls, environment: str, *, sandbox_url: str | None = None, base_url: str | None = None, **kwargs: Any
     ) -> ConfirmaClient:
-        """A client for "sandbox" (needs `sandbox_url`), "staging" or "production"."""
+        """A client for "sandbox" (needs `sandbox_url`), "staging" or "production". `base_url` overrides the
+        environment's URL (an egress proxy, or a host Confirma announces): https, or http to loopback only."""
+        if environment not in c.ENVIRONMENTS:
+            raise ValueError(f"unknown environment {environment!r}; expected one of {c.ENVIRONMENTS}")
+        if base_url:
+            return cls(check_base_url(base_url), **kwargs)
         if environment == "sandbox":
             if not sandbox_url:
                 raise ValueError("the sandbox environment needs sandbox_url")

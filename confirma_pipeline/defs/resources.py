@@ -63,7 +63,9 @@ class ConfirmaApiResource(dg.ConfigurableResource):
 
     environment: str = "sandbox"
     sandbox_url: str | None = None
+    base_url: str | None = None  # CONFIRMA_BASE_URL: overrides the environment's URL
     provisioning_token: str | None = None
+    partner_code: str | None = None  # CONFIRMA_PARTNER_CODE: fills a creditor's blank partner_code
     rate_limit_per_s: float = 50.0
     concurrency: int = 16
     timeout_s: float = 30.0
@@ -80,6 +82,13 @@ class ConfirmaApiResource(dg.ConfigurableResource):
             raise ConfigError(
                 f"CONFIRMA_ENV: unknown environment {self.environment!r} (use sandbox, staging or production)"
             )
+        if self.base_url:
+            from confirma_pipeline.api.client import check_base_url
+
+            try:
+                check_base_url(self.base_url)
+            except ValueError as exc:
+                raise ConfigError(f"CONFIRMA_BASE_URL: {exc}") from None
 
     def require_provisioning_token(self) -> str:
         if not self.provisioning_token:
@@ -91,7 +100,7 @@ class ConfirmaApiResource(dg.ConfigurableResource):
         """A pooled `ConfirmaClient` for the duration of a step."""
         from confirma_pipeline.api import ConfirmaClient
 
-        if self.environment == "sandbox" and not self.sandbox_url:
+        if self.environment == "sandbox" and not self.sandbox_url and not self.base_url:
             raise ConfigError(
                 "CONFIRMA_SANDBOX_URL: not set; start the sandbox (`confirma-pipeline sandbox`) and point "
                 "CONFIRMA_SANDBOX_URL at it, or set CONFIRMA_ENV=staging|production"
@@ -99,6 +108,7 @@ class ConfirmaApiResource(dg.ConfigurableResource):
         client = ConfirmaClient.for_environment(
             self.environment,
             sandbox_url=self.sandbox_url,
+            base_url=self.base_url,
             provisioning_token=self.provisioning_token,
             timeout_s=self.timeout_s,
             connect_timeout_s=self.connect_timeout_s,
@@ -136,7 +146,9 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         "confirma_api": ConfirmaApiResource(
             environment=os.environ.get("CONFIRMA_ENV", "sandbox"),
             sandbox_url=_env_or_none("CONFIRMA_SANDBOX_URL"),
+            base_url=_env_or_none("CONFIRMA_BASE_URL"),
             provisioning_token=_env_or_none("CONFIRMA_PROVISIONING_TOKEN"),
+            partner_code=_env_or_none("CONFIRMA_PARTNER_CODE"),
         ),
         "token_vault": TokenVaultResource(
             key=_env_or_none("CONFIRMA_TOKEN_KEY"), key_file=_env_or_none("CONFIRMA_TOKEN_KEY_FILE")

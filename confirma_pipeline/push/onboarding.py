@@ -67,7 +67,10 @@ def onboard_clients(
     dry_run: bool = False,
     creditor_ids: Sequence[str] | None = None,
     logger=None,
+    partner_code: str | None = None,
 ) -> PushReport:
+    """`partner_code` (CONFIRMA_PARTNER_CODE) fills blank partner codes; a creditor left blank is
+    rejected by validation, never sent."""
     started = time.monotonic()
     logger = logger or log
     report = PushReport(entity="client", dry_run=dry_run)
@@ -87,7 +90,7 @@ def onboard_clients(
             )
         ]
         report.skipped_done += len(creditors_df) - len(fresh)
-        prepared = prepare_creditors(fresh)
+        prepared = prepare_creditors(fresh, partner_code)
         report.rejected_validation = len(prepared.rejections)
         report.add_rejections(prepared.rejections)
         for r in prepared.rejections:

@@ -46,7 +46,9 @@ class PreparedCreditors:
         return zip(self.ids, self.hashes, self.bodies, strict=True)
 
 
-def prepare_creditors(creditors_df: pd.DataFrame) -> PreparedCreditors:
+def prepare_creditors(creditors_df: pd.DataFrame, partner_code: str | None = None) -> PreparedCreditors:
+    """Validate and map creditors. `partner_code` (CONFIRMA_PARTNER_CODE) fills a blank partner_code
+    before both, so the content hash covers the code sent and a still-blank one is rejected."""
     from confirma_pipeline.mapping.clients import client_bodies
     from confirma_pipeline.mapping.hashing import payload_hash
     from confirma_pipeline.validation.creditors import CreditorModel
@@ -54,6 +56,11 @@ def prepare_creditors(creditors_df: pd.DataFrame) -> PreparedCreditors:
 
     if creditors_df.empty:
         return PreparedCreditors()
+    if partner_code:
+        blank = creditors_df["partner_code"].fillna("").str.strip() == ""
+        creditors_df = creditors_df.assign(
+            partner_code=creditors_df["partner_code"].where(~blank, partner_code)
+        )
     all_bodies = dict(zip(creditors_df["creditor_id"].tolist(), client_bodies(creditors_df), strict=True))
     hashes = {cid: payload_hash(body) for cid, body in all_bodies.items()}
     outcome = validate_with_reasons(CreditorModel, creditors_df, ["creditor_id"], entity="creditor")

@@ -140,7 +140,12 @@ class PartnerApi:
             return error_response(c.STATUS_VALIDATION, "Validation failed", errors.items)
         with self.state.lock:
             record, token = self.state.add_client(body)
-            self.state.add_journal("client", record["clientIdentifier"], businessCode=record["businessCode"])
+            self.state.add_journal(
+                "client",
+                record["clientIdentifier"],
+                businessCode=record["businessCode"],
+                partnerCode=(body.get("service") or {}).get("partnerCode"),
+            )
         return json_response(
             {
                 "message": c.CREATE_CLIENT_MESSAGE,

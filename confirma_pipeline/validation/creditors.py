@@ -69,6 +69,14 @@ class CreditorModel(pa.DataFrameModel):
     def _not_blank(cls, s: pd.Series) -> pd.Series:
         return ~ids.is_blank(s)
 
+    @pa.check(
+        "partner_code",
+        name="partner_code_or_CONFIRMA_PARTNER_CODE_set",
+        error="is blank and CONFIRMA_PARTNER_CODE is not set (the API refuses an empty service.partnerCode)",
+    )
+    def _partner_code(cls, s: pd.Series) -> pd.Series:
+        return ~ids.is_blank(s)
+
     @pa.check("service_type", name="service_type_known", error=f"must be one of {', '.join(SERVICE_TYPES)}")
     def _service_type(cls, s: pd.Series) -> pd.Series:
         return s.isin(SERVICE_TYPES)

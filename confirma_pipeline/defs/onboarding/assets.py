@@ -69,6 +69,7 @@ def onboarded_clients(
                 dry_run=config.dry_run,
                 creditor_ids=config.creditor_ids,
                 logger=context.log,
+                partner_code=confirma_api.partner_code,
             )
     context.log.info(report.summary_line())
     return push_result(report, warehouse, "confirma.clients", ClientRegistryModel, config.dry_run)
