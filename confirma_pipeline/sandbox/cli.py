@@ -34,6 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--strict-identifiers", action="store_true", help="check business id/IBAN/reference sums"
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help="answer as the real API might where the contract is only chosen (repeatable): "
+        "records_key, no_total_count, cut_30_days, accepts_duplicates (see sandbox/variants.py)",
+    )
     parser.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback interface")
 
 
@@ -62,6 +69,12 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from confirma_pipeline.sandbox.app import create_app
+    from confirma_pipeline.sandbox.variants import parse_variants
+
+    try:
+        variants = parse_variants(args.variant)
+    except ValueError as exc:
+        raise OperatorError(f"--variant: {exc}") from None
     from confirma_pipeline.sandbox.server import uvicorn_config
 
     app = create_app(
@@ -72,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         start_date=args.start_date,
         strict_identifiers=args.strict_identifiers,
     )
+    app.state.sandbox.state.variants = variants
     print(f"confirma sandbox listening on http://{args.host}:{args.port}", flush=True)
     uvicorn.Server(uvicorn_config(app, args.host, args.port)).run()
     return 0

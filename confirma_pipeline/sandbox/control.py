@@ -15,6 +15,7 @@ from confirma_pipeline.sandbox.faults import FaultConfig, FaultInjector
 from confirma_pipeline.sandbox.responses import error_response, json_response
 from confirma_pipeline.sandbox.simulation import advance
 from confirma_pipeline.sandbox.state import SandboxState, iso_z, parse_iso_datetime
+from confirma_pipeline.sandbox.variants import parse_variants
 
 P = c.SANDBOX_CONTROL_PREFIX
 
@@ -42,6 +43,7 @@ class ControlApi:
             Route(P + "/tokens/expire", self.expire_token, methods=["POST"]),
             Route(P + "/state", self.get_state, methods=["GET"]),
             Route(P + "/openapi.json", self.get_openapi, methods=["GET"]),
+            Route(P + "/variants", self.set_variants, methods=["POST"]),
         ]
 
     @staticmethod
@@ -117,8 +119,19 @@ class ControlApi:
                 "startDate": self.state.start_date.isoformat(),
                 "counts": self.state.counts(),
                 "faults": self.faults.config.to_dict(),
+                "variants": sorted(self.state.variants),
             }
         )
+
+    async def set_variants(self, request: Request) -> Response:
+        """{"variants": ["records_key", ...]}: answer as the real API might (sandbox/variants.py)."""
+        try:
+            chosen = parse_variants((await self._json(request)).get("variants") or [])
+        except (ValueError, TypeError, AttributeError) as exc:
+            return error_response(400, str(exc))
+        with self.state.lock:
+            self.state.variants = chosen
+        return json_response({"variants": sorted(chosen)})
 
     async def get_openapi(self, request: Request) -> Response:
         return json_response(self.openapi())

@@ -24,6 +24,7 @@ from confirma_pipeline.sandbox.validation import (
     validate_invoice,
     validate_ledger,
 )
+from confirma_pipeline.sandbox.variants import distribution_range, shape_distribution
 
 AGENCY = "CASH-IN"
 _JSON_HEADERS = {"content-type": "application/json"}
@@ -192,7 +193,7 @@ class PartnerApi:
         state = self.state
         with state.lock:
             invoices = state.invoices.setdefault(caller.client_id, {})
-            if number in invoices:
+            if number in invoices and "accepts_duplicates" not in state.variants:
                 return error_response(
                     c.STATUS_DUPLICATE,
                     "Duplicate invoice number",
@@ -299,6 +300,7 @@ class PartnerApi:
         default = start is None and end is None and number is None
         if default:
             start, end = state.today - timedelta(days=c.DEFAULT_WINDOW_DAYS), state.today
+        start, end = distribution_range(state.variants, state.today, start, end)
         wanted = {"SUCCESSFUL": "DISTRIBUTED", "FAILED": "FAILED"}.get(fetch_type or "ALL")
         with state.lock:
             invoices = state.invoices.get(caller.client_id, {})
@@ -313,21 +315,26 @@ class PartnerApi:
             ]
         records.sort(key=lambda r: (r["invoiceDate"], r["invoiceNumber"]))
         return json_response(
-            {
-                "metaData": {
-                    "totalCount": len(records),
-                    "successfulCount": sum(1 for r in records if r["distributionStatus"] == "DISTRIBUTED"),
-                    "failedCount": sum(1 for r in records if r["distributionStatus"] == "FAILED"),
-                    "filtersApplied": {
-                        "invoiceNumber": number,
-                        "fromInvDate": start.isoformat() if start else None,
-                        "toInvDate": end.isoformat() if end else None,
-                        "fetchType": fetch_type,
-                        "defaultLast30Days": default,
+            shape_distribution(
+                state.variants,
+                {
+                    "metaData": {
+                        "totalCount": len(records),
+                        "successfulCount": sum(
+                            1 for r in records if r["distributionStatus"] == "DISTRIBUTED"
+                        ),
+                        "failedCount": sum(1 for r in records if r["distributionStatus"] == "FAILED"),
+                        "filtersApplied": {
+                            "invoiceNumber": number,
+                            "fromInvDate": start.isoformat() if start else None,
+                            "toInvDate": end.isoformat() if end else None,
+                            "fetchType": fetch_type,
+                            "defaultLast30Days": default,
+                        },
                     },
+                    "distributions": records,
                 },
-                "distributions": records,
-            }
+            )
         )
 
     # --- payments -----------------------------------------------------------------------------------------

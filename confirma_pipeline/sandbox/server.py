@@ -91,6 +91,10 @@ class SandboxControl:
     def journal(self, kind: str | None = None) -> list[dict[str, Any]]:
         return self._call("GET", "/journal", params={"kind": kind} if kind else None)["entries"]
 
+    def set_variants(self, *names: str) -> dict[str, Any]:
+        """Answer as the real API might (sandbox/variants.py); no names = the standard sandbox."""
+        return self._call("POST", "/variants", json={"variants": list(names)})
+
     def reset(self) -> dict[str, Any]:
         return self._call("POST", "/reset")
 

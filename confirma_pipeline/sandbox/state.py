@@ -59,6 +59,7 @@ class SandboxState:
                 "payment": 0,
             }
             self.rng = random.Random(self.seed)
+            self.variants: frozenset[str] = frozenset()  # sandbox/variants.py; reset switches them off
 
     # --- time ---------------------------------------------------------------------------------------------
     def now(self) -> datetime:
