@@ -19,6 +19,7 @@ small pools, api/transport.py): the well-kept library carries all traffic.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import logging
@@ -334,10 +335,12 @@ class ConfirmaClient:
         reason = redact_text(reason, secrets, mask_uuids=True)
         fields = [FieldError(f.field, redact_text(f.message, secrets, mask_uuids=True)) for f in fields]
         text = f"{method} {path} -> {status}" + (f": {reason}" if reason else "")
-        if status == 401:
-            return UnauthorizedError(text, method=method, path=path, status=status)
-        if status == 403:
-            return ForbiddenError(text, method=method, path=path, status=status)
+        if status in (401, 403):
+            error = (UnauthorizedError if status == 401 else ForbiddenError)(
+                text, method=method, path=path, status=status
+            )
+            error.token_fingerprint = hashlib.sha256(token.encode("utf-8")).hexdigest()[:8]
+            return error
         if status == 409:
             return DuplicateError(
                 text, method=method, path=path, status=status, reason=reason, field_errors=fields

@@ -59,7 +59,11 @@ class DuplicateError(RejectedError):
 
 
 class UnauthorizedError(ConfirmaApiError):
-    """401: the token is missing, unknown or expired."""
+    """401: the token is missing, unknown or expired. `token_fingerprint` names the token refused (first
+    8 hex digits of its sha256, as vault.fingerprint), so only that token is marked invalid: a token
+    renewed meanwhile by another step is not."""
+
+    token_fingerprint: str | None = None
 
 
 class ForbiddenError(UnauthorizedError):

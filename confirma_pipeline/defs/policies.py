@@ -8,6 +8,10 @@ import dagster as dg
 
 from confirma_pipeline.errors import OperatorError
 
+# Every asset that calls the API with client tokens depends on this one, so a token is renewed BEFORE
+# they run, never while one runs (a renewal kills the old token at once): a dependency, not luck.
+CLIENT_TOKENS = dg.AssetKey("client_credentials")
+
 # Pools cap concurrent steps across runs (limits in the instance: see instance.py and
 # dagster.yaml.example). The API client rate-limits requests on top. There is one pool: every step
 # that writes the warehouse heavily also calls the API (a step has one pool), and the writes are

@@ -44,11 +44,20 @@ def active_clients(conn: psycopg.Connection, creditor_ids: Sequence[str] | None 
     return onboarded_with_tokens(conn, list(creditor_ids) if creditor_ids is not None else None)
 
 
-def mark_unauthorized(conn: psycopg.Connection, creditor_id: str, entity: str, status: int | None) -> None:
+def mark_unauthorized(
+    conn: psycopg.Connection,
+    creditor_id: str,
+    entity: str,
+    status: int | None,
+    fingerprint: str | None = None,
+) -> None:
+    """Mark the token refused invalid (only that token, by fingerprint: a renewed one stays valid)."""
     from confirma_pipeline.warehouse.registry import set_token_status
 
     with conn.transaction():
-        set_token_status(conn, creditor_id, "invalid", f"{status or 401} from the API while pulling {entity}")
+        set_token_status(
+            conn, creditor_id, "invalid", f"{status or 401} from the API while pulling {entity}", fingerprint
+        )
 
 
 def validate_frame(model: type[pa.DataFrameModel], frame: pd.DataFrame, entity: str, creditor_id: str):
@@ -78,7 +87,7 @@ def record_client_error(
     logger = logger or log
     entity = report.entity
     if isinstance(exc, UnauthorizedError):
-        mark_unauthorized(conn, creditor_id, entity, exc.status)
+        mark_unauthorized(conn, creditor_id, entity, exc.status, exc.token_fingerprint)
         report.mark_unauthorized(creditor_id)
         logger.warning(
             f"{entity}: client {creditor_id}'s token was refused ({exc.status}); marked invalid, "

@@ -37,7 +37,7 @@ from confirma_pipeline.push import recovery
 from confirma_pipeline.push.report import PushReport
 from confirma_pipeline.push.settings import PushSettings
 from confirma_pipeline.push.validation_steps import prepare_invoices, refuse_reused_numbers
-from confirma_pipeline.vault import load_tokens
+from confirma_pipeline.vault import fingerprint, load_tokens
 from confirma_pipeline.warehouse import ledger, locks, registry
 from confirma_pipeline.warehouse.connection import connect
 from confirma_pipeline.warehouse.registry import set_token_status
@@ -102,9 +102,17 @@ class InvoicePusher:
         self._tokens.update(load_tokens(conn, self.vault, [c for c in creditor_ids if c not in self._tokens]))
 
     def _token_rejected(self, conn, creditor_id: str) -> None:
+        """Mark the token this run used invalid: only that one (by fingerprint), never a token another
+        step renewed meanwhile."""
         if creditor_id not in self._invalid_tokens:
             self._invalid_tokens.add(creditor_id)
-            set_token_status(conn, creditor_id, "invalid", "401 from the API while submitting invoices")
+            set_token_status(
+                conn,
+                creditor_id,
+                "invalid",
+                "401 from the API while submitting invoices",
+                fingerprint(self._tokens[creditor_id]) if creditor_id in self._tokens else None,
+            )
             self.log.warning(
                 f"client {creditor_id}: token refused (401); its invoices wait for a valid token"
             )

@@ -155,10 +155,17 @@ def stuck_clients(conn: psycopg.Connection, max_attempts: int) -> list[tuple[str
     ).fetchall()
 
 
-def set_token_status(conn: psycopg.Connection, creditor_id: str, status: str, message: str | None) -> None:
-    """Record what the API said about a client's token (never the token itself)."""
+def set_token_status(
+    conn: psycopg.Connection,
+    creditor_id: str,
+    status: str,
+    message: str | None,
+    fingerprint: str | None = None,
+) -> None:
+    """Record what the API said about a client's token (never the token itself). With `fingerprint`, only
+    when the stored token is that one: a 401 on a token renewed meanwhile must not mark the new one."""
     conn.execute(
         "UPDATE confirma.client_tokens SET status = %s, status_message = %s, updated_at = now() "
-        "WHERE creditor_id = %s",
-        (status, message, creditor_id),
+        "WHERE creditor_id = %s AND (%s::text IS NULL OR fingerprint = %s::text)",
+        (status, message, creditor_id, fingerprint, fingerprint),
     )

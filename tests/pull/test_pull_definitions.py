@@ -9,11 +9,15 @@ from confirma_pipeline.definitions import defs
 from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY
 
 PULLED = {
-    "payments": ("receivables", "confirma.payments", {"submitted_invoices"}),
-    "settlements": ("receivables", "confirma.settlements", {"submitted_invoices"}),
-    "distribution": ("invoicing", "confirma.distribution", {"submitted_invoices"}),
-    "cases": ("invoicing", "confirma.cases", {"distribution"}),
-    "finvoice_credentials": ("invoicing", "confirma.finvoice_credentials", {"submitted_invoices"}),
+    "payments": ("receivables", "confirma.payments", {"submitted_invoices", "client_credentials"}),
+    "settlements": ("receivables", "confirma.settlements", {"submitted_invoices", "client_credentials"}),
+    "distribution": ("invoicing", "confirma.distribution", {"submitted_invoices", "client_credentials"}),
+    "cases": ("invoicing", "confirma.cases", {"distribution", "client_credentials"}),
+    "finvoice_credentials": (
+        "invoicing",
+        "confirma.finvoice_credentials",
+        {"submitted_invoices", "client_credentials"},
+    ),
     "client_credentials": ("onboarding", "confirma.client_credentials", {"onboarded_clients"}),
 }
 DAILY = {"payments", "settlements", "distribution"}

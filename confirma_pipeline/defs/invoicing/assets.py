@@ -6,7 +6,12 @@ import dagster as dg
 
 from confirma_pipeline.defs.metadata import OWNERS, push_result, table_metadata
 from confirma_pipeline.defs.onboarding.assets import PushConfig, onboarded_clients
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
+from confirma_pipeline.defs.policies import (
+    API_POOL,
+    API_RETRY_POLICY,
+    CLIENT_TOKENS,
+    operator_errors_fail_fast,
+)
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation import InvoiceModel
 from confirma_pipeline.validation.push_state import InvoiceLedgerModel
@@ -27,7 +32,7 @@ source_invoices = dg.AssetSpec(
 
 
 @dg.asset(
-    deps=[source_invoices, onboarded_clients],
+    deps=[source_invoices, onboarded_clients, CLIENT_TOKENS],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"api", "postgres"},

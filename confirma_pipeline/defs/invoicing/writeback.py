@@ -6,7 +6,7 @@ import dagster as dg
 from confirma_pipeline.defs.invoicing.assets import submitted_invoices
 from confirma_pipeline.defs.metadata import OWNERS
 from confirma_pipeline.defs.partitions import daily_partitions, partition_window, single_run_backfill
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY
+from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, CLIENT_TOKENS
 from confirma_pipeline.defs.receivables.pulled import ALL_CLIENTS_PULLED, definition_metadata, run_pull
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.writeback import CaseModel, DistributionModel
@@ -28,7 +28,7 @@ class CasesConfig(dg.Config):
 
 
 @dg.asset(
-    deps=[submitted_invoices],
+    deps=[submitted_invoices, CLIENT_TOKENS],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"api", "postgres"},
@@ -75,7 +75,7 @@ def distribution(
 
 
 @dg.asset(
-    deps=[distribution],
+    deps=[distribution, CLIENT_TOKENS],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"api", "postgres"},

@@ -13,7 +13,7 @@ from confirma_pipeline.defs.partitions import (
     partition_window,
     single_run_backfill,
 )
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY
+from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, CLIENT_TOKENS
 from confirma_pipeline.defs.receivables.pulled import ALL_CLIENTS_PULLED, definition_metadata, run_pull
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.writeback import PaymentModel, SettlementModel
@@ -47,7 +47,7 @@ def _all_clients_pulled(asset: str) -> dg.AssetCheckSpec:
 
 
 @dg.asset(
-    deps=[submitted_invoices],
+    deps=[submitted_invoices, CLIENT_TOKENS],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"api", "postgres"},
@@ -97,7 +97,7 @@ def payments(
 
 
 @dg.asset(
-    deps=[submitted_invoices],
+    deps=[submitted_invoices, CLIENT_TOKENS],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"api", "postgres"},
