@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 
 from confirma_pipeline.errors import OperatorError
 
@@ -24,6 +26,8 @@ def _push(args: argparse.Namespace) -> int:
     from confirma_pipeline.push.onboarding import onboard_clients
 
     creditor_ids = args.creditor_id or None
+    if args.show and not args.dry_run:
+        raise OperatorError("--show prints sample bodies of a dry run; add --dry-run")
     client = None if args.dry_run else settings.api_client()
     vault = settings.token_vault()
     try:
@@ -39,11 +43,20 @@ def _push(args: argparse.Namespace) -> int:
                 )
             )
         if args.only in (None, "invoices"):
-            _print_report(
-                push_invoices(
-                    dsn=None, client=client, vault=vault, dry_run=args.dry_run, creditor_ids=creditor_ids
-                )
+            report = push_invoices(
+                dsn=None,
+                client=client,
+                vault=vault,
+                dry_run=args.dry_run,
+                creditor_ids=creditor_ids,
+                date_from=args.date_from,
+                date_to=args.date_to,
+                partner_code=settings.partner_code(),
+                show=args.show,
             )
+            _print_report(report)
+            for body in report.body_samples:
+                print(json.dumps(body, indent=2, ensure_ascii=False))
     finally:
         if client is not None:
             client.close()
@@ -85,6 +98,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     push.add_argument("--dry-run", action="store_true", help="validate and map only; send and write nothing")
     push.add_argument("--creditor-id", action="append", help="limit to this creditor (repeatable)")
     push.add_argument("--only", choices=["clients", "invoices"], default=None)
+    push.add_argument(
+        "--from",
+        dest="date_from",
+        type=dt.date.fromisoformat,
+        help="only invoices dated on or after (YYYY-MM-DD)",
+    )
+    push.add_argument(
+        "--to",
+        dest="date_to",
+        type=dt.date.fromisoformat,
+        help="only invoices dated on or before (YYYY-MM-DD)",
+    )
+    push.add_argument(
+        "--show",
+        type=int,
+        default=0,
+        metavar="N",
+        help="dry run: print N sample bodies, personal fields masked",
+    )
     push.set_defaults(func=_push)
 
     clients = subparsers.add_parser("clients", help="inspect and settle the client registry")

@@ -19,6 +19,7 @@ An invoice whose source changed after it was submitted is never resent; it is fl
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -34,6 +35,7 @@ from confirma_pipeline.api.errors import (
     UnauthorizedError,
 )
 from confirma_pipeline.push import recovery
+from confirma_pipeline.push.preview import mask_personal
 from confirma_pipeline.push.report import PushReport
 from confirma_pipeline.push.settings import PushSettings
 from confirma_pipeline.push.validation_steps import prepare_invoices, refuse_reused_numbers
@@ -83,7 +85,7 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
 class InvoicePusher:
     """One push run. Use `push_invoices(...)`; the class only keeps the run's collaborators."""
 
-    def __init__(self, *, dsn, client, vault, relations, settings, run_id, dry_run, logger) -> None:
+    def __init__(self, *, dsn, client, vault, relations, settings, run_id, dry_run, logger, show=0) -> None:
         self.dsn = dsn
         self.client = client
         self.vault = vault
@@ -95,6 +97,9 @@ class InvoicePusher:
         self.report = PushReport(entity="invoice", dry_run=dry_run)
         self._tokens: dict[str, str] = {}  # clients without a stored token are absent
         self._invalid_tokens: set[str] = set()
+        # dry run: what each creditor's valid invoices would become (see push_invoices)
+        self.preview_state: dict[str, str] = {}
+        self.show = show
 
     # -- tokens -------------------------------------------------------------------------------------
     def _load_tokens(self, conn, creditor_ids: Sequence[str]) -> None:
@@ -268,6 +273,20 @@ class InvoicePusher:
         elif outcome.state == "in_flight":
             unknown.append(outcome.invoice_id)
 
+    def _preview(self, prepared) -> None:
+        """Dry run: count each valid invoice by what would become of it, keep `show` masked bodies."""
+        for entry, body in zip(prepared.entries, prepared.bodies, strict=True):
+            state = self.preview_state.get(entry.creditor_id, "would_send")
+            self.report.count(entry.creditor_id, state)
+            if state == "would_send":
+                self.report.would_send += 1
+            elif state == "would_send_after_onboarding":
+                self.report.would_send_after_onboarding += 1
+            else:
+                self.report.waiting_for_client += 1
+            if len(self.report.body_samples) < self.show:
+                self.report.body_samples.append(mask_personal(json.loads(body)))
+
     # -- one batch of clients ------------------------------------------------------------------------
     def process_clients(self, conn, creditor_ids: list[str], creditors_df, date_from, date_to) -> None:
         self._load_tokens(conn, creditor_ids)
@@ -337,9 +356,7 @@ class InvoicePusher:
             for r in prepared.rejections:
                 self.report.count(r.creditor_id or "?", "rejected_validation")
         if self.dry_run:
-            self.report.would_send += len(prepared.entries)
-            for entry in prepared.entries:
-                self.report.count(entry.creditor_id, "would_send")
+            self._preview(prepared)
             return []
         with conn.transaction():
             record_rejections(conn, prepared.rejections, self.run_id)
@@ -365,8 +382,15 @@ def push_invoices(
     date_from=None,
     date_to=None,
     logger=None,
+    partner_code: str | None = None,
+    show: int = 0,
 ) -> PushReport:
-    """Submit every invoice that is due (see module docstring); returns the run's report."""
+    """Submit every invoice that is due (see module docstring); returns the run's report.
+
+    A dry run tells the truth on the first night: it validates and maps the invoices of EVERY
+    creditor, counting each valid one as `would_send` (its client exists), `would_send_after_onboarding`
+    (the same run would create its client; `partner_code` as in onboarding) or `waiting_for_client`
+    (it would not), and keeps `show` sample bodies with personal fields masked."""
     started = time.monotonic()
     requests_before = getattr(client, "calls_made", 0) if client is not None else 0
     pusher = InvoicePusher(
@@ -378,6 +402,7 @@ def push_invoices(
         run_id=run_id,
         dry_run=dry_run,
         logger=logger,
+        show=show,
     )
     with connect(dsn, autocommit=True) as conn, connect(dsn, autocommit=True) as lock_conn:
         if not dry_run:
@@ -389,7 +414,10 @@ def push_invoices(
         clients = registry.onboarded_with_tokens(
             conn, list(creditor_ids) if creditor_ids is not None else None
         )
-        creditors_df = read_creditors(conn, relations.creditors, creditor_ids=clients)
+        if dry_run:
+            clients, creditors_df = _preview_clients(pusher, conn, clients, creditor_ids, partner_code)
+        else:
+            creditors_df = read_creditors(conn, relations.creditors, creditor_ids=clients)
         for batch in _chunks(clients, settings.lock_batch):
             held = list(batch) if dry_run else locks.try_lock_clients(lock_conn, batch)
             pusher.report.clients_locked_elsewhere += len(batch) - len(held)
@@ -410,9 +438,34 @@ def push_invoices(
         pusher.report.skipped_done += max(
             0, counts.get("submitted", 0) - pusher.report.pushed - pusher.report.recovered
         )
-        pusher.report.waiting_for_client = ledger.waiting_for_client(
-            conn, relations.invoices, list(creditor_ids) if creditor_ids is not None else None
-        )
+        if not dry_run:  # a dry run counted them itself (valid ones only)
+            pusher.report.waiting_for_client = ledger.waiting_for_client(
+                conn, relations.invoices, list(creditor_ids) if creditor_ids is not None else None
+            )
     pusher.report.duration_s = time.monotonic() - started
     pusher.report.requests = (getattr(client, "calls_made", 0) - requests_before) if client is not None else 0
     return pusher.report
+
+
+def _preview_clients(pusher: InvoicePusher, conn, ready: list[str], creditor_ids, partner_code):
+    """Dry run: every creditor of the source (or those asked for), each with what its valid invoices
+    would become."""
+    from confirma_pipeline.push.onboarding import creditors_to_onboard
+
+    creditors_df = read_creditors(
+        conn,
+        pusher.relations.creditors,
+        creditor_ids=list(creditor_ids) if creditor_ids is not None else None,
+    )
+    new = creditors_to_onboard(
+        conn, creditors_df[~creditors_df["creditor_id"].isin(ready)], partner_code, pusher.settings
+    )
+    for creditor_id in creditors_df["creditor_id"].tolist():
+        pusher.preview_state[creditor_id] = (
+            "would_send"
+            if creditor_id in ready
+            else "would_send_after_onboarding"
+            if creditor_id in new
+            else "waiting_for_client"
+        )
+    return sorted(pusher.preview_state), creditors_df

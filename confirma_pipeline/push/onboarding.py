@@ -56,6 +56,22 @@ def _due(prepared, known: dict[str, registry.RegistryRow], settings: PushSetting
     return due
 
 
+def _not_yet_onboarded(creditors_df, known: dict[str, registry.RegistryRow]):
+    """Creditors not onboarded nor in flight: only these are validated (nothing is sent for the others)."""
+    settled = [
+        cid for cid, row in known.items() if row.state in registry.DONE_STATES or row.state == "in_flight"
+    ]
+    return creditors_df[~creditors_df["creditor_id"].isin(settled)]
+
+
+def creditors_to_onboard(conn, creditors_df, partner_code: str | None, settings: PushSettings) -> set[str]:
+    """Creditors an onboarding run would create now: the invoice dry run counts their invoices as
+    sendable on the first night, when the registry is still empty."""
+    known = registry.load_registry(conn, creditors_df["creditor_id"].tolist())
+    prepared = prepare_creditors(_not_yet_onboarded(creditors_df, known), partner_code)
+    return {cid for cid, _, _ in _due(prepared, known, settings, PushReport(entity="client"))}
+
+
 def onboard_clients(
     *,
     dsn: str | None,
@@ -80,15 +96,7 @@ def onboard_clients(
         known = registry.load_registry(conn, ids)
         creditors_df = read_creditors(conn, relations.creditors, creditor_ids=ids)
         # Creditors already onboarded are not re-validated: nothing would be sent for them.
-        fresh = creditors_df[
-            ~creditors_df["creditor_id"].isin(
-                [
-                    cid
-                    for cid, row in known.items()
-                    if row.state in registry.DONE_STATES or row.state == "in_flight"
-                ]
-            )
-        ]
+        fresh = _not_yet_onboarded(creditors_df, known)
         report.skipped_done += len(creditors_df) - len(fresh)
         prepared = prepare_creditors(fresh, partner_code)
         report.rejected_validation = len(prepared.rejections)

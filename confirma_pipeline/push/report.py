@@ -21,12 +21,14 @@ class PushReport:
     unknown: int = 0  # outcome unknown (left in_flight for a look-up or an operator)
     unknown_reasons: Counter = field(default_factory=Counter)  # why recovery could not settle rows
     would_send: int = 0  # dry run: valid rows that a real run would send
+    would_send_after_onboarding: int = 0  # dry run: valid invoices of creditors the same run would onboard
     clients_locked_elsewhere: int = 0
     waiting_for_client: int = 0  # invoices whose creditor is not onboarded (or has no usable token) yet
     requests: int = 0
     duration_s: float = 0.0
     per_client: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     rejected_sample: list[tuple[str, str, list[str], str]] = field(default_factory=list)
+    body_samples: list[dict] = field(default_factory=list)  # dry run --show N: bodies, personal fields masked
 
     def count(self, creditor_id: str, state: str, n: int = 1) -> None:
         self.per_client[creditor_id][state] += n
@@ -46,6 +48,7 @@ class PushReport:
             "failed_retry_next_run": self.failed,
             "outcome_unknown": self.unknown,
             "would_send": self.would_send,
+            "would_send_after_onboarding": self.would_send_after_onboarding,
             "clients_locked_by_other_run": self.clients_locked_elsewhere,
             "waiting_for_client": self.waiting_for_client,
             "api_requests": self.requests,
@@ -57,10 +60,13 @@ class PushReport:
     def summary_line(self) -> str:
         t = self.totals()
         if self.dry_run:
-            return (
-                f"dry run ({self.entity}s): would send {t['would_send']}, "
-                f"invalid {t['rejected_by_validation']}, already done {t['skipped_already_done']}"
-            )
+            line = f"dry run ({self.entity}s): would send {t['would_send']}, "
+            if self.entity == "invoice":
+                line += (
+                    f"would send after onboarding their client {t['would_send_after_onboarding']}, "
+                    f"waiting for their client {t['waiting_for_client']}, "
+                )
+            return line + f"invalid {t['rejected_by_validation']}, already done {t['skipped_already_done']}"
         return (
             f"{self.entity}s: pushed {t['pushed']}, recovered {t['recovered_without_resend']}, "
             f"already done {t['skipped_already_done']}, rejected {t['rejected_by_validation']} by validation "

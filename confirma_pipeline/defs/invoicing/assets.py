@@ -67,6 +67,7 @@ def submitted_invoices(
                 dry_run=config.dry_run,
                 creditor_ids=config.creditor_ids,
                 logger=context.log,
+                partner_code=confirma_api.partner_code,
             )
     context.log.info(report.summary_line())
     return push_result(report, warehouse, "confirma.invoice_ledger", InvoiceLedgerModel, config.dry_run)
