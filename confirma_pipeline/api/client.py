@@ -36,6 +36,7 @@ from pydantic import BaseModel
 
 from confirma_pipeline.api import contract as c
 from confirma_pipeline.api import models as m
+from confirma_pipeline.api.drift import DriftRecorder
 from confirma_pipeline.api.errors import (
     AmbiguousOutcomeError,
     ConfirmaApiError,
@@ -63,6 +64,21 @@ _ALL_PATHS = (
     c.PATH_DISTRIBUTION, c.PATH_PAYMENTS, c.PATH_SETTLEMENTS, c.PATH_LEDGER, c.PATH_ACCOUNTING_PAYMENT,
     c.PATH_FINVOICE_CREDENTIALS,
 )  # fmt: skip
+# The endpoint each answer model comes from, as drift observations name it.
+_ENDPOINTS = {
+    "CreateClientResponse": "POST " + c.PATH_CLIENT,
+    "ValidateTokenResponse": "GET " + c.PATH_VALIDATE,
+    "RenewTokenResponse": "GET " + c.PATH_RENEW,
+    "CreateInvoiceResponse": "POST " + c.PATH_INVOICE,
+    "CaseDetailsResponse": "GET " + c.PATH_CASE,
+    "DistributionResponse": "GET " + c.PATH_DISTRIBUTION,
+    "PaymentsResponse": "GET " + c.PATH_PAYMENTS,
+    "SettlementsResponse": "GET " + c.PATH_SETTLEMENTS,
+    "LedgerStatusResponse": "GET " + c.PATH_LEDGER,
+    "AccountingPaymentStatusResponse": "GET " + c.PATH_ACCOUNTING_PAYMENT,
+    "FinvoiceCredentialsResponse": "GET " + c.PATH_FINVOICE_CREDENTIALS,
+    "QueuedResponse": "POST (queued)",
+}
 M = TypeVar("M", bound=BaseModel)
 Body = Mapping[str, Any] | BaseModel | bytes
 
@@ -177,6 +193,7 @@ class ConfirmaClient:
         self._get_headers = {"Accept": "application/json"}
         self._post_headers = {"Accept": "application/json", "Content-Type": "application/json"}
         self._calls = 0
+        self.drift = DriftRecorder()  # contract drift seen in this client's answers
         self._calls_lock = threading.Lock()
         self._redaction = install_redaction()
         if self.__provisioning_token:
@@ -351,9 +368,12 @@ class ConfirmaClient:
             )
         return ConfirmaApiError(text, method=method, path=path, status=status)
 
-    @staticmethod
-    def _parse(model: type[M], response: httpx.Response) -> M:
-        return model.model_validate_json(response.content)
+    def _parse(self, model: type[M], response: httpx.Response | bytes) -> M:
+        """Parse an answer; first count its unknown and missing optional fields (api/drift.py), under
+        the endpoint that answers with this model."""
+        content = response if isinstance(response, bytes) else response.content
+        self.drift.observe(_ENDPOINTS.get(model.__name__, model.__name__), model, content)
+        return model.model_validate_json(content)
 
     # --- onboarding ---------------------------------------------------------------------------------------
     def create_client(self, body: Body) -> m.CreateClientResponse:
@@ -385,7 +405,7 @@ class ConfirmaClient:
     # --- invoices -----------------------------------------------------------------------------------------
     def create_invoice(self, token: str, body: Body) -> m.CreateInvoiceResponse:
         response = self._request("POST", c.PATH_INVOICE, token, body=body, idempotent=False)
-        return m.CreateInvoiceResponse.model_validate_json(response.content)
+        return self._parse(m.CreateInvoiceResponse, response)
 
     def invoice_actions(self, token: str, body: Body) -> m.QueuedResponse:
         response = self._request("POST", c.PATH_INVOICE_ACTION, token, body=body, idempotent=False)
@@ -434,7 +454,7 @@ class ConfirmaClient:
         to_date: date | str | None = None,
     ) -> m.SettlementsResponse:
         raw = self.get_settlements_raw(token, unfetched_only, from_date, to_date)
-        return m.SettlementsResponse.model_validate_json(raw)
+        return self._parse(m.SettlementsResponse, raw)
 
     def get_settlements_raw(
         self,

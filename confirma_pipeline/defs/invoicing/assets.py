@@ -4,6 +4,7 @@ from contextlib import nullcontext
 
 import dagster as dg
 
+from confirma_pipeline.defs.contract_drift import drift_metadata
 from confirma_pipeline.defs.metadata import OWNERS, push_result, table_metadata
 from confirma_pipeline.defs.onboarding.assets import PushConfig, onboarded_clients
 from confirma_pipeline.defs.policies import (
@@ -69,8 +70,10 @@ def submitted_invoices(
                 logger=context.log,
                 partner_code=confirma_api.partner_code,
             )
+            drift = drift_metadata(warehouse, client)
     context.log.info(report.summary_line())
-    return push_result(report, warehouse, "confirma.invoice_ledger", InvoiceLedgerModel, config.dry_run)
+    result = push_result(report, warehouse, "confirma.invoice_ledger", InvoiceLedgerModel, config.dry_run)
+    return dg.MaterializeResult(metadata={**result.metadata, **drift})
 
 
 def _settings(confirma_api: ConfirmaApiResource):

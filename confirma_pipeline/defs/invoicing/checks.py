@@ -3,7 +3,9 @@
 import dagster as dg
 
 from confirma_pipeline.defs.checks_common import rejected_rows_check
+from confirma_pipeline.defs.contract_drift import contract_drift_check
 from confirma_pipeline.defs.invoicing.assets import submitted_invoices
+from confirma_pipeline.defs.invoicing.writeback import distribution
 from confirma_pipeline.defs.metadata import markdown_table
 from confirma_pipeline.defs.resources import WarehouseResource
 from confirma_pipeline.push.settings import PushSettings
@@ -62,3 +64,7 @@ def invoices_changed_after_submission(warehouse: WarehouseResource) -> dg.AssetC
             ),
         },
     )
+
+
+submitted_invoices_contract_drift = contract_drift_check(submitted_invoices)
+distribution_contract_drift = contract_drift_check(distribution)

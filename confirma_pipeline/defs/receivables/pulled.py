@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from confirma_pipeline.defs.contract_drift import drift_metadata
 from confirma_pipeline.defs.metadata import count_rows, markdown_table, table_metadata
 from confirma_pipeline.defs.policies import operator_errors_fail_fast
 
@@ -79,11 +80,13 @@ def run_pull(
         vault = token_vault.get_vault()
         with confirma_api.get_client() as client:
             report = pull(client, vault)
+            drift = drift_metadata(warehouse, client)
     checks = (
         [unauthorized_check_result(report, context.asset_key, ALL_CLIENTS_PULLED)]
         if all_clients_check
         else []
     )
     return dg.MaterializeResult(
-        metadata=pull_metadata(report, warehouse, table, model, extra_tables), check_results=checks
+        metadata={**pull_metadata(report, warehouse, table, model, extra_tables), **drift},
+        check_results=checks,
     )
