@@ -440,6 +440,18 @@ class ConfirmaClient:
         params = {c.Q_FROM_INV_DATE: _iso(from_inv_date), c.Q_TO_INV_DATE: _iso(to_inv_date)}
         return self._request("GET", c.PATH_DISTRIBUTION, token, params=params, idempotent=True).content
 
+    def get_raw(
+        self, token: str, path: str, params: Mapping[str, Any] | None = None
+    ) -> tuple[int, bytes, ConfirmaApiError | None]:
+        """(status, body, refusal) of a GET on any partner path, 4xx included, for the read-only contract
+        check (`confirma-pipeline contract check`), which judges answers the typed methods would refuse.
+        A refusal comes back as its error (reason and field errors parsed, no body kept)."""
+        try:
+            response = self._request("GET", path, token, params=params, idempotent=True)
+        except (RejectedError, UnauthorizedError) as exc:
+            return int(exc.status or 0), b"", exc
+        return response.status_code, response.content, None
+
     # --- payments -----------------------------------------------------------------------------------------
     def get_payments(self, token: str, from_date: date | str, to_date: date | str) -> list[m.PaymentRecord]:
         params = {c.Q_FROM_DATE: _iso(from_date), c.Q_TO_DATE: _iso(to_date)}
