@@ -64,7 +64,7 @@ def _import_hand_onboarded(env, out) -> None:
             return
         creditor = read_creditors(conn, creditor_ids=[HAND_ONBOARDED_CREDITOR])
     with settings.api_client(require_provisioning=True) as client:
-        answer = client.create_client(creditor_bodies(creditor)[0])
+        answer = client.create_client(creditor_bodies(creditor, partner_code=settings.partner_code())[0])
     import_token(
         HAND_ONBOARDED_CREDITOR,
         answer.api_access_token.get_secret_value(),
