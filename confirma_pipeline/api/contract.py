@@ -47,7 +47,7 @@ CHOSEN    distribution statuses: RECEIVED, DISTRIBUTED, FAILED.
 CHOSEN    distribution records come as a list under DISTRIBUTION_RECORDS_KEY ("distributions"); one answer holds
           every record of the range asked for (no paging): metaData.totalCount equals the records listed.
 CHOSEN    recovery rule (push/recovery.py): an interrupted invoice is "absent, resend" ONLY when the look-up of the
-          client's records for a window around its date (fromInvDate/toInvDate) is understood: records under
+          client's records for its date +-1 day (fromInvDate/toInvDate) is understood: records under
           DISTRIBUTION_RECORDS_KEY, totalCount == records listed, each record with an integer invoiceNumber, the
           applied range echoed in filtersApplied covers the date, and every invoice known accepted in the window
           is listed. Anything else (an error, a count mismatch, another shape) keeps the row in_flight (unknown)

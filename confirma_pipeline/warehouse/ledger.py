@@ -185,15 +185,6 @@ def record_outcomes(conn: psycopg.Connection, outcomes: Sequence[Outcome]) -> No
         )
 
 
-def in_flight(conn: psycopg.Connection, creditor_ids: Sequence[str]) -> list[tuple[str, str, int]]:
-    """(invoice_id, creditor_id, invoice_number) of rows left `in_flight` for these clients."""
-    return conn.execute(
-        "SELECT invoice_id, creditor_id, invoice_number FROM confirma.invoice_ledger "
-        "WHERE state = 'in_flight' AND creditor_id = ANY(%s::text[]) ORDER BY creditor_id, invoice_number",
-        (list(creditor_ids),),
-    ).fetchall()
-
-
 @dataclass(frozen=True)
 class InFlightRow:
     invoice_id: str
