@@ -1,9 +1,15 @@
 """Backfilling one historical client, free of Dagster (the `client_backfill` job and the CLI call it).
 
-For one creditor and a date range, in order: onboard it (or use the token imported for it),
-push all its invoices dated in the range (exactly once, through the same ledger as the nightly
-run), check its token, then pull its distribution, cases, payments and settlements for the
-range with one call per endpoint. Progress is logged per client and per day.
+Two windows: the invoice window (`--from/--to`) chooses which invoices to push, by invoice date; the pull
+window (`--from` to today, or `--pull-to`) is what distribution, payments and settlements are pulled for, so
+payments of old invoices made after `--to` are not missed.
+
+For one creditor, in order: onboard it (or use the token imported for it); with `adopt_existing`, pull its
+distribution records and adopt every invoice Confirma already has (`backfill_adopt`); push its other
+invoices of the invoice window exactly once, through the same ledger as the nightly run, with the
+historical-invoice policy (`backfill_policy`) deciding about invoices whose due date passed; check its
+token; pull its distribution, cases, payments and settlements for the pull window with one call per
+endpoint. `preview_backfill` computes the same plan reading only (GETs and SELECTs) for `--dry-run`.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from dataclasses import dataclass, field
 
 from psycopg import sql
 
+from confirma_pipeline import backfill_adopt as adopt
+from confirma_pipeline.backfill_policy import REFUSE_REASON, HistoricalPolicy
 from confirma_pipeline.errors import OperatorError
 from confirma_pipeline.pull.window import Window
 from confirma_pipeline.push.invoices import Relations, push_invoices
@@ -44,6 +52,22 @@ def parse_window(date_from: str | dt.date, date_to: str | dt.date, today: dt.dat
     return Window(start, min(end, today))
 
 
+def parse_pull_window(
+    invoice_window: Window, pull_to: str | dt.date | None, today: dt.date | None = None
+) -> Window:
+    """The pull window: from the invoice window's start to today, or to `pull_to` (never past today)."""
+    today = today or dt.date.today()
+    end = today
+    if pull_to is not None and str(pull_to).strip():
+        try:
+            end = min(dt.date.fromisoformat(str(pull_to)), today)
+        except ValueError as exc:
+            raise BackfillRequestError(f"--pull-to must be YYYY-MM-DD: {exc}") from None
+        if end < invoice_window.start:
+            raise BackfillRequestError(f"--pull-to {end} is before --from {invoice_window.start}")
+    return Window(invoice_window.start, end)
+
+
 def check_creditor(dsn: str | None, creditor_id: str, relations: Relations = Relations()) -> None:
     relation = relation_identifier(relations.creditors)
     with connect(dsn, autocommit=True) as conn:
@@ -60,17 +84,59 @@ def check_creditor(dsn: str | None, creditor_id: str, relations: Relations = Rel
         )
 
 
+@dataclass(frozen=True)
+class BackfillRequest:
+    """What the operator asked for (CLI flags or the `client_backfill` job's config)."""
+
+    creditor_id: str
+    invoice_window: Window
+    pull_window: Window
+    adopt_existing: bool = False
+    policy: str = "refuse"
+    historical_after_days: int | None = None
+
+    def historical_policy(self, today: dt.date | None = None) -> HistoricalPolicy:
+        return HistoricalPolicy(self.policy, today or dt.date.today(), self.historical_after_days)
+
+
 @dataclass
 class BackfillReport:
     creditor_id: str
-    window: Window
+    window: Window  # the invoice window
+    pull_window: Window | None = None
+    dry_run: bool = False
     steps: dict[str, dict] = field(default_factory=dict)
+    orphans: str = ""  # distribution records with no source row (numbers, cut after a few dozen)
     per_day: list[tuple[str, int, int, int]] = field(
         default_factory=list
     )  # day, invoices, payments, settlements
 
+    def outcome(self) -> dict[str, int]:
+        """The clerk's four numbers: adopted, sent, refused by the policy, rejected by validation."""
+        adopted = self.steps.get("adopt", {})
+        invoices = self.steps.get("invoices", {})
+        return {
+            "adopted": adopted.get("adopted", 0),
+            "sent": invoices.get("would_send" if self.dry_run else "pushed", 0),
+            "refused_by_policy": invoices.get("refused_by_policy", 0),
+            "rejected_by_validation": invoices.get("rejected_by_validation", 0),
+        }
+
     def lines(self) -> list[str]:
-        out = [f"client {self.creditor_id}, {self.window}:"]
+        verb = "would be" if self.dry_run else "were"
+        head = f"client {self.creditor_id}, invoices of {self.window}"
+        if self.pull_window is not None:
+            head += f", pulls of {self.pull_window}"
+        out = [head + (" (dry run: nothing sent, nothing written)" if self.dry_run else "") + ":"]
+        o = self.outcome()
+        out.append(
+            f"  invoices that {verb}: adopted {o['adopted']}, sent {o['sent']}, "
+            f"refused by the historical policy {o['refused_by_policy']}, "
+            f"rejected by validation {o['rejected_by_validation']}"
+        )
+        if self.orphans:
+            n = self.steps.get("adopt", {}).get("orphan_distribution_records", 0)
+            out.append(f"  at Confirma with no source row: {n} invoice number(s): {self.orphans}")
         out += [
             f"  {step}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
             for step, counts in self.steps.items()
@@ -98,17 +164,126 @@ def _per_day(dsn, creditor_id: str, window: Window) -> list[tuple[str, int, int,
         ]
 
 
+def _cases_to_fetch(conn, creditor_id: str, known_case_ids: set[int]) -> int:
+    """How many case details the cases pull would ask for: every case id known (distribution records, from
+    the table or from a preview's answer, and the ledger) whose case is not already fetched CLOSED."""
+    from confirma_pipeline.pull.common import pull_sql
+
+    wanted = {row[1] for row in conn.execute(pull_sql("cases_to_fetch"), {"ids": [creditor_id]}).fetchall()}
+    closed = {
+        row[0]
+        for row in conn.execute(
+            "SELECT case_id FROM confirma.cases WHERE status = 'CLOSED' AND case_id = ANY(%s::bigint[])",
+            (sorted(known_case_ids),),
+        ).fetchall()
+    }
+    return len(wanted | (known_case_ids - closed))
+
+
+def _not_sent_again(conn, entries, releasing: bool) -> int:
+    """Entries a real run would leave alone: the ledger holds them `rejected` with this very payload
+    (refused by the API, or by the policy unless this run's policy releases them)."""
+    if not entries:
+        return 0
+    return conn.execute(
+        "SELECT count(*) FROM unnest(%s::text[], %s::text[]) AS n(invoice_id, payload_hash) "
+        "JOIN confirma.invoice_ledger l USING (invoice_id) "
+        "WHERE l.state = 'rejected' AND l.payload_hash = n.payload_hash "
+        "AND NOT (%s AND starts_with(coalesce(l.last_error, ''), %s))",
+        ([e.invoice_id for e in entries], [e.payload_hash for e in entries], releasing, REFUSE_REASON),
+    ).fetchone()[0]
+
+
+def preview_backfill(
+    *,
+    dsn: str | None,
+    client,
+    vault,
+    request: BackfillRequest,
+    relations: Relations = Relations(),
+    settings: PushSettings = PushSettings(),
+    today: dt.date | None = None,
+) -> BackfillReport:
+    """`backfill client --dry-run`: what a real run would adopt, send, refuse and reject, and how many API
+    calls it would make. Reads only: SELECTs, and one distribution GET when adopting (nothing is written,
+    so what Confirma has is looked at in memory)."""
+    from collections import Counter
+
+    from confirma_pipeline.push.validation_steps import prepare_invoices, refuse_reused_numbers
+    from confirma_pipeline.vault import load_tokens
+    from confirma_pipeline.warehouse import ledger
+    from confirma_pipeline.warehouse.source import iter_invoices, read_creditors
+
+    cid, window = request.creditor_id, request.invoice_window
+    report = BackfillReport(cid, window, request.pull_window, dry_run=True)
+    policy = request.historical_policy(today)
+    releasing = request.policy != "refuse"
+    calls: Counter = Counter()
+    with connect(dsn, autocommit=True) as conn:
+        registered = registry.load_registry(conn, [cid]).get(cid)
+        onboarded = registered is not None and registered.state in registry.DONE_STATES
+        token = load_tokens(conn, vault, [cid]).get(cid) if onboarded else None
+        calls["onboarding"] = 0 if onboarded else 1
+        known: dict[int, adopt.AtConfirma] = {}
+        if request.adopt_existing and token is not None:
+            answer = client.get_distribution(token, window.start, window.end)
+            known = adopt.known_from_records(answer.distributions)
+        plan = adopt.plan_adoption(conn, relations.invoices, cid, window, known)
+        report.steps["adopt"] = plan.counts()
+        report.orphans = plan.orphans_text()
+
+        creditors_df = read_creditors(conn, relations.creditors, creditor_ids=[cid])
+        exclude = sql.SQL("{} UNION ALL SELECT unnest({}::text[])").format(
+            ledger.done_invoice_ids_sql(settings.max_attempts), sql.Literal([i for i, _ in plan.adopt])
+        )
+        invoices: Counter = Counter()
+        for invoices_df, rows_df in iter_invoices(
+            conn,
+            relations.invoices,
+            relations.invoice_rows,
+            [cid],
+            exclude,
+            settings.chunk_size,
+            window.start,
+            window.end,
+        ):
+            prepared = refuse_reused_numbers(
+                conn, prepare_invoices(conn, invoices_df, rows_df, creditors_df, relations)
+            )
+            invoices["rejected_by_validation"] += len(prepared.rejections)
+            sendable, held = policy.screen(prepared)
+            invoices["refused_by_policy"] += len(held)
+            kept = _not_sent_again(conn, sendable.entries, releasing)
+            invoices["not_resent_refused_earlier"] += kept
+            invoices["would_send"] += len(sendable.entries) - kept
+        invoices.update({k: v for k, v in policy.counts().items() if k != "refused_by_policy"})
+        report.steps["invoices"] = dict(invoices)
+        case_ids = {a.case_id for a in known.values() if a.case_id is not None}
+        calls.update(
+            invoice_posts=invoices["would_send"],
+            client_credentials=1,
+            distribution=1 + (1 if request.adopt_existing else 0),
+            cases=_cases_to_fetch(conn, cid, case_ids),
+            payments=1,
+            settlements=1,
+        )
+    calls["total"] = sum(calls.values())
+    report.steps["api_calls"] = dict(calls)
+    report.steps["policy"] = {policy.describe(): 1}
+    return report
+
+
 def backfill_client(
     *,
     dsn: str | None,
     client,
     vault,
-    creditor_id: str,
-    window: Window,
+    request: BackfillRequest,
     relations: Relations = Relations(),
     settings: PushSettings = PushSettings(),
     run_id: str | None = None,
     logger=None,
+    today: dt.date | None = None,
 ) -> BackfillReport:
     from confirma_pipeline.pull.cases import pull_cases
     from confirma_pipeline.pull.credentials import refresh_credentials
@@ -117,9 +292,11 @@ def backfill_client(
     from confirma_pipeline.pull.settlements import pull_settlements
 
     logger = logger or log
+    creditor_id, window, pulls = request.creditor_id, request.invoice_window, request.pull_window
     ids = [creditor_id]
-    report = BackfillReport(creditor_id, window)
-    logger.info(f"backfill of client {creditor_id} for {window}: onboarding")
+    report = BackfillReport(creditor_id, window, pulls)
+    policy = request.historical_policy(today)
+    logger.info(f"backfill of client {creditor_id}, invoices of {window}, pulls of {pulls}: onboarding")
     onboarded = onboard_clients(
         dsn=dsn,
         client=client,
@@ -139,6 +316,45 @@ def backfill_client(
             f"client {creditor_id} is not onboarded (state {registered.state if registered else 'none'}); "
             "see confirma.rejected_rows or `confirma-pipeline clients list`"
         )
+
+    def pull(name: str, run) -> None:
+        result = run()
+        report.steps[name] = {"records": result.records, "calls": result.calls, **dict(result.extra)}
+        logger.info(f"client {creditor_id}: {name}: {result.records} record(s) in {result.calls} call(s)")
+        if result.unauthorized or result.invalid:
+            raise OperatorError(
+                f"client {creditor_id}: {name} could not be pulled: "
+                f"{result.invalid.get(creditor_id) or 'token refused (401)'}"
+            )
+
+    if request.adopt_existing:
+        # What Confirma has must be known before anything is sent: an invoice adopted is never POSTed.
+        pull(
+            "distribution_before_adopting", lambda: pull_distribution(dsn, client, vault, pulls, ids, logger)
+        )
+        with connect(dsn, autocommit=True) as conn:
+            known = adopt.known_from_table(conn, creditor_id, window)
+            plan = adopt.plan_adoption(conn, relations.invoices, creditor_id, window, known)
+            adopt.apply_adoption(
+                conn, relations.invoices, relations.invoice_rows, creditor_id, plan, known, run_id
+            )
+        report.steps["adopt"] = plan.counts()
+        report.orphans = plan.orphans_text()
+        logger.info(
+            f"client {creditor_id}: adopted {len(plan.adopt)} invoice(s) already at Confirma (no POST)"
+            + (
+                f"; {len(plan.orphans)} at Confirma with no source row: {report.orphans}"
+                if plan.orphans
+                else ""
+            )
+        )
+    if request.policy != "refuse":
+        with connect(dsn, autocommit=True) as conn:
+            released = adopt.release_refused(conn, creditor_id, REFUSE_REASON)
+        if released:
+            logger.info(
+                f"client {creditor_id}: {released} invoice(s) refused earlier now go by '{request.policy}'"
+            )
     pushed = push_invoices(
         dsn=dsn,
         client=client,
@@ -150,29 +366,16 @@ def backfill_client(
         date_from=window.start,
         date_to=window.end,
         logger=logger,
+        screen=policy.screen,
     )
-    report.steps["invoices"] = pushed.totals()
-    logger.info(f"client {creditor_id}: {pushed.summary_line()}")
-    for name, pull in (
-        ("credentials", lambda: refresh_credentials(dsn, client, vault, ids, logger)),
-        ("distribution", lambda: pull_distribution(dsn, client, vault, window, ids, logger)),
-        ("cases", lambda: pull_cases(dsn, client, vault, ids, logger)),
-        ("payments", lambda: pull_payments(dsn, client, vault, window, ids, logger)),
-        ("settlements", lambda: pull_settlements(dsn, client, vault, window, "range", ids, logger)),
-    ):
-        result = pull()
-        report.steps[name] = {
-            "records": result.records,
-            "calls": result.calls,
-            **{k: v for k, v in result.extra.items()},
-        }
-        logger.info(f"client {creditor_id}: {name}: {result.records} record(s) in {result.calls} call(s)")
-        if result.unauthorized or result.invalid:
-            raise OperatorError(
-                f"client {creditor_id}: {name} could not be pulled: "
-                f"{result.invalid.get(creditor_id) or 'token refused (401)'}"
-            )
-    report.per_day = _per_day(dsn, creditor_id, window)
+    report.steps["invoices"] = {**pushed.totals(), **policy.counts()}
+    logger.info(f"client {creditor_id}: {pushed.summary_line()}; {policy.describe()}: {policy.counts()}")
+    pull("credentials", lambda: refresh_credentials(dsn, client, vault, ids, logger))
+    pull("distribution", lambda: pull_distribution(dsn, client, vault, pulls, ids, logger))
+    pull("cases", lambda: pull_cases(dsn, client, vault, ids, logger))
+    pull("payments", lambda: pull_payments(dsn, client, vault, pulls, ids, logger))
+    pull("settlements", lambda: pull_settlements(dsn, client, vault, pulls, "range", ids, logger))
+    report.per_day = _per_day(dsn, creditor_id, pulls)
     for day, invoices, payments, settlements in report.per_day:
         if invoices or payments or settlements:
             logger.info(

@@ -26,17 +26,46 @@ def _job(name: str):
     return defs().resolve_job_def(name)
 
 
-def _client(args: argparse.Namespace) -> int:
-    from confirma_pipeline.backfill import check_creditor, parse_window
-
-    window = parse_window(args.date_from, args.date_to)
-    check_creditor(None, args.creditor_id)
-    print(f"backfilling client {args.creditor_id} for {window} in one run ...", flush=True)
-    config = {
+def _config(args: argparse.Namespace) -> dict:
+    return {
         "creditor_id": args.creditor_id,
-        "date_from": window.start.isoformat(),
-        "date_to": window.end.isoformat(),
+        "date_from": args.date_from,
+        "date_to": args.date_to,
+        "pull_to": args.pull_to or "",
+        "adopt_existing": args.adopt_existing,
+        "historical_policy": args.historical_policy,
+        "historical_after_days": args.historical_after_days,
     }
+
+
+def _preview(request) -> int:
+    """--dry-run: computed in this process, no Dagster run (a preview writes nothing, not even a run)."""
+    from confirma_pipeline import settings
+    from confirma_pipeline.backfill import preview_backfill
+
+    with settings.api_client() as client:
+        report = preview_backfill(dsn=None, client=client, vault=settings.token_vault(), request=request)
+    for line in report.lines():
+        print(line)
+    return 0
+
+
+def _client(args: argparse.Namespace) -> int:
+    from confirma_pipeline.backfill import check_creditor
+    from confirma_pipeline.defs.backfill import ClientBackfillConfig, backfill_request
+
+    config = _config(args)
+    request = backfill_request(ClientBackfillConfig(**config))
+    check_creditor(None, args.creditor_id)
+    if args.dry_run:
+        return _preview(request)
+    print(
+        f"backfilling client {args.creditor_id}: invoices of {request.invoice_window}, pulls of "
+        f"{request.pull_window}, historical policy {request.policy}"
+        + (", adopting what Confirma has" if request.adopt_existing else "")
+        + " in one run ...",
+        flush=True,
+    )
     with _instance() as instance:
         result = _job("client_backfill").execute_in_process(
             run_config={"ops": {"backfill_one_client": {"config": config}}},
@@ -44,8 +73,27 @@ def _client(args: argparse.Namespace) -> int:
             tags={"confirma/creditor_id": args.creditor_id},
             raise_on_error=False,
         )
+    _print_outcome(result)
     print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
     return 0 if result.success else 1
+
+
+def _print_outcome(result) -> None:
+    """The clerk's summary from the run's own metadata (adopted / sent / refused / rejected, orphans)."""
+    if not result.success:
+        return
+    for mat in result.asset_materializations_for_node("backfill_one_client")[:1]:
+        meta = {k: v.value for k, v in mat.metadata.items()}
+        print(
+            f"adopted {meta.get('adopted', 0)}, sent {meta.get('sent', 0)}, "
+            f"refused by the historical policy {meta.get('refused_by_policy', 0)}, "
+            f"rejected by validation {meta.get('rejected_by_validation', 0)}"
+        )
+        if meta.get("orphan_distribution_records"):
+            print(
+                f"at Confirma with no source row: {meta['orphan_distribution_records']} invoice number(s): "
+                f"{meta.get('orphan_invoice_numbers', '')}"
+            )
 
 
 def _range(args: argparse.Namespace) -> int:
@@ -76,8 +124,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "client", help="onboard one client, push its invoices and pull its data for a range"
     )
     client.add_argument("--creditor-id", required=True)
-    client.add_argument("--from", dest="date_from", required=True, help="YYYY-MM-DD (inclusive)")
-    client.add_argument("--to", dest="date_to", required=True, help="YYYY-MM-DD (inclusive)")
+    client.add_argument(
+        "--from",
+        dest="date_from",
+        required=True,
+        help="first invoice date, YYYY-MM-DD (pulls start here too)",
+    )
+    client.add_argument(
+        "--to", dest="date_to", required=True, help="last invoice date, YYYY-MM-DD (inclusive)"
+    )
+    client.add_argument(
+        "--pull-to", help="last day of distribution, payments and settlements to pull (default: today)"
+    )
+    client.add_argument(
+        "--adopt-existing",
+        action="store_true",
+        help="register invoices Confirma already has as submitted (origin 'adopted'), without sending them",
+    )
+    client.add_argument(
+        "--historical-policy",
+        default="refuse",
+        metavar="refuse|no-distribution|as-is",
+        help="invoices whose due date passed: refuse (default; listed with the reason), no-distribution "
+        "(sent with distribution and payment control off: no mail, no reminders), as-is (the buyer is mailed)",
+    )
+    client.add_argument(
+        "--historical-after-days",
+        type=int,
+        help="also treat invoices dated more than N days ago as historical",
+    )
+    client.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would be adopted, sent, refused and rejected, and the API calls; send and write nothing",
+    )
     client.set_defaults(func=_client)
     span = kinds.add_parser(
         "range", help="re-pull payments, settlements and distribution of a range, all clients"

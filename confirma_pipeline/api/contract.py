@@ -58,6 +58,9 @@ CHOSEN    settlementId = YYYYMMDD * 10000 + run sequence (e.g. 202603280001, > i
 CHOSEN    apiFetchDate is set on a settlement's first fetch; that first answer still shows null (not fetched before).
 CHOSEN    202 body of actions / ledger POST / accounting payment POST: {"message", "queuedCount"}.
 CHOSEN    renew is treated as non-idempotent by the client (a lost answer would lose the only valid token).
+CHOSEN    an invoice sent with NO_DISTRIBUTION_FIELDS (distribution.enabled=false, processing.paymentControlEnabled=
+          false) is registered but never delivered to the buyer and never enters payment control or reminders
+          (backfill `--historical-policy no-distribution`). If Confirma mailed it anyway, only `refuse` is safe.
 """
 
 from __future__ import annotations
@@ -163,6 +166,11 @@ REQUIRED_INVOICE_FIELDS = (
     "invoice.parties.sellerParty.address", "invoice.parties.buyerParty.entityType",
     "invoice.parties.buyerParty.name", "invoice.parties.buyerParty.address", "invoice.rows", "invoice.amounts",
 )  # fmt: skip
+# CHOSEN: what `--historical-policy no-distribution` sets in a create-invoice body (dotted paths).
+NO_DISTRIBUTION_FIELDS: dict[str, bool] = {
+    "distribution.enabled": False,
+    "processing.paymentControlEnabled": False,
+}
 REQUIRED_ADDRESS_FIELDS = ("street", "postalCode", "postalDistrict", "countryCode")
 
 # --- money ------------------------------------------------------------------------------------------------

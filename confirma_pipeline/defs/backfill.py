@@ -3,20 +3,68 @@
 (`pulled_data_backfill`, one run per range thanks to `BackfillPolicy.single_run()`)."""
 
 import dagster as dg
+from pydantic import Field
 
 from confirma_pipeline.defs.partitions import daily_partitions
 from confirma_pipeline.defs.policies import API_POOL, operator_errors_fail_fast
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 
-# Assets a client backfill materializes (daily ones for each day of its range).
+# Assets a client backfill materializes. All of them WITHOUT a partition key, tagged with the client:
+# the daily partitions of distribution, payments and settlements mean "every client's data of that day",
+# and a one-client backfill completes no day, so it must not mark any partition materialized (that would
+# make partition status and freshness checks look complete for all clients). Per-client dynamic partitions
+# (day x client) were the alternative: rejected because they would multiply the partitions by the number of
+# clients (thousands x days) and change every nightly run's partitioning, for one onboarding job.
 CLIENT_BACKFILL_ASSETS = ("onboarded_clients", "submitted_invoices", "client_credentials", "cases")
 CLIENT_BACKFILL_DAILY_ASSETS = ("distribution", "payments", "settlements")
 
 
 class ClientBackfillConfig(dg.Config):
-    creditor_id: str
-    date_from: str  # YYYY-MM-DD, inclusive
-    date_to: str  # YYYY-MM-DD, inclusive
+    """The launchpad form of `backfill client` (same names as its flags)."""
+
+    creditor_id: str = Field(description="The creditor's id in the warehouse (confirma_source.creditors).")
+    date_from: str = Field(
+        description="YYYY-MM-DD, inclusive: first invoice date to backfill; also where the pulls start."
+    )
+    date_to: str = Field(description="YYYY-MM-DD, inclusive: last invoice date to backfill.")
+    pull_to: str = Field(
+        default="",
+        description="YYYY-MM-DD: last day of distribution, payments and settlements to pull. "
+        "Empty = today, so payments made after date_to are not missed.",
+    )
+    adopt_existing: bool = Field(
+        default=False,
+        description="Register invoices Confirma already has (found in the client's distribution records) as "
+        "submitted with origin 'adopted', without sending them. Use for clients onboarded by hand.",
+    )
+    historical_policy: str = Field(
+        default="refuse",
+        description="Invoices whose due date passed: 'refuse' (not sent, listed with the reason 'due date "
+        "passed: choose a historical policy'), 'no-distribution' (sent with distribution and payment control "
+        "off: the buyer is not mailed, no reminders), or 'as-is' (sent exactly as the source says: the buyer "
+        "IS mailed again).",
+    )
+    historical_after_days: int | None = Field(
+        default=None,
+        description="Also treat invoices dated more than this many days ago as historical. Empty = due date only.",
+    )
+
+
+def backfill_request(config: ClientBackfillConfig):
+    """The checked request (a bad date or policy fails at once, naming it)."""
+    from confirma_pipeline.backfill import BackfillRequest, parse_pull_window, parse_window
+    from confirma_pipeline.backfill_policy import HistoricalPolicy
+
+    window = parse_window(config.date_from, config.date_to)
+    HistoricalPolicy(config.historical_policy, after_days=config.historical_after_days)
+    return BackfillRequest(
+        config.creditor_id,
+        window,
+        parse_pull_window(window, config.pull_to or None),
+        config.adopt_existing,
+        config.historical_policy,
+        config.historical_after_days,
+    )
 
 
 @dg.op(pool=API_POOL, tags={"confirma/kind": "client_backfill"})
@@ -27,24 +75,24 @@ def backfill_one_client(
     confirma_api: ConfirmaApiResource,
     token_vault: TokenVaultResource,
 ):
-    """Onboard (or use the imported token of) one creditor, push its invoices of the range exactly
-    once, and pull its distribution, cases, payments and settlements for the range."""
-    from confirma_pipeline.backfill import backfill_client, check_creditor, parse_window
+    """Onboard (or use the imported token of) one creditor, adopt what Confirma already has, push its other
+    invoices of the range exactly once under the historical policy, and pull its distribution, cases,
+    payments and settlements up to today."""
+    from confirma_pipeline.backfill import backfill_client, check_creditor
     from confirma_pipeline.push.invoices import Relations
 
     relations = Relations(
         warehouse.creditors_relation, warehouse.invoices_relation, warehouse.invoice_rows_relation
     )
     with operator_errors_fail_fast():
-        window = parse_window(config.date_from, config.date_to)
+        request = backfill_request(config)
         check_creditor(warehouse.dsn, config.creditor_id, relations)
         with confirma_api.get_client() as client:
             report = backfill_client(
                 dsn=warehouse.dsn,
                 client=client,
                 vault=token_vault.get_vault(),
-                creditor_id=config.creditor_id,
-                window=window,
+                request=request,
                 relations=relations,
                 run_id=context.run.run_id,
                 logger=context.log,
@@ -52,20 +100,24 @@ def backfill_one_client(
     for line in report.lines():
         context.log.info(line)
     tags = {"confirma/creditor_id": config.creditor_id}
-    for key in CLIENT_BACKFILL_ASSETS:
-        yield dg.AssetMaterialization(asset_key=key, tags=tags, metadata={"backfill_window": str(window)})
-    days = daily_partitions.get_partition_keys_in_range(
-        dg.PartitionKeyRange(window.start.isoformat(), window.end.isoformat())
-    )
-    for key in CLIENT_BACKFILL_DAILY_ASSETS:
-        for day in days:
-            yield dg.AssetMaterialization(asset_key=key, partition=day, tags=tags)
-    yield dg.Output(None)
+    metadata = {
+        "creditor_id": config.creditor_id,
+        "invoice_window": str(report.window),
+        "pull_window": str(report.pull_window),
+        "historical_policy": config.historical_policy,
+        **report.outcome(),
+        "orphan_distribution_records": report.steps.get("adopt", {}).get("orphan_distribution_records", 0),
+        "orphan_invoice_numbers": report.orphans,
+    }
+    for key in CLIENT_BACKFILL_ASSETS + CLIENT_BACKFILL_DAILY_ASSETS:
+        yield dg.AssetMaterialization(asset_key=key, tags=tags, metadata=metadata)
+    yield dg.Output(None, metadata=metadata)
 
 
 @dg.job(
-    description="Backfill one historical client: onboard it (or use its imported token), push its invoices "
-    "of the range exactly once, pull its payments, settlements, distribution and cases for the range.",
+    description="Backfill one historical client: onboard it (or use its imported token), adopt the invoices "
+    "Confirma already has (adopt_existing), push its other invoices of the range exactly once under the "
+    "historical policy, pull its payments, settlements, distribution and cases up to today.",
     tags={"confirma/kind": "client_backfill"},
 )
 def client_backfill():

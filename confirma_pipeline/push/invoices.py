@@ -85,7 +85,9 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
 class InvoicePusher:
     """One push run. Use `push_invoices(...)`; the class only keeps the run's collaborators."""
 
-    def __init__(self, *, dsn, client, vault, relations, settings, run_id, dry_run, logger, show=0) -> None:
+    def __init__(
+        self, *, dsn, client, vault, relations, settings, run_id, dry_run, logger, show=0, screen=None
+    ) -> None:
         self.dsn = dsn
         self.client = client
         self.vault = vault
@@ -93,6 +95,7 @@ class InvoicePusher:
         self.settings = settings
         self.run_id = run_id
         self.dry_run = dry_run
+        self.screen = screen  # optional last say before registering (the backfill's historical policy)
         self.log = logger or log
         self.report = PushReport(entity="invoice", dry_run=dry_run)
         self._tokens: dict[str, str] = {}  # clients without a stored token are absent
@@ -346,11 +349,19 @@ class InvoicePusher:
             while (prepared := upcoming.result()) is not None:
                 upcoming = helper.submit(prepare_next)
                 prepared = refuse_reused_numbers(conn, prepared)
-                unknown += self._register_and_send(conn, prepared, first_pass)
+                held: list = []
+                if self.screen is not None:
+                    prepared, held = self.screen(prepared)
+                unknown += self._register_and_send(conn, prepared, first_pass, held)
         return unknown
 
-    def _register_and_send(self, conn, prepared, first_pass: bool) -> list[str]:
+    def _register_and_send(self, conn, prepared, first_pass: bool, held=()) -> list[str]:
+        """`held`: (ledger entry, rejection) pairs the screen kept back: recorded as rejected rows and
+        registered `rejected` in the ledger, so no later run sends them unless their content changes."""
         if first_pass:
+            self.report.add_rejections([r for _, r in held])
+            for _, r in held:
+                self.report.count(r.creditor_id or "?", "held_back")
             self.report.rejected_validation += len(prepared.rejections)
             self.report.add_rejections(prepared.rejections)
             for r in prepared.rejections:
@@ -359,8 +370,14 @@ class InvoicePusher:
             self._preview(prepared)
             return []
         with conn.transaction():
-            record_rejections(conn, prepared.rejections, self.run_id)
-            resolve_rejections(conn, "invoice", [e.invoice_id for e in prepared.entries])
+            record_rejections(conn, prepared.rejections + [r for _, r in held], self.run_id)
+            refused_before = ledger.still_refused(conn, prepared.entries)
+            resolve_rejections(
+                conn,
+                "invoice",
+                [e.invoice_id for e in prepared.entries if e.invoice_id not in refused_before],
+            )
+            ledger.register_held(conn, held, self.run_id)
         ledger.ensure_pending(conn, prepared.entries, self.run_id)
         sends = [
             _Send(e.invoice_id, e.creditor_id, e.invoice_number, body)
@@ -384,6 +401,7 @@ def push_invoices(
     logger=None,
     partner_code: str | None = None,
     show: int = 0,
+    screen=None,
 ) -> PushReport:
     """Submit every invoice that is due (see module docstring); returns the run's report.
 
@@ -403,6 +421,7 @@ def push_invoices(
         dry_run=dry_run,
         logger=logger,
         show=show,
+        screen=screen,
     )
     with connect(dsn, autocommit=True) as conn, connect(dsn, autocommit=True) as lock_conn:
         if not dry_run:

@@ -211,6 +211,7 @@ class PartnerApi:
                 "invoiceDate": summary["date"].isoformat(),
                 "dueDate": summary["dueDate"].isoformat(),
                 "method": summary["method"],
+                "distributionEnabled": summary.get("distributionEnabled") is not False,
                 "paymentControl": bool(summary["paymentControlEnabled"]),
                 "currency": summary["currency"],
                 "grossAmount": str(summary["grossAmount"]),

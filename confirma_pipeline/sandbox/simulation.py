@@ -3,7 +3,7 @@
 One day, in order (all randomness from the state's `random.Random(seed)`):
 1. queued invoice actions take effect (WITHDRAW closes, PAUSE stops, DUEDATE moves the case due date,
    DIRECTPAYMENT reduces the balance; COMMENT/OBJECTION/PAYMENTPLAN are recorded only);
-2. invoices accepted on an earlier day are distributed (2 % fail); with paymentControlEnabled an INVOICE with
+2. invoices accepted on an earlier day are distributed (2 % fail; never with distribution.enabled=false); with paymentControlEnabled an INVOICE with
    a positive total gets a case (OPEN, stage PAYMENT_CONTROL) and its case id;
 3. open cases past due accrue 8 %/year interest daily, move to REMINDER (+5.00 fee) the day after due and to
    COLLECTION (+15.00) 21 days after; each day a case may be paid in full or in part (fees, then interest,
@@ -108,6 +108,8 @@ def _distribute(state: SandboxState, counts: dict[str, int]) -> None:
         for invoice in invoices.values():
             if invoice["status"] != "RECEIVED" or invoice["receivedOn"] >= today:
                 continue
+            if not invoice.get("distributionEnabled", True):
+                continue  # distribution.enabled=false: registered, never sent to the buyer (CHOSEN)
             if rng.random() < DISTRIBUTION_FAILURE_RATE:
                 invoice["status"] = "FAILED"
                 counts["failed"] += 1

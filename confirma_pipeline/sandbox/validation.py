@@ -321,7 +321,9 @@ def validate_invoice(body: Any, strict: bool = False) -> tuple[Errors, dict[str,
         method = _enum(
             errs, distribution, "method", "distribution.method", c.DISTRIBUTION_METHODS, required=True
         )
-        _bool(errs, distribution, "enabled", "distribution.enabled", required=True)
+        summary["distributionEnabled"] = _bool(
+            errs, distribution, "enabled", "distribution.enabled", required=True
+        )
     summary["method"] = method
     invoice = _obj(errs, body, "invoice", "invoice")
     if invoice is None:

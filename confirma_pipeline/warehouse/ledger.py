@@ -132,6 +132,50 @@ def ensure_pending(conn: psycopg.Connection, entries: Sequence[LedgerEntry], run
         )
 
 
+def still_refused(conn: psycopg.Connection, entries: Sequence[LedgerEntry]) -> set[str]:
+    """Ids of these entries the ledger holds `rejected` with this very payload: they are not sent again,
+    so their open rejected rows must stay open."""
+    if not entries:
+        return set()
+    rows = conn.execute(
+        "SELECT l.invoice_id FROM unnest(%s::text[], %s::text[]) AS n(invoice_id, payload_hash) "
+        "JOIN confirma.invoice_ledger l USING (invoice_id) "
+        "WHERE l.state = 'rejected' AND l.payload_hash = n.payload_hash",
+        ([e.invoice_id for e in entries], [e.payload_hash for e in entries]),
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def register_held(conn: psycopg.Connection, held: Sequence[tuple[LedgerEntry, object]], run_id) -> None:
+    """Register invoices a run decided not to send (each with a rejection whose `reason` says why) as
+    `rejected`, never sent: a later run leaves them alone unless their payload changes (see `ensure_pending`)
+    or a caller releases them on purpose."""
+    if not held:
+        return
+    conn.execute(
+        """
+        INSERT INTO confirma.invoice_ledger
+            (invoice_id, creditor_id, invoice_number, state, payload_hash, source_hash, last_error, run_id)
+        SELECT id, cid, num, 'rejected', ph, sh, err, %s
+        FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[])
+             AS n(id, cid, num, ph, sh, err)
+        ON CONFLICT (invoice_id) DO UPDATE
+        SET state = 'rejected', payload_hash = EXCLUDED.payload_hash, source_hash = EXCLUDED.source_hash,
+            last_error = EXCLUDED.last_error, last_http_status = NULL, run_id = EXCLUDED.run_id, updated_at = now()
+        WHERE confirma.invoice_ledger.state IN ('pending', 'failed', 'rejected')
+        """,
+        (
+            run_id,
+            [e.invoice_id for e, _ in held],
+            [e.creditor_id for e, _ in held],
+            [e.invoice_number for e, _ in held],
+            [e.payload_hash for e, _ in held],
+            [e.source_hash for e, _ in held],
+            [getattr(r, "reason", None) for _, r in held],
+        ),
+    )
+
+
 def claim(
     conn: psycopg.Connection, invoice_ids: Sequence[str], run_id: str | None, max_attempts: int
 ) -> list[str]:

@@ -1,0 +1,174 @@
+"""Adopting what Confirma already has: invoices of a client onboarded by hand (sent by another system, or
+before this pipeline) are registered in the ledger as `submitted` with origin `adopted`, without a POST.
+
+What Confirma has comes from the client's distribution records (one per invoice number it accepted): read
+from `confirma.distribution` after a pull in a real run, or straight from the API (in memory) in a preview,
+so a preview writes nothing. A source invoice is adopted when its (creditor, number) is among them and the
+ledger does not hold it already; a number held by two source invoices is ambiguous and is not adopted (the
+push then refuses the second one as a reused number). Distribution records with no source row at all are
+listed ("orphans"): Confirma bills something the warehouse does not know.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+
+from confirma_pipeline.pull.window import Window
+from confirma_pipeline.warehouse import ledger
+from confirma_pipeline.warehouse.rejections import resolve_rejections
+from confirma_pipeline.warehouse.source import relation_identifier
+
+ADOPTED_PAYLOAD_HASH = "adopted: not sent by this pipeline"
+ORPHANS_SHOWN = 50  # numbers listed in metadata and output; the count is always complete
+
+
+@dataclass(frozen=True)
+class AtConfirma:
+    """What a distribution record tells of one invoice number."""
+
+    case_id: int | None
+    created_at: dt.datetime | None
+
+
+@dataclass
+class AdoptionPlan:
+    adopt: list[tuple[str, int]] = field(default_factory=list)  # (invoice_id, invoice_number)
+    already_in_ledger: int = 0  # at Confirma and already registered (sent or adopted earlier)
+    ambiguous: list[int] = field(default_factory=list)  # numbers of two source invoices: not adopted
+    orphans: list[int] = field(default_factory=list)  # at Confirma, no source row
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "adopted": len(self.adopt),
+            "adopted_earlier_or_sent": self.already_in_ledger,
+            "ambiguous_numbers": len(self.ambiguous),
+            "orphan_distribution_records": len(self.orphans),
+        }
+
+    def orphans_text(self) -> str:
+        shown = ", ".join(str(n) for n in self.orphans[:ORPHANS_SHOWN])
+        more = len(self.orphans) - ORPHANS_SHOWN
+        return shown + (f" and {more} more" if more > 0 else "")
+
+
+def known_from_records(records) -> dict[int, AtConfirma]:
+    """From API distribution records (a preview: nothing is written)."""
+    return {int(r.invoice_number): AtConfirma(r.case_id, getattr(r, "created_at", None)) for r in records}
+
+
+def known_from_table(conn: psycopg.Connection, creditor_id: str, window: Window) -> dict[int, AtConfirma]:
+    """From `confirma.distribution`, records of invoices dated in `window` (after a distribution pull)."""
+    rows = conn.execute(
+        "SELECT invoice_number, case_id, created_at FROM confirma.distribution "
+        "WHERE creditor_id = %s AND invoice_date BETWEEN %s AND %s",
+        (creditor_id, window.start, window.end),
+    ).fetchall()
+    return {int(n): AtConfirma(case_id, created_at) for n, case_id, created_at in rows}
+
+
+def plan_adoption(
+    conn: psycopg.Connection,
+    invoices_relation: str,
+    creditor_id: str,
+    window: Window,
+    known: Mapping[int, AtConfirma],
+) -> AdoptionPlan:
+    """Which source invoices of the window to adopt, which numbers are orphans. Reads only."""
+    plan = AdoptionPlan()
+    if not known:
+        return plan
+    rows = conn.execute(
+        sql.SQL(
+            """
+            SELECT i.invoice_id, i.invoice_number::bigint, i.invoice_date BETWEEN %(a)s AND %(b)s,
+                   count(*) OVER (PARTITION BY i.invoice_number),
+                   l.invoice_id, l.state
+            FROM {invoices} i
+            LEFT JOIN confirma.invoice_ledger l
+              ON l.creditor_id = i.creditor_id AND l.invoice_number = i.invoice_number
+            WHERE i.creditor_id = %(c)s AND i.invoice_number = ANY(%(numbers)s::bigint[])
+            ORDER BY i.invoice_number, i.invoice_id
+            """
+        ).format(invoices=relation_identifier(invoices_relation)),
+        {"c": creditor_id, "a": window.start, "b": window.end, "numbers": sorted(known)},
+    ).fetchall()
+    with_source = set()
+    for invoice_id, number, in_window, copies, ledger_id, state in rows:
+        with_source.add(int(number))
+        if not in_window:
+            continue
+        if copies > 1:
+            if int(number) not in plan.ambiguous:
+                plan.ambiguous.append(int(number))
+        elif ledger_id is not None and (
+            ledger_id != invoice_id or state not in ("pending", "failed", "rejected")
+        ):
+            plan.already_in_ledger += 1
+        else:
+            plan.adopt.append((invoice_id, int(number)))
+    plan.orphans = sorted(n for n in known if n not in with_source)
+    return plan
+
+
+def apply_adoption(
+    conn: psycopg.Connection,
+    invoices_relation: str,
+    rows_relation: str,
+    creditor_id: str,
+    plan: AdoptionPlan,
+    known: Mapping[int, AtConfirma],
+    run_id: str | None,
+) -> int:
+    """Register the plan's invoices as submitted (origin `adopted`) in one transaction; returns how many.
+
+    Their source hash is stored like a sent invoice's, so a later change of the source row is flagged
+    "changed after submission" (and not resent) exactly as for invoices the pipeline sent itself."""
+    if not plan.adopt:
+        return 0
+    ids = [invoice_id for invoice_id, _ in plan.adopt]
+    hashes = ledger.source_hashes(conn, invoices_relation, rows_relation, ids)
+    with conn.transaction():
+        done = conn.execute(
+            """
+            INSERT INTO confirma.invoice_ledger AS l
+                (invoice_id, creditor_id, invoice_number, state, payload_hash, source_hash, case_id,
+                 submitted_at, run_id, origin)
+            SELECT id, %(c)s, num, 'submitted', %(ph)s, sh, case_id, coalesce(created_at, now()), %(run)s, 'adopted'
+            FROM unnest(%(ids)s::text[], %(nums)s::bigint[], %(shs)s::text[], %(cases)s::bigint[],
+                        %(created)s::timestamptz[]) AS n(id, num, sh, case_id, created_at)
+            ON CONFLICT (invoice_id) DO UPDATE
+            SET state = 'submitted', origin = 'adopted', payload_hash = EXCLUDED.payload_hash,
+                source_hash = EXCLUDED.source_hash, case_id = coalesce(EXCLUDED.case_id, l.case_id),
+                submitted_at = EXCLUDED.submitted_at, last_error = NULL, last_http_status = NULL,
+                run_id = EXCLUDED.run_id, updated_at = now()
+            WHERE l.state IN ('pending', 'failed', 'rejected')
+            """,
+            {
+                "c": creditor_id,
+                "ph": ADOPTED_PAYLOAD_HASH,
+                "run": run_id,
+                "ids": ids,
+                "nums": [n for _, n in plan.adopt],
+                "shs": [hashes.get(i) for i in ids],
+                "cases": [known[n].case_id for _, n in plan.adopt],
+                "created": [known[n].created_at for _, n in plan.adopt],
+            },
+        ).rowcount
+        resolve_rejections(conn, "invoice", ids)  # it is at Confirma: earlier refusals of it are moot
+    return done
+
+
+def release_refused(conn: psycopg.Connection, creditor_id: str, reason_prefix: str) -> int:
+    """Put this client's invoices refused by the historical policy back to `pending`: the operator has now
+    chosen a policy that sends them (run with the backfill's screen, which applies that policy)."""
+    with conn.transaction():
+        return conn.execute(
+            "UPDATE confirma.invoice_ledger SET state = 'pending', attempts = 0, last_error = NULL, "
+            "updated_at = now() WHERE creditor_id = %s AND state = 'rejected' AND starts_with(last_error, %s)",
+            (creditor_id, reason_prefix),
+        ).rowcount
