@@ -73,27 +73,31 @@ def _client(args: argparse.Namespace) -> int:
             tags={"confirma/creditor_id": args.creditor_id},
             raise_on_error=False,
         )
-    _print_outcome(result)
+    for line in outcome_lines(result):
+        print(line)
     print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
     return 0 if result.success else 1
 
 
-def _print_outcome(result) -> None:
-    """The clerk's summary from the run's own metadata (adopted / sent / refused / rejected, orphans)."""
+def outcome_lines(result) -> list[str]:
+    """The clerk's summary of a `client_backfill` run, from its own metadata: adopted / sent / refused /
+    rejected, and the numbers Confirma has with no source row. Used by the CLI and the demo."""
     if not result.success:
-        return
+        return []
+    lines = []
     for mat in result.asset_materializations_for_node("backfill_one_client")[:1]:
         meta = {k: v.value for k, v in mat.metadata.items()}
-        print(
+        lines.append(
             f"adopted {meta.get('adopted', 0)}, sent {meta.get('sent', 0)}, "
             f"refused by the historical policy {meta.get('refused_by_policy', 0)}, "
             f"rejected by validation {meta.get('rejected_by_validation', 0)}"
         )
         if meta.get("orphan_distribution_records"):
-            print(
+            lines.append(
                 f"at Confirma with no source row: {meta['orphan_distribution_records']} invoice number(s): "
                 f"{meta.get('orphan_invoice_numbers', '')}"
             )
+    return lines
 
 
 def _range(args: argparse.Namespace) -> int:

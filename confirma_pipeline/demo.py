@@ -32,6 +32,7 @@ class DemoSummary:
     journal_creates: dict[str, int] = field(default_factory=dict)
     duplicate_creates: int = 0
     seconds: float = 0.0
+    backfill: list[str] = field(default_factory=list)  # the hand-onboarded client's backfill outcome
 
 
 def nightly_sync_job():
@@ -47,30 +48,52 @@ def _yesterday_helsinki() -> dt.date:
     return dt.datetime.now(ZoneInfo(HELSINKI)).date() - dt.timedelta(days=1)
 
 
-def _import_hand_onboarded(env, out) -> None:
+def _import_hand_onboarded(env, out, invoices_at_confirma: int) -> None:
     """Simulate a client Confirma onboarded by hand: it exists at Confirma, its token came in a
-    PDF, and the operator imports it (`confirma-pipeline tokens import`)."""
+    PDF, the operator imports it (`confirma-pipeline tokens import`), and another system already
+    sent some of its invoices."""
     from confirma_pipeline import settings
-    from confirma_pipeline.mapping import creditor_bodies
-    from confirma_pipeline.vault_cli import import_token
-    from confirma_pipeline.warehouse.connection import connect
-    from confirma_pipeline.warehouse.source import read_creditors
+    from confirma_pipeline.hand_onboarding import onboard_by_hand
 
-    with connect() as conn:
-        known = conn.execute(
-            "SELECT 1 FROM confirma.clients WHERE creditor_id = %s", (HAND_ONBOARDED_CREDITOR,)
-        ).fetchone()
-        if known:
-            return
-        creditor = read_creditors(conn, creditor_ids=[HAND_ONBOARDED_CREDITOR])
     with settings.api_client(require_provisioning=True) as client:
-        answer = client.create_client(creditor_bodies(creditor, partner_code=settings.partner_code())[0])
-    import_token(
-        HAND_ONBOARDED_CREDITOR,
-        answer.api_access_token.get_secret_value(),
-        client_identifier=answer.client_identifier,
+        done = onboard_by_hand(
+            HAND_ONBOARDED_CREDITOR,
+            client,
+            invoices_at_confirma=invoices_at_confirma,
+            partner_code=settings.partner_code(),
+        )
+    if done is not None:
+        out(
+            f"hand-onboarded client: {HAND_ONBOARDED_CREDITOR} created at Confirma by hand, token imported, "
+            f"{len(done.sent_by_hand)} of its invoices already sent by another system"
+        )
+
+
+def _backfill_hand_onboarded(instance, first_day: dt.date, last_day: dt.date, out) -> list[str]:
+    """`backfill client --adopt-existing` of the hand-onboarded client, before any nightly run could send
+    its invoices: what Confirma has is adopted, past-due invoices are refused (the default policy)."""
+    from confirma_pipeline.backfill_cli import outcome_lines
+    from confirma_pipeline.definitions import defs
+
+    config = {
+        "creditor_id": HAND_ONBOARDED_CREDITOR,
+        "date_from": first_day.isoformat(),
+        "date_to": last_day.isoformat(),
+        "adopt_existing": True,
+    }
+    result = (
+        defs()
+        .resolve_job_def("client_backfill")
+        .execute_in_process(
+            run_config={"ops": {"backfill_one_client": {"config": config}}},
+            instance=instance,
+            tags={"confirma/creditor_id": HAND_ONBOARDED_CREDITOR, "confirma/source": "demo"},
+            raise_on_error=False,
+        )
     )
-    out(f"hand-onboarded client: {HAND_ONBOARDED_CREDITOR} created at Confirma by hand, token imported")
+    lines = outcome_lines(result) or ["FAILED"]
+    out(f"client_backfill {HAND_ONBOARDED_CREDITOR} --adopt-existing: " + "; ".join(lines))
+    return lines
 
 
 def _run_nightly(instance, date_from: dt.date, date_to: dt.date, in_process: bool):
@@ -170,10 +193,11 @@ def run_demo_story(
             f"{len(sample.invoice_rows)} rows ({len(sample.invalid)} planted faults); "
             f"{sum(counts.values())} new rows seeded"
         )
-        _import_hand_onboarded(env, out)
+        _import_hand_onboarded(env, out, invoices_at_confirma=invoices_per_creditor // 2)
         with dg.DagsterInstance.get() as instance:
             apply_pool_limits(instance)
             first_day = env.settings.sandbox_start - dt.timedelta(days=SAMPLE_SPAN_DAYS)
+            summary.backfill = _backfill_hand_onboarded(instance, first_day, env.settings.sandbox_start, out)
             for label in ("first night", "after the sandbox's calendar moved on"):
                 if summary.runs:
                     control.advance(ADVANCE_DAYS)
@@ -208,6 +232,10 @@ def _print_report(summary: DemoSummary, env, out) -> None:
     out("\n=== confirma-pipeline demo report ===")
     out("clients: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.clients.items())))
     out("invoices: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.invoices.items())))
+    out(
+        f"backfill of {HAND_ONBOARDED_CREDITOR} (hand-onboarded, --adopt-existing): "
+        + "; ".join(summary.backfill)
+    )
     out(f"rows rejected (open): {len(summary.rejected)}")
     for entity, key, reason in summary.rejected[:20]:
         out(f"  {entity} {key}: {reason}")

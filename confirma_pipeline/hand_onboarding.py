@@ -26,9 +26,11 @@ def onboard_by_hand(
     dsn: str | None = None,
     vault=None,
     relations=None,
+    partner_code: str | None = None,
 ) -> HandOnboarded | None:
     """Create the client at Confirma from its source row, import its token, and send its first
     `invoices_at_confirma` source invoices (by invoice id) with its own token, as another system would.
+    `partner_code` fills a blank `service.partnerCode`, as in onboarding.
     Returns None when the warehouse already knows the client (nothing done twice)."""
     from confirma_pipeline.api.client import encode_body
     from confirma_pipeline.mapping import creditor_bodies
@@ -43,7 +45,7 @@ def onboard_by_hand(
         if conn.execute("SELECT 1 FROM confirma.clients WHERE creditor_id = %s", (creditor_id,)).fetchone():
             return None
         creditor = read_creditors(conn, relations.creditors, creditor_ids=[creditor_id])
-    answer = client.create_client(creditor_bodies(creditor)[0])
+    answer = client.create_client(creditor_bodies(creditor, partner_code=partner_code)[0])
     token = answer.api_access_token.get_secret_value()
     import_token(creditor_id, token, client_identifier=answer.client_identifier, vault=vault, dsn=dsn)
     done = HandOnboarded(creditor_id, answer.client_identifier)
