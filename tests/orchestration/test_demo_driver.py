@@ -51,6 +51,8 @@ def test_demo_story_runs_twice_without_duplicates(monkeypatch, request):
     report = "\n".join(lines)
     assert "rows rejected (open)" in report and "make ui" in report
     assert (base / "token.key").stat().st_mode & 0o777 == 0o600
+    # the hand-onboarded client was backfilled with --adopt-existing: its invoices at Confirma adopted
+    assert first.backfill[0].startswith("adopted 2, sent 0, refused by the historical policy")
 
     second = run_demo_story(base, **options)
     assert [run["success"] for run in second.runs] == [True, True]
@@ -58,3 +60,4 @@ def test_demo_story_runs_twice_without_duplicates(monkeypatch, request):
     assert second.journal_creates["invoice"] == first.journal_creates["invoice"]
     assert second.journal_creates["client"] == first.journal_creates["client"]
     assert second.duplicate_creates == 0
+    assert second.backfill[0].startswith("adopted 0, sent 0")

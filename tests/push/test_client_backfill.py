@@ -71,3 +71,17 @@ def test_client_backfill_pushes_once_and_pulls_the_range(backfill_env, sandbox, 
             "SELECT count(*) FROM confirma.clients WHERE creditor_id <> 'CRED-0001'"
         ).fetchone()[0]
     assert others == 0
+
+
+def test_preview_of_a_client_not_yet_onboarded_counts_its_onboarding(backfill_env, sandbox, sample, capsys):
+    args = ["backfill", "client", "--creditor-id", "CRED-0001", "--from", "2026-02-01", "--to", "2026-05-31"]
+    assert main([*args, "--dry-run", "--historical-policy", "as-is"]) == 0
+    out = capsys.readouterr().out
+    expected = len(_valid_numbers_of(sample, "CRED-0001"))
+    assert f"adopted 0, sent {expected}, refused by the historical policy 0" in out
+    assert "onboarding 1" in out and f"invoice_posts {expected}" in out
+    assert main([*args, "--dry-run"]) == 0  # the default policy: the long past-due sample is refused
+    assert f"sent 0, refused by the historical policy {expected}" in capsys.readouterr().out
+    assert sandbox.control.journal() == []
+    with psycopg.connect(backfill_env) as conn:
+        assert conn.execute("SELECT count(*) FROM confirma.clients").fetchone()[0] == 0
