@@ -107,6 +107,7 @@ class BackfillReport:
     dry_run: bool = False
     steps: dict[str, dict] = field(default_factory=dict)
     orphans: str = ""  # distribution records with no source row (numbers, cut after a few dozen)
+    policy: str = ""  # the historical policy as applied (rule and choice)
     per_day: list[tuple[str, int, int, int]] = field(
         default_factory=list
     )  # day, invoices, payments, settlements
@@ -134,6 +135,8 @@ class BackfillReport:
             f"refused by the historical policy {o['refused_by_policy']}, "
             f"rejected by validation {o['rejected_by_validation']}"
         )
+        if self.policy:
+            out.append(f"  {self.policy}")
         if self.orphans:
             n = self.steps.get("adopt", {}).get("orphan_distribution_records", 0)
             out.append(f"  at Confirma with no source row: {n} invoice number(s): {self.orphans}")
@@ -269,7 +272,7 @@ def preview_backfill(
         )
     calls["total"] = sum(calls.values())
     report.steps["api_calls"] = dict(calls)
-    report.steps["policy"] = {policy.describe(): 1}
+    report.policy = policy.describe()
     return report
 
 
@@ -369,6 +372,7 @@ def backfill_client(
         screen=policy.screen,
     )
     report.steps["invoices"] = {**pushed.totals(), **policy.counts()}
+    report.policy = policy.describe()
     logger.info(f"client {creditor_id}: {pushed.summary_line()}; {policy.describe()}: {policy.counts()}")
     pull("credentials", lambda: refresh_credentials(dsn, client, vault, ids, logger))
     pull("distribution", lambda: pull_distribution(dsn, client, vault, pulls, ids, logger))

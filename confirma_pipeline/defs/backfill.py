@@ -5,7 +5,6 @@
 import dagster as dg
 from pydantic import Field
 
-from confirma_pipeline.defs.partitions import daily_partitions
 from confirma_pipeline.defs.policies import API_POOL, operator_errors_fail_fast
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 
@@ -127,6 +126,5 @@ def client_backfill():
 pulled_data_backfill = dg.define_asset_job(
     "pulled_data_backfill",
     selection=dg.AssetSelection.assets(*CLIENT_BACKFILL_DAILY_ASSETS),
-    partitions_def=daily_partitions,
     description="Re-pull distribution, payments and settlements of a date range for every client, as one run.",
 )
