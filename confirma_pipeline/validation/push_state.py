@@ -63,6 +63,10 @@ class InvoiceLedgerModel(pa.DataFrameModel):
     case_id: Series[pd.Int64Dtype] = _n("The agency case id, from the distribution records.")
     in_flight_since: Series[UTCTimestamp] = _n("When the unanswered POST was sent.")
     submitted_at: Series[UTCTimestamp] = _n("When Confirma accepted it.")
+    origin: Series[str] = _f(
+        "pushed (sent by this pipeline) or adopted (already at Confirma, registered by a client backfill).",
+        isin=("pushed", "adopted"),
+    )
 
     class Config:
         strict = "filter"
