@@ -220,7 +220,7 @@ def preview_backfill(
     cid, window = request.creditor_id, request.invoice_window
     report = BackfillReport(cid, window, request.pull_window, dry_run=True)
     policy = request.historical_policy(today)
-    releasing = request.policy != "refuse"
+    releasing = request.policy == "as-is"  # see backfill_adopt.release_refused
     calls: Counter = Counter()
     with connect(dsn, autocommit=True) as conn:
         registered = registry.load_registry(conn, [cid]).get(cid)
@@ -351,9 +351,9 @@ def backfill_client(
                 else ""
             )
         )
-    if request.policy != "refuse":
+    if request.policy == "as-is":
         with connect(dsn, autocommit=True) as conn:
-            released = adopt.release_refused(conn, creditor_id, REFUSE_REASON)
+            released = adopt.release_refused(conn, relations.invoices, creditor_id, window, REFUSE_REASON)
         if released:
             logger.info(
                 f"client {creditor_id}: {released} invoice(s) refused earlier now go by '{request.policy}'"

@@ -163,12 +163,22 @@ def apply_adoption(
     return done
 
 
-def release_refused(conn: psycopg.Connection, creditor_id: str, reason_prefix: str) -> int:
-    """Put this client's invoices refused by the historical policy back to `pending`: the operator has now
-    chosen a policy that sends them (run with the backfill's screen, which applies that policy)."""
+def release_refused(
+    conn: psycopg.Connection, invoices_relation: str, creditor_id: str, window: Window, reason_prefix: str
+) -> int:
+    """Put this client's invoices of `window` refused by the historical policy back to `pending`, for a
+    backfill whose policy is `as-is` (its body is the refused one, so the ledger would otherwise keep it).
+
+    Only for `as-is`: a row left pending by a crash right after this is sent as-is by the next run, which is
+    what the operator chose. `no-distribution` needs no release (its body differs, so registering it flips
+    the row), and releasing for it would risk exactly that as-is send."""
     with conn.transaction():
         return conn.execute(
-            "UPDATE confirma.invoice_ledger SET state = 'pending', attempts = 0, last_error = NULL, "
-            "updated_at = now() WHERE creditor_id = %s AND state = 'rejected' AND starts_with(last_error, %s)",
-            (creditor_id, reason_prefix),
+            sql.SQL(
+                "UPDATE confirma.invoice_ledger l SET state = 'pending', attempts = 0, last_error = NULL, "
+                "updated_at = now() FROM {invoices} i WHERE i.invoice_id = l.invoice_id "
+                "AND l.creditor_id = %s AND l.state = 'rejected' AND starts_with(l.last_error, %s) "
+                "AND i.invoice_date BETWEEN %s AND %s"
+            ).format(invoices=relation_identifier(invoices_relation)),
+            (creditor_id, reason_prefix, window.start, window.end),
         ).rowcount

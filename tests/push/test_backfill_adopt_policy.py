@@ -157,6 +157,9 @@ def test_refused_invoices_stay_unsent_until_a_policy_sends_them_quietly(
     assert report.pushed == 0
     assert Counter(journal_invoices(sandbox)) == before
 
+    # Previews of the other policies: as-is would send the refused 25 (released), so would no-distribution.
+    assert main([*ARGS, "--historical-policy", "as-is", "--dry-run"]) == 0
+    assert "adopted 0, sent 25, refused by the historical policy 0" in capsys.readouterr().out
     # The clerk chooses: sent without distribution and payment control; the buyer is never mailed.
     assert main([*ARGS, "--adopt-existing", "--historical-policy", "no-distribution", "--dry-run"]) == 0
     assert "adopted 0, sent 25, refused by the historical policy 0" in capsys.readouterr().out
