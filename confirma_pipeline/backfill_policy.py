@@ -79,7 +79,12 @@ class HistoricalPolicy:
         rule = "due date before " + self.today.isoformat()
         if self.after_days is not None:
             rule += f" or invoice date more than {self.after_days} days before it"
-        return f"historical ({rule}): {self.policy}"
+        consequence = {
+            "refuse": "not sent, listed with the reason",
+            "no-distribution": "sent without distribution and payment control: buyers are not mailed",
+            "as-is": "sent as the source says: their buyers ARE mailed again",
+        }[self.policy]
+        return f"historical invoices ({rule}): {self.policy}, {consequence}"
 
     def screen(
         self, prepared: PreparedInvoices
