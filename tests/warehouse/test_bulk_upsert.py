@@ -473,3 +473,19 @@ def test_window_delete_never_plans_a_per_row_loop_on_stale_statistics(conn, monk
         assert "Nested Loop" not in plans[0] and "Anti Join" in plans[0], plans[0]
     else:
         assert "Nested Loop Anti Join" in plans[0], plans[0]
+
+
+def test_keep_columns_hold_their_first_value_and_are_not_compared(conn):
+    first = payments(3)
+    first.loc[2, "account_name"] = None
+    upsert_frame(conn, first, PAYMENTS, KEYS, keep_columns=["account_name"])
+    later = payments(3).assign(account_name="a later answer")
+    unchanged = upsert_frame(conn, later, PAYMENTS, KEYS, keep_columns=["account_name"])
+    assert unchanged == UpsertResult(rows_in=3, inserted=0, updated=0, unchanged=3)  # not compared
+    later.loc[0, "amount"] = 1.0
+    result = upsert_frame(conn, later, PAYMENTS, KEYS, keep_columns=["account_name"])
+    assert result == UpsertResult(rows_in=3, inserted=0, updated=1, unchanged=2)
+    names = [r[0] for r in conn.execute(f"SELECT account_name FROM {PAYMENTS} ORDER BY payment_key")]
+    assert names == ["Maksaja Öy 0, Ab", "Maksaja Öy 1, Ab", None]  # kept; a null is filled only on an update
+    with pytest.raises(ValueError, match="keep_columns"):
+        upsert_frame(conn, later, PAYMENTS, KEYS, keep_columns=["no_such"])
