@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, md_table  # noqa: E402
 from script_push_requests import push_all  # noqa: E402
 
-from confirma_pipeline.api import ConfirmaClient, run_bounded  # noqa: E402
+from confirma_pipeline.api import ConfirmaClient, encode_body, run_bounded  # noqa: E402
 from confirma_pipeline.sandbox import start_sandbox_process, stop_sandbox_process  # noqa: E402
 from confirma_pipeline.sandbox.examples import client_body, sample_invoice  # noqa: E402
 
@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         results["unlimited_project"] = _project(url, bodies)
         with ConfirmaClient(url, TOKEN) as helper:
             token = helper.create_client(client_body(2)).access_token
-        script = push_all(url, token, [sample_invoice(200_000_000 + i, rows=3) for i in range(args.n)], 32)
+        plain = [json.loads(encode_body(sample_invoice(200_000_000 + i, rows=3))) for i in range(args.n)]
+        script = push_all(url, token, plain, 32)
         results["unlimited_script"] = {"n": args.n, "ok": script["ok"], "wall_s": round(script["wall_s"], 3),
                                        "req_per_s": round(script["ok"] / script["wall_s"], 1)}  # fmt: skip
         results["unlimited_loadavg"] = os.getloadavg()[0]

@@ -1,5 +1,5 @@
 """The hand-written baseline for pushing invoices: 32 threads of `requests`, one Session per thread, POST each
-body, count the answers. What an engineer writes in an afternoon; no retries, no ledger, no exactly-once.
+body (plain JSON), count the answers. What an engineer writes in an afternoon; no retries, no ledger, no exactly-once.
 
     .venv/bin/python bench/script_push_requests.py URL TOKEN N [THREADS]   (bodies: sample invoices)
 """
@@ -36,8 +36,10 @@ def push_all(url: str, token: str, bodies: list[dict], threads: int = 32) -> dic
 
 
 if __name__ == "__main__":
+    from confirma_pipeline.api import encode_body
     from confirma_pipeline.sandbox.examples import sample_invoice
 
     url, token, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     threads = int(sys.argv[4]) if len(sys.argv) > 4 else 32
-    print(push_all(url, token, [sample_invoice(700_000_000 + i, rows=3) for i in range(n)], threads))
+    bodies = [json.loads(encode_body(sample_invoice(700_000_000 + i, rows=3))) for i in range(n)]
+    print(push_all(url, token, bodies, threads))

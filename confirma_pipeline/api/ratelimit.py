@@ -4,8 +4,8 @@ The API documents no rate limit, so nothing is capped by default: the limit star
 (`max_concurrency`, and `max_rate_per_s` when one is configured) and moves only on what the answers say:
 
 - 429 (too many requests): the send rate is cut to 90 % of the answers actually served in the last second
-  (multiplicative decrease, at most once per second, since requests already in flight when the first 429
-  came answer 429 too). The throttled request itself waits its Retry-After in the client's retry loop; the
+  (multiplicative decrease, at most once per two seconds, since requests already in flight when the first
+  429 came, and the server's window still full of them, answer 429 too). The throttled request itself waits its Retry-After in the client's retry loop; the
   others go on at the lower rate (holding every thread for a long Retry-After would hang a step).
 - latency rising above twice the lowest seen (+10 ms for scheduling noise), or a 5xx / transport error:
   the concurrency limit shrinks by 10 % (25 % on errors), at most once per current round trip.
@@ -29,6 +29,9 @@ from dataclasses import dataclass
 
 THROTTLED = 429
 RATE_CUT = 0.9
+#: After a cut, further 429s are the same episode for this long: answers to requests sent before the cut, and
+#: a server's one-second window still full of them.
+RATE_CUT_QUIET_S = 2.0
 RATE_GROWTH_PER_S = 0.01  # of the rate, per second of healthy answers
 MIN_RATE_GROWTH_PER_S = 1.0
 MIN_RATE_PER_S = 0.5
@@ -122,7 +125,7 @@ class AdaptiveLimiter:
 
     def _throttled(self, now: float) -> None:
         self.throttled += 1
-        if now - self._last_rate_cut < 1.0:
+        if now - self._last_rate_cut < RATE_CUT_QUIET_S:
             return
         self._last_rate_cut = now
         served = len(self._served)

@@ -232,7 +232,7 @@ def test_429_cuts_the_rate_to_what_was_served_and_healthy_answers_grow_it_back()
         t.answer(limiter, latency_s=0.01)
     t.answer(limiter, status=429, latency_s=0.0)
     assert limiter.rate == pytest.approx(90.0)  # 0.9 x 100 served in the last second
-    t.answer(limiter, status=429, latency_s=0.0)  # the same burst: cut once per second, not twice
+    t.answer(limiter, status=429, latency_s=0.0)  # the same episode: cut once, not twice
     assert limiter.rate == pytest.approx(90.0) and limiter.throttled == 2
     for _ in range(900):  # ten seconds of healthy answers at the lower rate
         t.answer(limiter, latency_s=0.0)
