@@ -3,10 +3,11 @@
 The API documents no rate limit, so nothing is capped by default: the limit starts at its ceiling
 (`max_concurrency`, and `max_rate_per_s` when one is configured) and moves only on what the answers say:
 
-- 429 (too many requests): the send rate is cut to 90 % of the answers actually served in the last second
-  (multiplicative decrease, at most once per two seconds, since requests already in flight when the first
-  429 came, and the server's window still full of them, answer 429 too). The throttled request itself waits its Retry-After in the client's retry loop; the
-  others go on at the lower rate (holding every thread for a long Retry-After would hang a step).
+- 429 (too many requests): the send rate is cut to 90 % of the rate it was paced at (unpaced: of the answers
+  served in the last second), once per two-second episode, since requests already in flight when the first
+  429 came, and the server's window still full of them, answer 429 too. The throttled request itself waits
+  its Retry-After in the client's retry loop; the others go on at the lower rate (holding every thread for
+  a long Retry-After would hang a step).
 - latency rising above twice the lowest seen (+10 ms for scheduling noise), or a 5xx / transport error:
   the concurrency limit shrinks by 10 % (25 % on errors), at most once per current round trip.
 - healthy answers: the concurrency limit grows by 1/limit per answer (about +1 per round trip) and the send
@@ -128,8 +129,10 @@ class AdaptiveLimiter:
         if now - self._last_rate_cut < RATE_CUT_QUIET_S:
             return
         self._last_rate_cut = now
+        # What was sent: the paced rate when there is one (answers lag it by a round trip and by pacing
+        # jitter, so counting them would cut too deep), else what was served in the last second.
         served = len(self._served)
-        base = served if served else (self.rate or self.limit) / 2
+        base = self.rate if self.rate is not None else (served or self.limit / 2)
         self.rate = max(MIN_RATE_PER_S, base * RATE_CUT)
 
     def _shrink(self, now: float, factor: float) -> None:
