@@ -26,7 +26,7 @@ import psycopg
 from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, embedded_postgres, md_table  # noqa: E402
+from common import RESULTS, embedded_postgres, md_table, write_result  # noqa: E402
 
 from confirma_pipeline.warehouse import ledger  # noqa: E402
 from confirma_pipeline.warehouse.migrations import apply_migrations  # noqa: E402
@@ -141,13 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{'met' if verdict else '**MISSED**'}); baseline (full re-hash) {base_s:.2f} s in the same run, "
         f"{base_s / quiet_s:.0f} x slower."
     )
-    print(table)
     summary = {"invoices": args.invoices, "results": rows, "quiet_s": quiet_s, "baseline_s": base_s,
-               "target_s": TARGET_S, "meets": verdict, "markdown": table,
-               "loadavg_before": load_before, "loadavg_after": os.getloadavg()}  # fmt: skip
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(summary, indent=2) + "\n")
-    return 0 if verdict else 1
+               "target_s": TARGET_S, "meets": verdict, "markdown": table}  # fmt: skip
+    return write_result(args.output, summary, load_before, verdict)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import psycopg
 from sqlalchemy import create_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, RssPeak, embedded_postgres, md_table  # noqa: E402
+from common import RESULTS, RssPeak, embedded_postgres, md_table, write_result  # noqa: E402
 from script_pull_requests import pull_all  # noqa: E402
 
 from confirma_pipeline.api import ConfirmaClient  # noqa: E402
@@ -174,12 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         f"\n\nAt {args.payments:,} payments: the pull is {at['script_over_project']} x the script's speed "
         f"(goal >= {TARGET_RATIO}: {'met' if verdict else '**MISSED**'})."
     )
-    print(table)
-    summary = {"results": rows, "target_ratio": TARGET_RATIO, "meets": verdict, "markdown": table,
-               "loadavg_before": load_before, "loadavg_after": os.getloadavg()}  # fmt: skip
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(summary, indent=2) + "\n")
-    return 0 if verdict else 1
+    summary = {"results": rows, "target_ratio": TARGET_RATIO, "meets": verdict, "markdown": table}
+    return write_result(args.output, summary, load_before, verdict)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@
 - `process_tree_cpu_s(pids)`: user+system CPU seconds of processes and their children (psutil).
 - `RssPeak`: peak RSS of this process, sampled by a psutil thread (and the kernel's VmHWM next to it).
 - `md_table(headers, rows)`: a markdown table.
+- `write_result(path, summary, load_before, ok)`: print a benchmark's markdown, write its JSON with the load
+  average before and after, and return its exit code.
 """
 
 from __future__ import annotations
@@ -166,6 +168,18 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def write_result(path: Path, summary: dict, load_before: tuple[float, ...], ok: bool) -> int:
+    """Print `summary["markdown"]`, write `summary` as JSON with the load averages; 0 when `ok`."""
+    import json
+
+    print(summary["markdown"])
+    summary = {**summary, "loadavg_before": load_before, "loadavg_after": os.getloadavg()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    print(f"wrote {path}")
+    return 0 if ok else 1
 
 
 def machine() -> dict:
