@@ -6,8 +6,8 @@
 ALTER TABLE confirma.invoice_ledger ADD COLUMN IF NOT EXISTS source_updated_at timestamptz;
 
 -- 2. The bundled source tables keep updated_at true whoever writes them: an UPDATE that changes an invoice
---    but not its updated_at gets the current time; inserting, changing or deleting invoice rows moves their
---    invoice's updated_at. (A source configured as another relation must maintain updated_at itself the same
+--    but not its updated_at gets the current time; inserting, changing or deleting rows of a submitted
+--    invoice moves its updated_at (rows of an invoice not yet submitted are hashed at submission anyway). (A source configured as another relation must maintain updated_at itself the same
 --    way; where updated_at is NULL the invoice is re-hashed every night.)
 CREATE OR REPLACE FUNCTION confirma_source.touch_invoice() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -23,19 +23,27 @@ DROP TRIGGER IF EXISTS invoices_touch ON confirma_source.invoices;
 CREATE TRIGGER invoices_touch BEFORE UPDATE ON confirma_source.invoices
 FOR EACH ROW EXECUTE FUNCTION confirma_source.touch_invoice();
 
--- One statement per statement (transition tables), not one per row: bulk loads of rows stay cheap.
+-- One statement per statement (transition tables), not one per row: bulk loads of rows stay cheap. Only
+-- submitted invoices are touched (the only ones the check compares): a loader writing a new invoice and its
+-- rows keeps the updated_at it wrote.
 CREATE OR REPLACE FUNCTION confirma_source.touch_invoice_of_rows() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         UPDATE confirma_source.invoices AS i SET updated_at = clock_timestamp()
-        WHERE i.invoice_id IN (SELECT invoice_id FROM new_rows);
+        FROM confirma.invoice_ledger AS l
+        WHERE l.invoice_id = i.invoice_id AND l.state = 'submitted'
+          AND i.invoice_id IN (SELECT invoice_id FROM new_rows);
     ELSIF TG_OP = 'DELETE' THEN
         UPDATE confirma_source.invoices AS i SET updated_at = clock_timestamp()
-        WHERE i.invoice_id IN (SELECT invoice_id FROM old_rows);
+        FROM confirma.invoice_ledger AS l
+        WHERE l.invoice_id = i.invoice_id AND l.state = 'submitted'
+          AND i.invoice_id IN (SELECT invoice_id FROM old_rows);
     ELSE
         UPDATE confirma_source.invoices AS i SET updated_at = clock_timestamp()
-        WHERE i.invoice_id IN (SELECT invoice_id FROM new_rows UNION SELECT invoice_id FROM old_rows);
+        FROM confirma.invoice_ledger AS l
+        WHERE l.invoice_id = i.invoice_id AND l.state = 'submitted'
+          AND i.invoice_id IN (SELECT invoice_id FROM new_rows UNION SELECT invoice_id FROM old_rows);
     END IF;
     RETURN NULL;
 END
