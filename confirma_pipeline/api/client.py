@@ -47,7 +47,7 @@ from confirma_pipeline.api.errors import (
     RetryableError,
     UnauthorizedError,
 )
-from confirma_pipeline.api.ratelimit import TokenBucket
+from confirma_pipeline.api.ratelimit import AdaptiveLimiter
 from confirma_pipeline.api.redaction import LOGGER_NAME, install_redaction, redact_headers, redact_text
 from confirma_pipeline.api.retry import (
     RETRYABLE_GET_STATUSES,
@@ -157,7 +157,7 @@ class ConfirmaClient:
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 30.0,
         max_retry_after_s: float = 120.0,
-        rate_limit_per_s: float | None = None,
+        max_requests_per_s: float | None = None,
         max_connections: int = 32,
         transport: httpx.BaseTransport | None = None,
         allow_insecure_http: bool = False,
@@ -176,7 +176,8 @@ class ConfirmaClient:
             base_s=backoff_base_s, max_s=backoff_max_s, max_retry_after_s=max_retry_after_s
         )
         self._sleep = sleep
-        self._bucket = TokenBucket(rate_limit_per_s) if rate_limit_per_s else None
+        # No fixed cap: an adaptive limit from these ceilings (see api/ratelimit.py).
+        self.limiter = AdaptiveLimiter(max_connections, max_requests_per_s)
         self._timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s, pool=timeout_s)
         self._extensions = {"timeout": self._timeout.as_dict()}
         self._transport = transport or make_transport(max_connections)
@@ -285,15 +286,15 @@ class ConfirmaClient:
 
         attempt = 0
         while True:
-            if self._bucket is not None:
-                self._bucket.acquire()
             with self._calls_lock:
                 self._calls += 1
             retry_after: float | None = None
             status: int | None = None
             try:
-                response = self._transport.handle_request(request)
-                response.read()
+                with self.limiter.slot(path) as slot:
+                    response = self._transport.handle_request(request)
+                    response.read()
+                    slot.status = response.status_code
             except httpx.TransportError as exc:
                 if not idempotent and not isinstance(exc, _NOT_SENT_ERRORS):
                     raise AmbiguousOutcomeError(

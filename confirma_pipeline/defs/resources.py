@@ -66,8 +66,9 @@ class ConfirmaApiResource(dg.ConfigurableResource):
     base_url: str | None = None  # CONFIRMA_BASE_URL: overrides the environment's URL
     provisioning_token: str | None = None
     partner_code: str | None = None  # CONFIRMA_PARTNER_CODE: fills a creditor's blank partner_code
-    rate_limit_per_s: float = 50.0
-    concurrency: int = 16
+    # Ceilings of the adaptive request limit (api/ratelimit.py); no fixed cap by default.
+    max_requests_per_s: str | None = None  # CONFIRMA_MAX_REQUESTS_PER_S; unset or 0: no ceiling
+    concurrency: int = 32  # CONFIRMA_CONCURRENCY
     timeout_s: float = 30.0
     connect_timeout_s: float = 5.0
     max_retries: int = 5
@@ -78,6 +79,10 @@ class ConfirmaApiResource(dg.ConfigurableResource):
         return f"ConfirmaApiResource(environment={self.environment!r})"
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        from confirma_pipeline import settings
+
+        settings.max_requests_per_s(self.max_requests_per_s)  # a bad value fails here, naming the variable
+        settings.api_concurrency(self.concurrency)
         if self.environment not in ("sandbox", "staging", "production"):
             raise ConfigError(
                 f"CONFIRMA_ENV: unknown environment {self.environment!r} (use sandbox, staging or production)"
@@ -98,6 +103,7 @@ class ConfirmaApiResource(dg.ConfigurableResource):
     @contextmanager
     def get_client(self):
         """A pooled `ConfirmaClient` for the duration of a step."""
+        from confirma_pipeline import settings
         from confirma_pipeline.api import ConfirmaClient
 
         if self.environment == "sandbox" and not self.sandbox_url and not self.base_url:
@@ -113,8 +119,8 @@ class ConfirmaApiResource(dg.ConfigurableResource):
             timeout_s=self.timeout_s,
             connect_timeout_s=self.connect_timeout_s,
             max_retries=self.max_retries,
-            rate_limit_per_s=self.rate_limit_per_s,
-            max_connections=self.concurrency,
+            max_requests_per_s=settings.max_requests_per_s(self.max_requests_per_s),
+            max_connections=settings.api_concurrency(self.concurrency),
         )
         try:
             yield client
@@ -149,6 +155,12 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             base_url=_env_or_none("CONFIRMA_BASE_URL"),
             provisioning_token=_env_or_none("CONFIRMA_PROVISIONING_TOKEN"),
             partner_code=_env_or_none("CONFIRMA_PARTNER_CODE"),
+            max_requests_per_s=_env_or_none("CONFIRMA_MAX_REQUESTS_PER_S"),
+            **(
+                {"concurrency": dg.EnvVar.int("CONFIRMA_CONCURRENCY")}
+                if os.environ.get("CONFIRMA_CONCURRENCY")
+                else {}
+            ),
         ),
         "token_vault": TokenVaultResource(
             key=_env_or_none("CONFIRMA_TOKEN_KEY"), key_file=_env_or_none("CONFIRMA_TOKEN_KEY_FILE")

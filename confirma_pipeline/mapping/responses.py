@@ -13,8 +13,9 @@ Choices made here (the docs are silent):
   96 bits in hex, plus "-<n>": the ordinal of the row among identical rows of the same client, so two
   identical payments on one day stay two rows, and a rerun produces the same keys.
 - settlements.api_fetch_date: the API shows apiFetchDate as it was *before* the current fetch (null on the
-  first one), so a null is replaced by the answer's createdAt (the moment of that first fetch). The stored
-  value is then the same whichever fetch wrote it, and a rerun changes no row.
+  first one), so a null is replaced by the answer's createdAt (the moment of that first fetch). The pull
+  stores it once (`keep_columns` of the upsert): a later answer, even one whose apiFetchDate is still null
+  because the API does not mark range fetches, neither changes the row nor the first fetch date.
 - breakdown line_no: 1-based position of the item inside its allocation (`breakdown`, or the older `events`).
 """
 

@@ -61,6 +61,10 @@ MODES = ("unfetched", "range")
 SETTLEMENTS = "confirma.settlements"
 ALLOCATIONS = "confirma.settlement_allocations"
 BREAKDOWN = "confirma.allocation_breakdown"
+#: Written by the first fetch that stores a settlement, then kept: a later answer's apiFetchDate (or, where
+#: it is null, that answer's createdAt) is not content. A range re-pull of unchanged settlements then writes
+#: nothing and the first fetch date survives, whether or not the API marks range fetches as fetched.
+FIRST_FETCH_COLUMNS = ("api_fetch_date",)
 
 
 def fetch_settlements_raw(client, token: str, mode: str, window: Window | None) -> bytes:
@@ -168,7 +172,9 @@ def _process(conn, inbox_id: int, creditor_id: str, report: PullReport, logger) 
             breakdown = validate_frame(BreakdownItemModel, frames.breakdown, "settlements", creditor_id)
             _check_sums(settlements, allocations, breakdown, creditor_id)
             results = {
-                SETTLEMENTS: upsert_frame(conn, settlements, SETTLEMENTS, ["settlement_id"]),
+                SETTLEMENTS: upsert_frame(
+                    conn, settlements, SETTLEMENTS, ["settlement_id"], keep_columns=FIRST_FETCH_COLUMNS
+                ),
                 ALLOCATIONS: replace_window(
                     conn, allocations, ALLOCATIONS, scope_column="settlement_id",
                     scopes=settlements["settlement_id"].tolist(),

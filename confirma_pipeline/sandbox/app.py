@@ -17,6 +17,7 @@ from confirma_pipeline.sandbox.control import ControlApi
 from confirma_pipeline.sandbox.faults import FaultInjector, FaultMiddleware, silence_drop_logs
 from confirma_pipeline.sandbox.openapi import build_openapi
 from confirma_pipeline.sandbox.partner import PartnerApi
+from confirma_pipeline.sandbox.ratelimit import RateLimitMiddleware
 from confirma_pipeline.sandbox.state import SandboxState
 
 _log = logging.getLogger("confirma_pipeline.sandbox")
@@ -43,10 +44,12 @@ def create_app(
     seed: int = 0,
     start_date: date | None = None,
     strict_identifiers: bool = False,
+    rate_limit_per_s: float = 0.0,
 ) -> Starlette:
     """The sandbox app. With `state_file`, state is loaded from it if present and saved on shutdown and after
     every control call. `latency_ms` delays every partner call (asyncio.sleep). `strict_identifiers` turns on
-    the business-id/IBAN/reference checksum checks (off by default: the docs' own examples fail them)."""
+    the business-id/IBAN/reference checksum checks (off by default: the docs' own examples fail them).
+    `rate_limit_per_s` > 0 answers 429 above that many partner requests per second (sandbox/ratelimit.py)."""
     state = SandboxState(start_date=start_date, seed=seed)
     state_path = Path(state_file) if state_file is not None else None
     if state_path is not None and state.load(state_path):
@@ -66,7 +69,10 @@ def create_app(
 
     app = Starlette(
         routes=partner.routes() + control.routes(),
-        middleware=[Middleware(FaultMiddleware, injector=faults)],
+        middleware=[
+            Middleware(RateLimitMiddleware, limit_per_s=rate_limit_per_s),
+            Middleware(FaultMiddleware, injector=faults),
+        ],
         lifespan=lifespan,
     )
     app.state.sandbox = sandbox

@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--state-file", type=Path, default=None, help="JSON file keeping state across restarts"
     )
     parser.add_argument("--latency-ms", type=int, default=0, help="latency added to every partner call")
+    parser.add_argument(
+        "--rate-limit-per-s", type=float, default=0.0, help="answer 429 above this many partner requests/s"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulation and fault randomness")
     parser.add_argument(
         "--start-date", type=date.fromisoformat, default=None, help="simulated today (YYYY-MM-DD)"
@@ -65,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.latency_ms < 0:
         raise OperatorError("--latency-ms must not be negative")
+    if args.rate_limit_per_s < 0:
+        raise OperatorError("--rate-limit-per-s must not be negative")
 
     import uvicorn
 
@@ -84,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         start_date=args.start_date,
         strict_identifiers=args.strict_identifiers,
+        rate_limit_per_s=args.rate_limit_per_s,
     )
     app.state.sandbox.state.variants = variants
     print(f"confirma sandbox listening on http://{args.host}:{args.port}", flush=True)

@@ -138,6 +138,7 @@ class SandboxServer:
         strict_identifiers: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
+        rate_limit_per_s: float = 0.0,
     ) -> None:
         self.provisioning_token = provisioning_token
         self.app = create_app(
@@ -147,6 +148,7 @@ class SandboxServer:
             seed=seed,
             start_date=start_date,
             strict_identifiers=strict_identifiers,
+            rate_limit_per_s=rate_limit_per_s,
         )
         self.host = host
         self._requested_port = port

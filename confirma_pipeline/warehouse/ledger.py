@@ -265,9 +265,11 @@ def submitted_numbers_between(
 def flag_changed_after_submission(
     conn: psycopg.Connection, invoices_relation: str, rows_relation: str
 ) -> int:
+    """Flag (or unflag) submitted invoices whose source changed since submission; returns how many flipped.
+    Hashes only invoices whose source updated_at moved since their last check (see the SQL)."""
     query = _hash_sql("push/flag_changed_after_submission.sql", invoices_relation, rows_relation)
     with conn.transaction():
-        return conn.execute(query).rowcount
+        return conn.execute(query).fetchone()[0]
 
 
 def state_counts(conn: psycopg.Connection, creditor_ids: Iterable[str] | None = None) -> dict[str, int]:

@@ -12,12 +12,12 @@ import httpx
 import pytest
 
 from confirma_pipeline.api import (
+    AdaptiveLimiter,
     AmbiguousOutcomeError,
     ConfirmaApiError,
     ConfirmaClient,
     RejectedError,
     RetryableError,
-    TokenBucket,
     UnauthorizedError,
     parse_retry_after,
     redact_headers,
@@ -193,32 +193,78 @@ def test_rejected_error_carries_reason_and_fields() -> None:
     assert sleeps == []
 
 
-def test_token_bucket_spaces_requests_across_threads() -> None:
-    clock = [0.0]
-    slept: list[float] = []
-    lock = threading.Lock()
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
 
-    def fake_sleep(seconds: float) -> None:
-        with lock:
-            slept.append(seconds)
+    def clock(self) -> float:
+        return self.now
 
-    bucket = TokenBucket(10.0, clock=lambda: clock[0], sleep=fake_sleep)
-    threads = [threading.Thread(target=bucket.acquire) for _ in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(round(s, 3) for s in slept) == [0.1, 0.2, 0.3, 0.4]  # first free, then 10/s
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 4))
+        self.now += seconds
+
+    def answer(self, limiter: AdaptiveLimiter, status: int = 200, latency_s: float = 0.05) -> None:
+        with limiter.slot("/invoices") as slot:
+            self.now += latency_s
+            slot.status = status
 
 
-def test_client_rate_limit_is_shared_and_real() -> None:
+def test_no_fixed_cap_by_default_and_a_configured_ceiling_spaces_requests_evenly() -> None:
+    t = FakeTime()
+    free = AdaptiveLimiter(32, clock=t.clock, sleep=t.sleep)
+    for _ in range(50):
+        t.answer(free, latency_s=0.0)
+    assert t.slept == [] and free.rate is None and free.limit == 32
+
+    capped = AdaptiveLimiter(32, 10.0, clock=t.clock, sleep=t.sleep)
+    for _ in range(4):
+        t.answer(capped, latency_s=0.0)
+    assert t.slept == [0.1, 0.1, 0.1]  # 10 requests/s, no burst
+    assert capped.rate == 10.0  # healthy answers never raise the rate above its ceiling
+
+
+def test_429_cuts_the_rate_to_what_was_served_and_healthy_answers_grow_it_back() -> None:
+    t = FakeTime()
+    limiter = AdaptiveLimiter(32, clock=t.clock, sleep=t.sleep)
+    for _ in range(100):  # 100 answers in one second
+        t.answer(limiter, latency_s=0.01)
+    t.answer(limiter, status=429, latency_s=0.0)
+    assert limiter.rate == pytest.approx(90.0)  # 0.9 x 100 served in the last second
+    t.answer(limiter, status=429, latency_s=0.0)  # the same episode: cut once, not twice
+    assert limiter.rate == pytest.approx(90.0) and limiter.throttled == 2
+    for _ in range(900):  # ten seconds of healthy answers at the lower rate
+        t.answer(limiter, latency_s=0.0)
+    assert 95 < limiter.rate < 105  # +1 %/s (at least 1/s)
+    assert t.slept and max(t.slept) <= 1 / 89  # paced evenly while limited
+
+
+def test_rising_latency_or_errors_shrink_concurrency_and_health_restores_it() -> None:
+    t = FakeTime()
+    limiter = AdaptiveLimiter(16, clock=t.clock, sleep=t.sleep)
+    for _ in range(20):
+        t.answer(limiter, latency_s=0.02)
+    assert limiter.limit == 16
+    for _ in range(40):
+        t.answer(limiter, latency_s=0.2)  # ten times slower: the server is queueing
+    assert limiter.limit < 8
+    t.answer(limiter, status=503, latency_s=0.2)
+    shrunk = limiter.limit
+    for _ in range(3000):
+        t.answer(limiter, latency_s=0.02)
+    assert shrunk < limiter.limit == 16
+
+
+def test_the_client_slows_down_after_429() -> None:
+    statuses = iter([429, 200, 200])
     sleeps: list[float] = []
-    api = ConfirmaClient("https://staging-integrations.confirmafinance.com", rate_limit_per_s=50.0,
-                         transport=httpx.MockTransport(lambda r: httpx.Response(200, json=VALID)), sleep=sleeps.append)  # fmt: skip
-    started = time.monotonic()
-    for _ in range(6):
-        api.validate_token(TOKEN)
-    assert time.monotonic() - started >= 0.09  # 5 gaps of 20 ms
+    api = _mock_client(
+        lambda r: httpx.Response(next(statuses), headers={"Retry-After": "0"}, json=VALID), sleeps=sleeps
+    )
+    assert api.limiter.rate is None
+    api.validate_token(TOKEN)
+    assert api.limiter.throttled == 1 and api.limiter.rate is not None
     api.close()
 
 

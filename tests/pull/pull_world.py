@@ -69,7 +69,7 @@ class World:
         return {
             "warehouse": WarehouseResource(dsn=self.dsn, auto_migrate=False),
             "confirma_api": ConfirmaApiResource(
-                environment="sandbox", sandbox_url=self.sandbox.url, concurrency=4, rate_limit_per_s=10_000.0
+                environment="sandbox", sandbox_url=self.sandbox.url, concurrency=4
             ),
             "token_vault": TokenVaultResource(key=self.key),
         }

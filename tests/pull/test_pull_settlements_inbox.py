@@ -115,3 +115,24 @@ def test_range_mode_recovers_a_settlement_missing_from_the_warehouse(world):
     for table, rows in before.items():
         cut = strip.get(table, lambda r: r)
         assert [cut(r) for r in after[table]] == [cut(r) for r in rows], table
+
+
+def test_range_repull_of_unchanged_settlements_writes_nothing_and_keeps_the_first_fetch_date(world):
+    """An API whose range mode does not mark settlements fetched answers apiFetchDate null again, with a later
+    createdAt: the re-pull must neither rewrite the rows nor replace the first fetch date."""
+    first = materialize(world, [settlements], partition_key=daily_partitions.get_last_partition_key())
+    assert first.success
+    query = "SELECT settlement_id, settlement_date, api_fetch_date, xmin::text FROM confirma.settlements ORDER BY 1"
+    before = world.connect().execute(query).fetchall()
+    assert before
+    state = world.sandbox_state()
+    with state.lock:
+        for s in state.settlements:
+            s["apiFetchDate"] = None  # as if the first (range) fetch had not marked them
+    state_days = sorted({row[1] for row in before})
+
+    for day in state_days:
+        rerun = materialize(world, [settlements], partition_key=day.isoformat())
+        assert rerun.success and metadata_value(rerun, "settlements", "mode") == "range"
+
+    assert world.connect().execute(query).fetchall() == before  # same dates, same row versions

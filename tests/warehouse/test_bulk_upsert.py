@@ -432,3 +432,60 @@ def test_table_names_are_identifiers_not_sql(conn):
     with pytest.raises(ValueError, match="does not exist"):
         upsert_frame(conn, payments(1), "confirma.payments; DROP TABLE x", KEYS)
     assert bulk.table_identifier("confirma.payments").as_string(conn) == '"confirma"."payments"'
+
+
+def _window_delete_plans(monkeypatch) -> list[str]:
+    """Spy on the window delete that replace_window really runs: record its plan, then run it."""
+    plans: list[str] = []
+    original = bulk._delete_missing
+
+    def spy(conn, statement, params, **kwargs):
+        plans.append(original(conn, statement, params, explain=True))
+        return original(conn, statement, params, **kwargs)
+
+    monkeypatch.setattr(bulk, "_delete_missing", spy)
+    return plans
+
+
+@pytest.mark.parametrize("loop_free", [True, False], ids=["settings", "control-without-settings"])
+def test_window_delete_never_plans_a_per_row_loop_on_stale_statistics(conn, monkeypatch, loop_free):
+    """The plan cliff: statistics say CRED-B has no rows (analyzed before it was loaded), so without the
+    loop-free settings the planner may rescan the unindexed stage once per stored row (n squared).
+    PostgreSQL 15 does so here by itself; 16+ can hash the (tiny-looking) target side instead, so the
+    session refuses hash joins to make 18 choose like 15. The control case shows that this scenario then
+    gets the per-row loop, so the first case proves the fix."""
+    upsert_frame(conn, payments(3000, "CRED-A"), PAYMENTS, KEYS)
+    conn.commit()
+    conn.execute(f"ANALYZE {PAYMENTS}")
+    window = dict(WINDOW, scopes=["CRED-B"], date_from=None, date_to=None)
+    conn.execute("SET enable_hashjoin = off")
+    replace_window(conn, payments(300, "CRED-B"), PAYMENTS, **window)  # first load, no ANALYZE after it
+    conn.commit()
+    if not loop_free:
+        monkeypatch.setattr(bulk, "LOOP_FREE_SETTINGS", {})
+    plans = _window_delete_plans(monkeypatch)
+
+    result = replace_window(conn, payments(300, "CRED-B"), PAYMENTS, **window)
+
+    assert result == ReplaceResult(rows_in=300, deleted=0, inserted=0, updated=0, unchanged=300)
+    assert len(plans) == 1
+    if loop_free:
+        assert "Nested Loop" not in plans[0] and "Anti Join" in plans[0], plans[0]
+    else:
+        assert "Nested Loop Anti Join" in plans[0], plans[0]
+
+
+def test_keep_columns_hold_their_first_value_and_are_not_compared(conn):
+    first = payments(3)
+    first.loc[2, "account_name"] = None
+    upsert_frame(conn, first, PAYMENTS, KEYS, keep_columns=["account_name"])
+    later = payments(3).assign(account_name="a later answer")
+    unchanged = upsert_frame(conn, later, PAYMENTS, KEYS, keep_columns=["account_name"])
+    assert unchanged == UpsertResult(rows_in=3, inserted=0, updated=0, unchanged=3)  # not compared
+    later.loc[0, "amount"] = 1.0
+    result = upsert_frame(conn, later, PAYMENTS, KEYS, keep_columns=["account_name"])
+    assert result == UpsertResult(rows_in=3, inserted=0, updated=1, unchanged=2)
+    names = [r[0] for r in conn.execute(f"SELECT account_name FROM {PAYMENTS} ORDER BY payment_key")]
+    assert names == ["Maksaja Öy 0, Ab", "Maksaja Öy 1, Ab", None]  # kept; a null is filled only on an update
+    with pytest.raises(ValueError, match="keep_columns"):
+        upsert_frame(conn, later, PAYMENTS, KEYS, keep_columns=["no_such"])

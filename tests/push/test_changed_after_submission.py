@@ -1,0 +1,75 @@
+""" "Changed after submission" costs only what changed: a quiet night rewrites no ledger row, and an edit made
+by any writer (an invoice or one of its rows, without touching updated_at) is still flagged."""
+
+from __future__ import annotations
+
+import psycopg
+
+from confirma_pipeline.warehouse import ledger
+
+INVOICES, ROWS = "confirma_source.invoices", "confirma_source.invoice_rows"
+
+
+def _submit(conn, n: int) -> list[str]:
+    picked = conn.execute(
+        f"SELECT invoice_id, creditor_id, invoice_number FROM {INVOICES} i "
+        f"WHERE EXISTS (SELECT 1 FROM {ROWS} r WHERE r.invoice_id = i.invoice_id AND r.row_number = 1) "
+        "ORDER BY invoice_id LIMIT %s",
+        (n,),
+    ).fetchall()
+    hashes = ledger.source_hashes(conn, INVOICES, ROWS, [p[0] for p in picked])
+    for invoice_id, creditor_id, number in picked:
+        conn.execute(
+            "INSERT INTO confirma.clients (creditor_id, state) VALUES (%s, 'created') ON CONFLICT DO NOTHING",
+            (creditor_id,),
+        )
+        conn.execute(
+            "INSERT INTO confirma.invoice_ledger (invoice_id, creditor_id, invoice_number, state, payload_hash, "
+            "source_hash) VALUES (%s, %s, %s, 'submitted', 'p', %s)",
+            (invoice_id, creditor_id, number, hashes[invoice_id]),
+        )
+    return [p[0] for p in picked]
+
+
+def _versions(conn) -> dict[str, str]:
+    return dict(conn.execute("SELECT invoice_id, xmin::text FROM confirma.invoice_ledger").fetchall())
+
+
+def _flagged(conn) -> list[str]:
+    return [
+        r[0]
+        for r in conn.execute("SELECT invoice_id FROM confirma.invoice_ledger WHERE changed_after_submission")
+    ]
+
+
+def test_a_quiet_night_rewrites_nothing_and_any_edit_is_flagged(seeded):
+    with psycopg.connect(seeded, autocommit=True) as conn:
+        ids = _submit(conn, 8)
+
+        def flag() -> int:
+            return ledger.flag_changed_after_submission(conn, INVOICES, ROWS)
+
+        assert flag() == 0  # first night after submission: each invoice hashed once, none changed
+        quiet = _versions(conn)
+        assert flag() == 0
+        assert _versions(conn) == quiet  # a night with nothing new writes no ledger row
+
+        conn.execute(
+            f"UPDATE {ROWS} SET quantity = quantity + 1 WHERE invoice_id = %s AND row_number = 1", (ids[0],)
+        )
+        conn.execute(
+            f"UPDATE {INVOICES} SET buyer_email = 'edited@example.fi' WHERE invoice_id = %s", (ids[1],)
+        )
+        conn.execute(f"DELETE FROM {ROWS} WHERE invoice_id = %s AND row_number = 1", (ids[2],))
+        assert flag() == 3
+        assert sorted(_flagged(conn)) == sorted(ids[:3])
+        after = _versions(conn)
+        assert {i for i in ids if after[i] != quiet[i]} == set(
+            ids[:3]
+        )  # only the edited invoices were written
+
+        conn.execute(
+            f"UPDATE {ROWS} SET quantity = quantity - 1 WHERE invoice_id = %s AND row_number = 1", (ids[0],)
+        )
+        assert flag() == 1  # edited back: unflagged
+        assert sorted(_flagged(conn)) == sorted(ids[1:3])
