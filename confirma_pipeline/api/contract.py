@@ -61,6 +61,17 @@ CHOSEN    renew is treated as non-idempotent by the client (a lost answer would 
 CHOSEN    an invoice sent with NO_DISTRIBUTION_FIELDS (distribution.enabled=false, processing.paymentControlEnabled=
           false) is registered but never delivered to the buyer and never enters payment control or reminders
           (backfill `--historical-policy no-distribution`). If Confirma mailed it anyway, only `refuse` is safe.
+CHOSEN    accounting enums beyond the SEEN ones: LEDGER_DOCUMENT_TYPES, CALCULATION_MODES, DIMENSION_TYPES,
+          PAYMENT_TARGET_IDENTIFIERS. A value outside them is rejected locally (with its reason), never sent.
+INFERRED  a voucher balances (`ledger_imbalance`): GROSS: the non-VAT rows' amounts sum to 0 and every row's
+          netAmount sums to 0 (the VAT row carries the VAT split, as in the docs' 2990 / -2382.47 / -607.53
+          example); NET: every row's amount sums to 0. netAmount = amount / (1 + vatPercentage/100) within a
+          cent on GROSS non-VAT rows, = amount otherwise (`ledger_net_amount`).
+CHOSEN    a queued voucher/payment is listed by its status GET at once (status 0), with sourceIdentifier =
+          ledgerIdentifier / paymentIdentifier; fromDate/toDate filter documentDate / paymentDate inclusively.
+CHOSEN    accounting payments go ACCOUNTING_PAYMENT_BATCH per request (the body takes a list); a 400 is
+          all-or-nothing and names bad items as payments[i]; the other items of a refused batch are looked
+          up by status before they are sent again (safe even if the API accepted part of the batch).
 """
 
 from __future__ import annotations
@@ -115,8 +126,14 @@ FETCH_TYPES = ("ALL", "SUCCESSFUL", "FAILED")
 DISTRIBUTION_STATUSES = ("RECEIVED", "DISTRIBUTED", "FAILED")
 CASE_STATUSES = ("OPEN", "CLOSED")
 CASE_STAGES = ("PAYMENT_CONTROL", "REMINDER", "COLLECTION", "CLOSED")
-SYNC_PENDING, SYNC_SYNCED, SYNC_FAILED = 0, 1, 2
+SYNC_PENDING, SYNC_SYNCED, SYNC_FAILED = 0, 1, 2  # 0 and 1 SEEN, 2 INFERRED
 SYNC_DESCRIPTIONS = {SYNC_PENDING: "Pending", SYNC_SYNCED: "Successfully synced", SYNC_FAILED: "Failed"}
+LEDGER_DOCUMENT_TYPES = ("ML", "MY", "OS", "TO", "PA")  # ML SEEN (memo voucher); the rest CHOSEN
+CALCULATION_MODES = ("GROSS", "NET")  # GROSS SEEN, NET INFERRED
+DIMENSION_TYPES = ("COST_CENTER", "PROJECT", "DEPARTMENT")  # COST_CENTER SEEN; the rest CHOSEN
+PAYMENT_TARGET_IDENTIFIERS = ("invoicenumber", "reference")  # invoicenumber SEEN, reference INFERRED
+LEDGER_DESCRIPTION_MAX = 210  # SEEN
+ACCOUNTING_PAYMENT_BATCH = 50  # CHOSEN
 
 # --- status codes -----------------------------------------------------------------------------------------
 STATUS_CREATE_CLIENT = 200  # SEEN
@@ -192,6 +209,27 @@ def row_amounts(
     net = round_money(Decimal(quantity) * Decimal(unit_price))
     vat = round_money(net * Decimal(vat_percentage) / 100)
     return net, vat, net + vat
+
+
+def ledger_net_amount(amount: Decimal, vat_percentage: Decimal, is_vat_row: int, mode: str) -> Decimal:
+    """The netAmount a ledger row should carry (INFERRED, see the module docstring)."""
+    if mode != "GROSS" or is_vat_row:
+        return Decimal(amount)
+    return round_money(Decimal(amount) / (1 + Decimal(vat_percentage) / 100))
+
+
+def ledger_imbalance(mode: str, rows: list[tuple[Decimal, Decimal | None, int]]) -> str | None:
+    """Why a voucher's rows (amount, netAmount, isVatRow) do not balance, or None when they do."""
+    if mode == "GROSS":
+        gross = sum((Decimal(a) for a, _, vat in rows if not vat), Decimal(0))
+        net = sum((Decimal(n if n is not None else a) for a, n, _ in rows), Decimal(0))
+        if gross != 0:
+            return f"non-VAT row amounts sum to {gross}, not 0"
+        if net != 0:
+            return f"row netAmounts sum to {net}, not 0"
+        return None
+    total = sum((Decimal(a) for a, _, _ in rows), Decimal(0))
+    return None if total == 0 else f"row amounts sum to {total}, not 0"
 
 
 def settlement_id(day_yyyymmdd: int, sequence: int) -> int:

@@ -518,7 +518,7 @@ def validate_ledger(body: Any) -> Errors:
     if not isinstance(rows, list) or not rows:
         errs.add("ledgers.ledgerRows", "is required (a non-empty list)")
         return errs
-    total = Decimal(0)
+    balance: list[tuple[Decimal, Decimal | None, int]] = []
     for i, row in enumerate(rows):
         p = f"ledgers.ledgerRows[{i}]"
         if not isinstance(row, dict):
@@ -527,14 +527,15 @@ def validate_ledger(body: Any) -> Errors:
         _date(errs, row, "bookingDate", f"{p}.bookingDate", required=True)
         _str(errs, row, "accountNumber", f"{p}.accountNumber", required=True)
         amount = _number(errs, row, "amount", f"{p}.amount", required=True)
-        _number(errs, row, "netAmount", f"{p}.netAmount")
+        net = _number(errs, row, "netAmount", f"{p}.netAmount")
         _number(errs, row, "vatPercentage", f"{p}.vatPercentage")
         flag = row.get("isVatRow", 0)
         if flag not in (0, 1) or isinstance(flag, bool):
             errs.add(f"{p}.isVatRow", "must be 0 or 1")
-        total += amount or 0
-    if not errs and total != 0:
-        errs.add("ledgers.ledgerRows", f"amounts must balance to 0 (sum is {total})")
+        balance.append((amount or Decimal(0), net, 1 if flag == 1 else 0))
+    imbalance = None if errs else c.ledger_imbalance(ledger.get("calculationMode") or "GROSS", balance)
+    if imbalance:
+        errs.add("ledgers.ledgerRows", f"must balance: {imbalance}")
     return errs
 
 

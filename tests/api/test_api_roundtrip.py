@@ -24,6 +24,10 @@ LEDGER = {
              "vatPercentage": 25.5, "vatCode": "20", "amount": -2990.0, "netAmount": -2382.47, "isVatRow": 0,
              "projectNumber": "PN12345", "transactionType": None, "transactionDescription": "1763",
              "ledgerDimensions": []},
+            {"bookingDate": "2025-12-12", "accountNumber": "2939", "vatAccountNumber": None, "vatType": None,
+             "vatPercentage": 0, "vatCode": "", "amount": -607.53, "netAmount": -607.53, "isVatRow": 1,
+             "projectNumber": "PN12345", "transactionType": None, "transactionDescription": "1763",
+             "ledgerDimensions": []},
         ],
     }
 }  # fmt: skip
