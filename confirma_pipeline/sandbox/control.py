@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from confirma_pipeline.api import contract as c
+from confirma_pipeline.sandbox.accounting import routes as accounting_routes
 from confirma_pipeline.sandbox.faults import FaultConfig, FaultInjector
 from confirma_pipeline.sandbox.responses import error_response, json_response
 from confirma_pipeline.sandbox.simulation import advance
@@ -44,6 +45,7 @@ class ControlApi:
             Route(P + "/state", self.get_state, methods=["GET"]),
             Route(P + "/openapi.json", self.get_openapi, methods=["GET"]),
             Route(P + "/variants", self.set_variants, methods=["POST"]),
+            *accounting_routes(self.state, P),
         ]
 
     @staticmethod

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from confirma_pipeline.api import contract as c
+from confirma_pipeline.sandbox.accounting import public
 from confirma_pipeline.sandbox.auth import Authenticator
 from confirma_pipeline.sandbox.responses import error_response, json_response, no_content
 from confirma_pipeline.sandbox.state import SandboxState, iso_z
@@ -411,7 +412,7 @@ class PartnerApi:
         start, end = _range(request, c.Q_FROM_DATE, c.Q_TO_DATE)
         with self.state.lock:
             rows = [
-                dict(row)
+                public(row)
                 for row in self.state.ledgers.get(caller.client_id, [])
                 if _in_range(row["documentDate"], start, end)
             ]
@@ -456,7 +457,7 @@ class PartnerApi:
         start, end = _range(request, c.Q_FROM_DATE, c.Q_TO_DATE)
         with self.state.lock:
             rows = [
-                dict(row)
+                public(row)
                 for row in self.state.accounting_payments.get(caller.client_id, [])
                 if _in_range(row["paymentDate"], start, end)
             ]

@@ -85,6 +85,12 @@ class SandboxControl:
         }
         return self._call("POST", "/faults", json=body)
 
+    def set_accounting(self, *, failure_rate: float = 0.0, sync_delay_days: int = 1) -> dict[str, Any]:
+        """How the simulated accounting systems treat queued items (see `sandbox/accounting.py`)."""
+        return self._call(
+            "POST", "/accounting", json={"failureRate": failure_rate, "syncDelayDays": sync_delay_days}
+        )
+
     def clear_faults(self) -> dict[str, Any]:
         return self._call("POST", "/faults", json={})
 

@@ -11,7 +11,7 @@ One day, in order (all randomness from the state's `random.Random(seed)`):
 4. on Tuesdays and Fridays a settlement run pays out every unsettled payment: one settlement per client, one
    allocation per payment, each with a CAPITAL/INTEREST/FEES breakdown that sums exactly to the allocation,
    and allocations that sum exactly to the settlement amount;
-5. accounting ledgers and payments queued earlier are marked synced.
+5. accounting ledgers and payments queued earlier sync, or a configured share fail (see `sandbox/accounting.py`).
 """
 
 from __future__ import annotations
@@ -277,8 +277,6 @@ def _remittance_reference(number: int) -> str:
 
 
 def _sync_accounting(state: SandboxState) -> None:
-    day = state.today.isoformat()
-    for rows in list(state.ledgers.values()) + list(state.accounting_payments.values()):
-        for row in rows:
-            if row["status"] == c.SYNC_PENDING:
-                row.update(status=c.SYNC_SYNCED, syncDate=day, description=c.SYNC_DESCRIPTIONS[c.SYNC_SYNCED])
+    from confirma_pipeline.sandbox.accounting import sync_day
+
+    sync_day(state)

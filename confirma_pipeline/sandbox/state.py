@@ -16,6 +16,8 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
 
+from confirma_pipeline.sandbox.accounting_defaults import ACCOUNTING_SYNC_DEFAULTS
+
 FORMAT_VERSION = 1
 
 
@@ -51,6 +53,7 @@ class SandboxState:
             self.pending_actions: list[dict[str, Any]] = []
             self.ledgers: dict[int, list[dict[str, Any]]] = {}
             self.accounting_payments: dict[int, list[dict[str, Any]]] = {}
+            self.accounting_sync: dict[str, Any] = dict(ACCOUNTING_SYNC_DEFAULTS)  # see sandbox/accounting.py
             self.journal: list[dict[str, Any]] = []
             self.counters: dict[str, int] = {
                 "client": 1000,

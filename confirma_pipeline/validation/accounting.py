@@ -348,3 +348,34 @@ def valid_mask(frame: pd.DataFrame, key: str, verdicts: dict) -> np.ndarray:
     return np.array(
         [(cid, k) not in bad for cid, k in zip(frame["creditor_id"], frame[key], strict=True)], dtype=bool
     )
+
+
+# --- tables the pipeline owns (column schemas for the Dagster asset pages) --------------------------------
+
+
+class AccountingSubmissionModel(pa.DataFrameModel):
+    """`confirma.accounting_submissions`: our exactly-once ledger of what was sent to the accounting add-on."""
+
+    kind: Series[str] = _f("ledger (a voucher) or payment.")
+    creditor_id: Series[str] = _f("The creditor (Confirma client).")
+    identifier: Series[str] = _f(
+        "ledgerIdentifier or paymentIdentifier (the status endpoints' sourceIdentifier)."
+    )
+    item_date: Series[DateUS] = _f("documentDate or paymentDate: bounds the status look-up.")
+    state: Series[str] = _f("pending, in_flight (outcome unknown), submitted, rejected or failed.")
+    attempts: Series[int] = _f("POSTs tried.")
+    payload_hash: Series[str] = _f("Hash of the body as sent.")
+    last_error: Series[str] = _f("Sanitized last error (status and the server's reason).", nullable=True)
+    submitted_at: Series[UTCTimestamp] = _f("When Confirma accepted it.", nullable=True)
+
+
+class AccountingSyncModel(pa.DataFrameModel):
+    """`confirma.accounting_sync`: the sync status Confirma reports per voucher and payment."""
+
+    creditor_id: Series[str] = _f("The creditor (Confirma client).")
+    kind: Series[str] = _f("ledger or payment.")
+    source_identifier: Series[str] = _f("sourceIdentifier: our ledgerIdentifier / paymentIdentifier.")
+    item_date: Series[DateUS] = _f("documentDate / paymentDate.", nullable=True)
+    sync_date: Series[DateUS] = _f("syncDate: when it reached the accounting system.", nullable=True)
+    status: Series[int] = _f("0 pending, 1 synced (SEEN), 2 failed (INFERRED).")
+    status_text: Series[str] = _f("description, e.g. 'Successfully synced' or why it failed.", nullable=True)
