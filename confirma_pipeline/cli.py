@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "confirma_pipeline.push_cli",
     "confirma_pipeline.backfill_cli",
     "confirma_pipeline.contract_cli",
+    "confirma_pipeline.accounting_cli",
     "confirma_pipeline.demo",
     "confirma_pipeline.ui",
 )

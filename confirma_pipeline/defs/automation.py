@@ -12,10 +12,13 @@ from confirma_pipeline.defs.resources import WarehouseResource
 
 nightly_sync = dg.define_asset_job(
     "nightly_sync",
-    selection=dg.AssetSelection.groups("onboarding", "invoicing", "receivables").materializable(),
+    selection=dg.AssetSelection.groups(
+        "onboarding", "invoicing", "receivables", "accounting"
+    ).materializable(),
     description=(
         "The nightly sync: onboarding -> credentials -> invoice submission -> distribution and cases -> "
-        "payments and settlements, for one Helsinki day (or a range, as one run)."
+        "payments and settlements -> accounting vouchers and payments and their sync status, for one Helsinki "
+        "day (or a range, as one run)."
     ),
 )
 

@@ -19,6 +19,9 @@ from confirma_pipeline.warehouse import accounting_submissions as subs
 from confirma_pipeline.warehouse.connection import connect
 
 TABLE = "confirma.accounting_sync"
+# Days after submission an item may stay unsynced before the ERROR check (and `accounting status`) fails:
+# the add-on syncs queued items in the background; days without a result mean someone must look.
+PENDING_ERROR_AFTER_DAYS = 3
 
 
 def _statuses(client, token: str, kind: str, start, end) -> list:

@@ -206,11 +206,14 @@ def upsert_sync(conn: psycopg.Connection, rows: Sequence[tuple]) -> int:
 
 
 def failed_syncs(conn: psycopg.Connection) -> list[tuple]:
-    """(kind, creditor_id, source_identifier, item_date, status_text) of items the target system refused."""
+    """(kind, creditor_id, source_identifier, item_date, status_text) of items the target system refused,
+    and of items with a status code we do not know (never read as success)."""
     return conn.execute(
-        "SELECT kind, creditor_id, source_identifier, item_date, status_text FROM confirma.accounting_sync "
-        "WHERE status = %s ORDER BY kind, creditor_id, source_identifier",
-        (c.SYNC_FAILED,),
+        "SELECT kind, creditor_id, source_identifier, item_date, "
+        "CASE WHEN status = %s THEN status_text ELSE 'unknown status ' || status || ': ' || "
+        "coalesce(status_text, '') END FROM confirma.accounting_sync "
+        "WHERE status NOT IN (%s, %s) ORDER BY kind, creditor_id, source_identifier",
+        (c.SYNC_FAILED, c.SYNC_PENDING, c.SYNC_SYNCED),
     ).fetchall()
 
 

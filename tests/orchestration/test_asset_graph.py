@@ -73,10 +73,15 @@ def test_every_asset_carries_lineage_metadata(loaded):
         assert spec.kinds, f"{name} has no kinds"
         assert "dagster/table_name" in spec.metadata, f"{name} has no dagster/table_name"
         assert "dagster/column_schema" in spec.metadata, f"{name} has no column schema"
-    assert groups == {"onboarding", "invoicing", "receivables"}
+    assert groups == {"onboarding", "invoicing", "receivables", "accounting"}
 
 
 def test_warehouse_input_tables_are_the_roots(loaded):
     graph = loaded.resolve_asset_graph()
     roots = {k.to_user_string() for k in graph.get_all_asset_keys() if not graph.get(k).parent_keys}
-    assert roots == {"source_creditors", "source_invoices"}
+    assert roots == {
+        "source_creditors",
+        "source_invoices",
+        "source_ledger_vouchers",
+        "source_accounting_payments",
+    }

@@ -1,0 +1,143 @@
+"""Accounting assets: source vouchers and payments -> accounting submissions -> accounting sync status."""
+
+# No `from __future__ import annotations`: Dagster resolves Config annotations at definition time.
+from typing import Optional
+
+import dagster as dg
+
+from confirma_pipeline.defs.metadata import OWNERS, markdown_table, table_metadata
+from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
+from confirma_pipeline.defs.receivables.pulled import ALL_CLIENTS_PULLED, definition_metadata, run_pull
+from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
+from confirma_pipeline.validation.accounting import (
+    AccountingPaymentModel,
+    AccountingSubmissionModel,
+    AccountingSyncModel,
+    LedgerVoucherModel,
+)
+
+GROUP = "accounting"
+SUBMISSIONS_TABLE = "confirma.accounting_submissions"
+SYNC_TABLE = "confirma.accounting_sync"
+
+
+class AccountingConfig(dg.Config):
+    """Run config of the accounting assets."""
+
+    creditor_ids: Optional[list[str]] = None  # noqa: UP045 - Dagster config needs Optional  # limit to these clients
+
+
+source_ledger_vouchers = dg.AssetSpec(
+    key="source_ledger_vouchers",
+    description=(
+        "Ledger vouchers to send (confirma_source.ledger_vouchers with ledger_voucher_rows and "
+        "ledger_row_dimensions): every SEEN field of the POST accounting/ledger example."
+    ),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"postgres"},
+    metadata=table_metadata("confirma_source.ledger_vouchers", LedgerVoucherModel),
+)
+source_accounting_payments = dg.AssetSpec(
+    key="source_accounting_payments",
+    description="Accounting payments to send (confirma_source.accounting_payments).",
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"postgres"},
+    metadata=table_metadata("confirma_source.accounting_payments", AccountingPaymentModel),
+)
+
+
+@dg.asset(
+    deps=[source_ledger_vouchers, source_accounting_payments, dg.AssetKey("onboarded_clients")],
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"api", "postgres"},
+    pool=API_POOL,
+    retry_policy=API_RETRY_POLICY,
+    metadata=table_metadata(SUBMISSIONS_TABLE, AccountingSubmissionModel),
+)
+def accounting_submissions(
+    context: dg.AssetExecutionContext,
+    config: AccountingConfig,
+    warehouse: WarehouseResource,
+    confirma_api: ConfirmaApiResource,
+    token_vault: TokenVaultResource,
+) -> dg.MaterializeResult:
+    """Our submission ledger of the accounting add-on: every voucher (one per POST accounting/ledger) and
+    accounting payment (batched into POST accounting/payment) of an onboarded client, sent exactly once
+    (pending -> in_flight -> submitted | rejected | failed). Interrupted sends are looked up by the status
+    endpoints (sourceIdentifier) before any resend; invalid items are quarantined with every reason."""
+    from confirma_pipeline.push.accounting import push_accounting
+
+    with operator_errors_fail_fast():
+        vault = token_vault.get_vault()
+        with confirma_api.get_client() as client:
+            reports = push_accounting(
+                dsn=warehouse.dsn,
+                client=client,
+                vault=vault,
+                run_id=context.run_id,
+                creditor_ids=config.creditor_ids,
+                logger=context.log,
+            )
+    metadata = {}
+    for kind, report in reports.items():
+        context.log.info(report.summary_line())
+        metadata.update({f"{kind}_{k}": dg.MetadataValue.int(int(v)) for k, v in report.totals().items()})
+    with warehouse.connect() as conn:
+        from confirma_pipeline.warehouse.accounting_submissions import state_counts
+
+        counts = state_counts(conn)
+    metadata["states"] = markdown_table(
+        [{"kind": k, "state": s, "count": n} for (k, s), n in sorted(counts.items())]
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(SUBMISSIONS_TABLE, AccountingSubmissionModel, sum(counts.values())),
+            **metadata,
+        }
+    )
+
+
+@dg.asset(
+    deps=[accounting_submissions],
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"api", "postgres"},
+    pool=API_POOL,
+    retry_policy=API_RETRY_POLICY,
+    metadata=definition_metadata(SYNC_TABLE, AccountingSyncModel),
+    check_specs=[
+        dg.AssetCheckSpec(
+            ALL_CLIENTS_PULLED,
+            asset="accounting_sync_status",
+            description="Every active client was pulled (a client whose token was refused is skipped and named)",
+        )
+    ],
+)
+def accounting_sync_status(
+    context: dg.AssetExecutionContext,
+    config: AccountingConfig,
+    warehouse: WarehouseResource,
+    confirma_api: ConfirmaApiResource,
+    token_vault: TokenVaultResource,
+) -> dg.MaterializeResult:
+    """Sync status of every submitted voucher and payment (GET accounting/ledger and accounting/payment):
+    0 pending, 1 synced (SEEN), 2 failed (INFERRED), with the sync date and the target system's text. One
+    call per client and kind covers the dates of the items still waiting; final items are not asked again."""
+    from confirma_pipeline.pull.accounting_sync import pull_accounting_sync
+
+    def pull(client, vault):
+        report = pull_accounting_sync(
+            dsn=warehouse.dsn,
+            client=client,
+            vault=vault,
+            creditor_ids=config.creditor_ids,
+            logger=context.log,
+        )
+        context.log.info(report.summary_line())
+        report.raise_for_failures()
+        return report
+
+    return run_pull(context, warehouse, confirma_api, token_vault, pull, SYNC_TABLE, AccountingSyncModel)
