@@ -19,6 +19,7 @@ HAND_ONBOARDED_CREDITOR = "CRED-0002"
 ADVANCE_DAYS = 30
 SAMPLE_SPAN_DAYS = 20  # invoices are dated in the 20 days before the sandbox calendar starts
 HELSINKI = "Europe/Helsinki"
+DEMO_ACCOUNTING_CREDITORS = 3  # creditors with sample ledger vouchers and accounting payments
 
 
 @dataclass
@@ -31,6 +32,8 @@ class DemoSummary:
     settlements: tuple[int, float, int] = (0, 0.0, 0)
     journal_creates: dict[str, int] = field(default_factory=dict)
     duplicate_creates: int = 0
+    accounting: list[tuple] = field(default_factory=list)  # (kind, state, sync, count)
+    duplicate_accounting_sends: int = 0
     seconds: float = 0.0
     backfill: list[str] = field(default_factory=list)  # the hand-onboarded client's backfill outcome
 
@@ -153,6 +156,23 @@ def _collect(summary: DemoSummary, control) -> None:
             creates[key] = creates.get(key, 0) + 1
     summary.journal_creates = kinds
     summary.duplicate_creates = sum(n - 1 for n in creates.values() if n > 1)
+    from confirma_pipeline.sample_accounting import duplicate_sends
+    from confirma_pipeline.warehouse.accounting_submissions import status_summary
+
+    with connect() as conn:
+        summary.accounting = status_summary(conn)
+    summary.duplicate_accounting_sends = duplicate_sends(control.journal())
+
+
+def _seed_accounting(control, day: dt.date) -> str:
+    """A few vouchers and accounting payments of the first creditors; the simulated accounting systems
+    sync them two days after they are queued and refuse a quarter of them."""
+    from confirma_pipeline.sample_accounting import seed_demo_accounting
+    from confirma_pipeline.warehouse.connection import connect
+
+    control.set_accounting(failure_rate=0.25, sync_delay_days=2)
+    with connect() as conn:
+        return seed_demo_accounting(conn, day, DEMO_ACCOUNTING_CREDITORS)
 
 
 def run_demo_story(
@@ -193,6 +213,7 @@ def run_demo_story(
             f"{len(sample.invoice_rows)} rows ({len(sample.invalid)} planted faults); "
             f"{sum(counts.values())} new rows seeded"
         )
+        out(_seed_accounting(control, env.settings.sandbox_start))
         _import_hand_onboarded(env, out, invoices_at_confirma=invoices_per_creditor // 2)
         with dg.DagsterInstance.get() as instance:
             apply_pool_limits(instance)
@@ -247,6 +268,14 @@ def _print_report(summary: DemoSummary, env, out) -> None:
         f"sandbox journal of accepted creates: {summary.journal_creates}; duplicate invoice sends: "
         f"{summary.duplicate_creates}"
     )
+    out("accounting add-on (vouchers and payments; sync status after the calendar moved on):")
+    for kind, state, sync, count in summary.accounting:
+        out(
+            f"  {'vouchers' if kind == 'ledger' else 'payments'} {state}"
+            + (f", sync {sync}" if sync != "-" else "")
+            + f": {count}"
+        )
+    out(f"  duplicate accounting sends: {summary.duplicate_accounting_sends}")
     for run in summary.runs:
         failed = [f"{a}:{c} ({sev})" for a, c, ok, sev in run["checks"] if not ok]
         out(
@@ -264,6 +293,7 @@ def _print_report(summary: DemoSummary, env, out) -> None:
 def _demo(args: argparse.Namespace) -> int:
     summary = run_demo_story(n_creditors=args.creditors, invoices_per_creditor=args.invoices_per_creditor)
     ok = all(run["success"] for run in summary.runs) and summary.duplicate_creates == 0
+    ok = ok and summary.duplicate_accounting_sends == 0
     return 0 if ok else 1
 
 

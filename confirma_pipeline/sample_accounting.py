@@ -131,3 +131,29 @@ def creditors_for_accounting(conn: psycopg.Connection, limit: int) -> list[tuple
         "SELECT creditor_id, business_code FROM confirma_source.creditors ORDER BY creditor_id LIMIT %s",
         (limit,),
     ).fetchall()
+
+
+def seed_demo_accounting(conn: psycopg.Connection, day: dt.date, n_creditors: int) -> str:
+    """Seed the demo's accounting sample for the first creditors; one line for the console."""
+    sample = build_accounting_sample(creditors_for_accounting(conn, n_creditors), day)
+    new = seed_accounting(conn, sample)
+    return (
+        f"accounting sample: {len(sample.vouchers)} vouchers, {len(sample.payments)} payments "
+        f"({len(sample.invalid)} planted faults); {new} new"
+    )
+
+
+def duplicate_sends(journal: list[dict]) -> int:
+    """How many vouchers or payments the sandbox accepted more than once (its journal of accepted requests)."""
+    seen: dict[tuple[str, object, str], int] = {}
+    for entry in journal:
+        if entry.get("kind") == "ledger":
+            idents = [entry["sourceIdentifier"]]
+        elif entry.get("kind") == "accounting_payment":
+            idents = entry["sourceIdentifiers"]
+        else:
+            continue
+        for ident in idents:
+            key = (entry["kind"], entry.get("clientIdentifier"), ident)
+            seen[key] = seen.get(key, 0) + 1
+    return sum(n - 1 for n in seen.values())

@@ -53,6 +53,11 @@ def test_demo_story_runs_twice_without_duplicates(monkeypatch, request):
     assert (base / "token.key").stat().st_mode & 0o777 == 0o600
     # the hand-onboarded client was backfilled with --adopt-existing: its invoices at Confirma adopted
     assert first.backfill[0].startswith("adopted 2, sent 0, refused by the historical policy")
+    # accounting: valid vouchers and payments submitted once; after the calendar moved on, none still pending
+    submitted = {(k, sync): n for k, state, sync, n in first.accounting if state == "submitted"}
+    assert {k for k, _ in submitted} == {"ledger", "payment"}
+    assert {sync for _, sync in submitted} <= {"synced", "failed"} and ("ledger", "synced") in submitted
+    assert first.duplicate_accounting_sends == 0 and "accounting add-on" in report
 
     second = run_demo_story(base, **options)
     assert [run["success"] for run in second.runs] == [True, True]
@@ -61,3 +66,5 @@ def test_demo_story_runs_twice_without_duplicates(monkeypatch, request):
     assert second.journal_creates["client"] == first.journal_creates["client"]
     assert second.duplicate_creates == 0
     assert second.backfill[0].startswith("adopted 0, sent 0")
+    assert second.journal_creates["ledger"] == first.journal_creates["ledger"]
+    assert second.duplicate_accounting_sends == 0
