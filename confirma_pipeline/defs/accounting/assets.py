@@ -77,7 +77,7 @@ def accounting_submissions(
                 dsn=warehouse.dsn,
                 client=client,
                 vault=vault,
-                run_id=context.run_id,
+                run_id=context.run.run_id,
                 creditor_ids=config.creditor_ids,
                 logger=context.log,
             )
