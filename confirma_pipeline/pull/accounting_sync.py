@@ -51,8 +51,10 @@ def pull_accounting_sync(
                         continue
                     statuses = _statuses(client, token, kind, *window)
                     report.records += len(statuses)
-                    changed = subs.upsert_sync(conn, sync_rows(creditor_id, kind, statuses))
-                    report.written[TABLE]["inserted"] += changed
+                    inserted, updated = subs.upsert_sync(conn, sync_rows(creditor_id, kind, statuses))
+                    report.written[TABLE]["inserted"] += inserted
+                    report.written[TABLE]["updated"] += updated
+                    report.written[TABLE]["unchanged"] += len(statuses) - inserted - updated
                     report.count(creditor_id, f"{kind}_statuses", len(statuses))
                 report.clients_pulled += 1
             except Exception as exc:  # noqa: BLE001 - classified (and re-raised if a bug) below

@@ -177,13 +177,13 @@ def status_window(conn: psycopg.Connection, kind: str, creditor_id: str) -> tupl
     return None if row is None or row[0] is None else (row[0], row[1])
 
 
-def upsert_sync(conn: psycopg.Connection, rows: Sequence[tuple]) -> int:
-    """Write sync statuses (see `mapping.accounting.sync_rows`); returns rows inserted or changed."""
+def upsert_sync(conn: psycopg.Connection, rows: Sequence[tuple]) -> tuple[int, int]:
+    """Write sync statuses (see `mapping.accounting.sync_rows`); returns (inserted, changed)."""
     if not rows:
-        return 0
+        return 0, 0
     columns = list(zip(*rows, strict=True))
     with conn.transaction():
-        return conn.execute(
+        written = conn.execute(
             """
             INSERT INTO confirma.accounting_sync AS y
                 (creditor_id, kind, source_identifier, document_name, invoice_number, document_status,
@@ -200,9 +200,12 @@ def upsert_sync(conn: psycopg.Connection, rows: Sequence[tuple]) -> int:
                   IS DISTINCT FROM
                   (EXCLUDED.document_name, EXCLUDED.invoice_number, EXCLUDED.document_status, EXCLUDED.item_date,
                    EXCLUDED.sync_date, EXCLUDED.status, EXCLUDED.status_text)
+            RETURNING (xmax = 0)
             """,
             [list(col) for col in columns],
-        ).rowcount
+        ).fetchall()
+    inserted = sum(1 for (new,) in written if new)
+    return inserted, len(written) - inserted
 
 
 def failed_syncs(conn: psycopg.Connection) -> list[tuple]:

@@ -32,8 +32,9 @@ def test_statuses_over_simulated_days(seeded, sandbox, api, vault):
     assert set(_statuses(seeded)) == sent  # listed from the moment they were queued
 
     sandbox.control.advance(1)
-    pull_accounting_sync(dsn=seeded, client=api, vault=vault)
+    report = pull_accounting_sync(dsn=seeded, client=api, vault=vault)
     assert {s for s, *_ in _statuses(seeded).values()} == {c.SYNC_PENDING}  # still within the sync delay
+    assert report.written["confirma.accounting_sync"]["unchanged"] == len(sent)
 
     sandbox.control.advance(1)
     report = pull_accounting_sync(dsn=seeded, client=api, vault=vault)
@@ -43,7 +44,7 @@ def test_statuses_over_simulated_days(seeded, sandbox, api, vault):
     assert synced and failed and synced | set(failed) == sent
     assert set(failed.values()) <= set(FAILURE_DESCRIPTIONS)
     assert all(statuses[i][2] is not None for i in synced)  # a sync date
-    assert report.calls > 0
+    assert report.calls > 0 and report.written["confirma.accounting_sync"]["updated"] == len(sent)
     with psycopg.connect(seeded) as conn:
         assert {r[2] for r in subs.failed_syncs(conn)} == set(failed)
         assert subs.pending_too_long(conn, 0) == []
