@@ -48,7 +48,7 @@ from confirma_pipeline.validation.accounting import (
     validate_payments,
     validate_vouchers,
 )
-from confirma_pipeline.vault import load_tokens
+from confirma_pipeline.vault import fingerprint, load_tokens
 from confirma_pipeline.warehouse import accounting_submissions as subs
 from confirma_pipeline.warehouse import locks, registry
 from confirma_pipeline.warehouse.accounting_source import AccountingRelations, read_payments, read_vouchers
@@ -185,7 +185,8 @@ class AccountingPusher:
         self.reports = {k.kind: PushReport(entity=k.entity) for k in KINDS}
         self.invalid_tokens: set[str] = set()
 
-    def _token_refused(self, creditor_id: str, status: int | None) -> None:
+    def _token_refused(self, creditor_id: str, token: str, status: int | None) -> None:
+        """Mark invalid only the token this run used (by fingerprint), never one renewed meanwhile."""
         if creditor_id not in self.invalid_tokens:
             self.invalid_tokens.add(creditor_id)
             registry.set_token_status(
@@ -193,6 +194,7 @@ class AccountingPusher:
                 creditor_id,
                 "invalid",
                 f"{status or 401} from the API while sending accounting data",
+                fingerprint(token),
             )
             self.log.warning(
                 f"client {creditor_id}: token refused; its accounting items wait for a valid token"
@@ -207,7 +209,7 @@ class AccountingPusher:
         try:
             listed = {s.source_identifier for s in spec.statuses(self.client, token, min(dates), max(dates))}
         except UnauthorizedError as exc:
-            self._token_refused(creditor_id, exc.status)
+            self._token_refused(creditor_id, token, exc.status)
             return 0
         except Exception as exc:  # noqa: BLE001 - any answer we cannot read leaves them in flight
             self.log.warning(
@@ -252,7 +254,7 @@ class AccountingPusher:
                 error = exc
             outcomes = batch_outcomes(claimed, error)
             if isinstance(error, UnauthorizedError):
-                self._token_refused(creditor_id, error.status)
+                self._token_refused(creditor_id, token, error.status)
             subs.record_outcomes(self.conn, spec.kind, creditor_id, outcomes)
             for o in outcomes:
                 report.count(creditor_id, o.state)

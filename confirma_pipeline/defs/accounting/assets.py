@@ -6,7 +6,12 @@ from typing import Optional
 import dagster as dg
 
 from confirma_pipeline.defs.metadata import OWNERS, markdown_table, table_metadata
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
+from confirma_pipeline.defs.policies import (
+    API_POOL,
+    API_RETRY_POLICY,
+    CLIENT_TOKENS,
+    operator_errors_fail_fast,
+)
 from confirma_pipeline.defs.receivables.pulled import ALL_CLIENTS_PULLED, definition_metadata, run_pull
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.accounting import (
@@ -49,7 +54,12 @@ source_accounting_payments = dg.AssetSpec(
 
 
 @dg.asset(
-    deps=[source_ledger_vouchers, source_accounting_payments, dg.AssetKey("onboarded_clients")],
+    deps=[
+        source_ledger_vouchers,
+        source_accounting_payments,
+        dg.AssetKey("onboarded_clients"),
+        CLIENT_TOKENS,
+    ],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"api", "postgres"},
@@ -101,7 +111,7 @@ def accounting_submissions(
 
 
 @dg.asset(
-    deps=[accounting_submissions],
+    deps=[accounting_submissions, CLIENT_TOKENS],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"api", "postgres"},
