@@ -35,9 +35,9 @@ supported). A view must expose the contract's column names; missing relations or
 `ConfigError`s naming the relation.
 
 Non-null guarantees: the input tables declare NOT NULL where the contract says `nullable=False`. A user's view
-that returns NULL in a NOT NULL text column yields NaN (the validation rejects that row as `not_null`); in a
-NOT NULL integer, boolean or date column it yields the nullable variant of the dtype, which the validation
-reports as a dtype failure of the whole column.
+that returns NULL in a NOT NULL column yields NaN / NaT, or in an integer or boolean column the nullable
+variant of the dtype (`Int64`, `boolean`); the validation (`validation.conform`) reads those as the contract's
+dtype and rejects only the rows holding the NULL, as `not_null`.
 """
 
 from __future__ import annotations
