@@ -73,6 +73,10 @@ def _str(errs: Errors, parent: dict, key: str, path: str, required: bool = False
     if required and not value.strip():
         errs.add(path, "is required")
         return None
+    limit = c.text_max_length(path)
+    if limit is not None and len(value) > limit:
+        errs.add(path, f"must be at most {limit} characters")
+        return None
     return value
 
 
@@ -292,6 +296,8 @@ def validate_client(body: Any, strict: bool = False) -> Errors:
         primary = _obj(errs, contacts, "primary", "contacts.primary")
         if primary is not None:
             _str(errs, primary, "name", "contacts.primary.name", required=True)
+            for key in ("telephone", "mobile"):
+                _str(errs, primary, key, f"contacts.primary.{key}")
             _email(errs, primary, "email", "contacts.primary.email")
         for role in ("technical", "accountant"):
             person = _obj(errs, contacts, role, f"contacts.{role}", required=False)
@@ -415,12 +421,16 @@ def validate_invoice(body: Any, strict: bool = False) -> tuple[Errors, dict[str,
         if method == "EINVOICE" and not any(e_accounts):
             errs.add(f"{p}.electronicInvoiceAccount", "an e-invoice address is required for EINVOICE")
 
-    totals = _rows(errs, invoice)
+    totals = _rows(errs, invoice, inv_type)
     amounts = _obj(errs, invoice, "amounts", "invoice.amounts")
     if amounts is not None:
         values = {
             k: _number(errs, amounts, k, f"invoice.amounts.{k}", required=True) for k in c.AMOUNT_FIELDS
         }
+        sign = c.TOTALS_SIGN.get(inv_type, 1)
+        for key, value in values.items():
+            if value is not None and value * sign < 0:
+                errs.add(f"invoice.amounts.{key}", f"must be {'>=' if sign > 0 else '<='} 0 for a {inv_type}")
         if totals is not None:
             for key, total in zip(c.AMOUNT_FIELDS, totals, strict=True):
                 if values[key] is not None and values[key] != total:
@@ -429,7 +439,7 @@ def validate_invoice(body: Any, strict: bool = False) -> tuple[Errors, dict[str,
     return errs, summary
 
 
-def _rows(errs: Errors, invoice: dict) -> tuple[Decimal, Decimal, Decimal] | None:
+def _rows(errs: Errors, invoice: dict, inv_type: str) -> tuple[Decimal, Decimal, Decimal] | None:
     rows = invoice.get("rows")
     if not isinstance(rows, list) or not rows:
         errs.add("invoice.rows", "is required (a non-empty list)")
@@ -455,6 +465,17 @@ def _rows(errs: Errors, invoice: dict) -> tuple[Decimal, Decimal, Decimal] | Non
         net = _number(errs, row, "netAmount", f"{p}.netAmount", required=True)
         vat = _number(errs, row, "vatAmount", f"{p}.vatAmount", required=True)
         gross = _number(errs, row, "grossAmount", f"{p}.grossAmount", required=True)
+        if inv_type not in c.NEGATIVE_ALLOWED_TYPES:
+            signed = {
+                "quantity": qty,
+                "unitPrice": price,
+                "netAmount": net,
+                "vatAmount": vat,
+                "grossAmount": gross,
+            }
+            for key, value in signed.items():
+                if value is not None and value < 0:
+                    errs.add(f"{p}.{key}", f"must not be negative on a {inv_type}")
         if None in (net, vat, gross):
             complete = False
             continue

@@ -40,17 +40,30 @@ import pandera.pandas as pa
 from confirma_pipeline.api.contract import row_amounts
 from confirma_pipeline.mapping.hashing import invoice_content_hashes, row_hashes
 from confirma_pipeline.validation import identifiers as ids
+from confirma_pipeline.validation._checks import MAX_LENGTH_CHECK
 from confirma_pipeline.validation.conform import NOT_NULL_CHECK, RelationError, conform, null_columns
+from confirma_pipeline.validation.creditors import CREDITOR_MAX_LENGTHS
 from confirma_pipeline.validation.invoices import (
     HAS_ROWS_CHECK,
     INVOICE_AMOUNTS,
+    INVOICE_MAX_LENGTHS,
+    INVOICE_ROW_MAX_LENGTHS,
     ROW_HAS_INVOICE_CHECK,
+    ROW_SIGN_CHECK,
     ROW_SUMS_CHECK,
+    SIGNED_ROW_COLUMNS,
     InvoiceModel,
     InvoiceRowModel,
+    negative_rows,
     row_sums,
 )
 
+#: model name -> column -> CHOSEN maximum length (for the reason's "more than N")
+MAX_LENGTHS = {
+    "creditor": CREDITOR_MAX_LENGTHS,
+    "invoice": INVOICE_MAX_LENGTHS,
+    "invoice_row": INVOICE_ROW_MAX_LENGTHS,
+}
 REJECTED_COLUMNS = ("entity", "entity_key", "checks", "reason")
 
 
@@ -212,6 +225,13 @@ def _column_failures(
         label = check
         if not pd.isna(cn) and column in schema.columns and int(cn) < len(schema.columns[column].checks):
             label = _check_label(schema.columns[column].checks[int(cn)])
+        if label == MAX_LENGTH_CHECK:
+            limit = MAX_LENGTHS.get(schema.name, {}).get(column)
+            out.extend(
+                (int(p), label, f"{column} has {len(str(v))} characters, more than {limit} (fails {label})")
+                for p, v in zip(positions, values, strict=True)
+            )
+            continue
         out.extend(
             (int(p), label, f"{column} {format_value(v)} fails {label}")
             for p, v in zip(positions, values, strict=True)
@@ -424,6 +444,26 @@ def validate_invoices(
         ):
             if ok:
                 add(invoice_id, checks, f"row {format_value(row_number)}: {reason}")
+
+    # signs: a negative row only on a document type that allows one (the rows frame has no type of its own)
+    if has_ids and "invoice_type" in invoices.columns and len(rows):
+        positions, types = negative_rows(invoices, rows)
+        if len(positions):
+            sub = rows.iloc[positions]
+            values = {c: sub[c].tolist() for c in SIGNED_ROW_COLUMNS}
+            for i, (invoice_id, row_number) in enumerate(
+                sub[["invoice_id", "row_number"]].itertuples(index=False, name=None)
+            ):
+                negatives = ", ".join(
+                    f"{c} {format_value(values[c][i])}" for c in SIGNED_ROW_COLUMNS if values[c][i] < 0
+                )
+                add(
+                    invoice_id,
+                    [ROW_SIGN_CHECK],
+                    f"row {format_value(row_number)}: {negatives} negative on invoice_type "
+                    f"{format_value(types[i])} (fails {ROW_SIGN_CHECK})",
+                )
+            failure_cases += len(positions)
 
     if has_ids and len(rows):
         orphan_mask = ~ids.arrow_isin(rows["invoice_id"], invoices["invoice_id"])

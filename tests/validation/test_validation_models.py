@@ -186,6 +186,7 @@ def test_invoices_rejected_with_all_reasons_and_rows_dropped():
     assert set(r8["checks"]) == {
         "credit_note_has_credited_invoice_number",
         "email_distribution_has_email_address",
+        "totals_sign_fits_invoice_type",  # a credit note's totals are <= 0 (CHOSEN)
     }
 
     orphan = result.rejected_df[result.rejected_df["entity"] == "invoice_row"]
