@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "confirma_pipeline.contract_cli",
     "confirma_pipeline.demo",
     "confirma_pipeline.ui",
+    "confirma_pipeline.status_cli",
 )
 
 
