@@ -197,6 +197,16 @@ iban_ok = ref.iban_ok
 payment_reference_ok = ref.payment_reference_ok
 
 
+def _finnish_business_id(errs: Errors, party: dict, path: str) -> None:
+    """A Finnish party's (address country FI or not given) businessId must carry a valid Y-tunnus check digit;
+    other countries' business ids have other formats (the same rule as local validation)."""
+    value = party.get("businessId")
+    address = party.get("address") if isinstance(party.get("address"), dict) else {}
+    finnish = address.get("countryCode") in (None, "FI")
+    if isinstance(value, str) and value and finnish and not business_id_ok(value):
+        errs.add(f"{path}.businessId", "is not a valid Finnish business id (check digit)")
+
+
 def _bic(errs: Errors, parent: dict, key: str, path: str) -> None:
     value = _str(errs, parent, key, path)
     if value is not None and not BIC_RE.fullmatch(value):
@@ -341,9 +351,9 @@ def validate_invoice(body: Any, strict: bool = False) -> tuple[Errors, dict[str,
         seller = _obj(errs, parties, "sellerParty", p)
         if seller is not None:
             _str(errs, seller, "name", f"{p}.name", required=True)
-            business_id = _str(errs, seller, "businessId", f"{p}.businessId", required=True)
-            if strict and business_id and not business_id_ok(business_id):
-                errs.add(f"{p}.businessId", "is not a valid Finnish business id (check digit)")
+            _str(errs, seller, "businessId", f"{p}.businessId", required=True)
+            if strict:
+                _finnish_business_id(errs, seller, p)
             _str(errs, seller, "vatCode", f"{p}.vatCode")
             _address(errs, _obj(errs, seller, "address", f"{p}.address"), f"{p}.address", required=True)
             _contact(errs, _obj(errs, seller, "contact", f"{p}.contact", required=False), f"{p}.contact")
@@ -364,6 +374,8 @@ def validate_invoice(body: Any, strict: bool = False) -> tuple[Errors, dict[str,
             for key in ("customerAccountId", "personalIdentityNumber", "businessId", "vatCode",
                         "electronicRoutingAddress", "glnNumber"):  # fmt: skip
                 _str(errs, buyer, key, f"{p}.{key}")
+            if strict:
+                _finnish_business_id(errs, buyer, p)
             e_accounts.append(_str(errs, buyer, "electronicInvoiceAccount", f"{p}.electronicInvoiceAccount"))
             _language(errs, buyer, "languageCode", f"{p}.languageCode")
             _bool(errs, buyer, "disableCollection", f"{p}.disableCollection")
@@ -376,6 +388,8 @@ def validate_invoice(body: Any, strict: bool = False) -> tuple[Errors, dict[str,
         if recipient is not None:
             for key in ("name", "businessId", "vatCode", "electronicRoutingAddress", "glnNumber"):
                 _str(errs, recipient, key, f"{p}.{key}")
+            if strict:
+                _finnish_business_id(errs, recipient, p)
             e_accounts.append(
                 _str(errs, recipient, "electronicInvoiceAccount", f"{p}.electronicInvoiceAccount")
             )
