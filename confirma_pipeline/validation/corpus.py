@@ -39,6 +39,7 @@ class Kind:
     spoil: Callable[[pd.DataFrame, pd.DataFrame, list[int]], None]  # (invoices, rows, invoice positions)
     body: bool = True  # visible in the API body (the sandbox judges it too)
     nullable_input: bool = False  # needs a relaxed (nullable) relation
+    storable: bool = True  # survives a numeric(14,2) / numeric(_,4) column (excess decimals are rounded away)
 
 
 def _set(column: str, value) -> Callable:
@@ -171,7 +172,9 @@ INVOICE_KINDS: tuple[Kind, ...] = (
     Kind("zero_invoice_number", "greater_than(0)", _set("invoice_number", 0)),
     Kind("gross_not_net_plus_vat", "gross_equals_net_plus_vat", _shift("gross_amount", 0.01)),
     # the mapper rounds money to cents and quantities to 4 decimals: the body cannot show these two
-    Kind("three_decimals", "amount_has_two_decimals", _shift("net_amount", 0.001), body=False),
+    Kind(
+        "three_decimals", "amount_has_two_decimals", _shift("net_amount", 0.001), body=False, storable=False
+    ),
     Kind(
         "credit_note_without_number", "credit_note_has_credited_invoice_number", _credit_note_without_number
     ),
@@ -179,7 +182,13 @@ INVOICE_KINDS: tuple[Kind, ...] = (
     Kind("email_without_address", "email_distribution_has_email_address", _set("buyer_email", None)),
     Kind("einvoice_without_address", "einvoice_distribution_has_address", _einvoice),
     Kind("negative_invoice", "no_negative_row_on_this_document_type", _negative_invoice),
-    Kind("row_quantity_decimals", "quantity_decimals", _row_set("quantity", 1.00001), body=False),
+    Kind(
+        "row_quantity_decimals",
+        "quantity_decimals",
+        _row_set("quantity", 1.00001),
+        body=False,
+        storable=False,
+    ),
     Kind("row_net_off", "row_amounts_match_quantity_price_vat", _shift("net_amount", 0.05, rows_level=True)),
     Kind("row_vat_over_100", "less_than_or_equal_to(100)", _row_set("vat_percentage", 150.0)),
     Kind("totals_not_rows", "row_sums_equal_invoice_totals", _shift("vat_amount", 1.0)),
@@ -244,12 +253,14 @@ def build_corpus(
     hostile: bool = True,
     orphan_rows: int = 10,
     nullable: bool = True,
+    database: bool = False,
     rows_per_invoice: int | tuple[int, int] = (1, 4),
     seed: int = 3,
 ) -> Corpus:
     """Good invoices plus `per_kind` invoices spoiled by each kind (and one creditor per creditor kind, whose
-    invoices wait for it). `nullable=False` leaves out the kinds that need a relaxed input relation."""
-    kinds = [k for k in INVOICE_KINDS if nullable or not k.nullable_input]
+    invoices wait for it). `nullable=False` leaves out the kinds that need a relaxed input relation;
+    `database=True` those a warehouse column cannot hold (excess decimals, rounded away on insert)."""
+    kinds = [k for k in INVOICE_KINDS if (nullable or not k.nullable_input) and (k.storable or not database)]
     bad_creditors = len(CREDITOR_KINDS) if creditor_kinds else 0
     creditors = sample_creditors(n_creditors + bad_creditors, seed=seed)
     good_creditors = creditors["creditor_id"].tolist()[:n_creditors]
