@@ -123,9 +123,15 @@ def is_finnish_reference(values) -> pd.Series:
     out = np.zeros(len(s), dtype=bool)
     if shaped.any():
         digits = _digit_matrix(s[shaped].str.pad(20, side="left", fillchar="0").tolist(), 20)
-        check = (10 - (digits[:, :19] @ _REFERENCE_WEIGHTS) % 10) % 10
-        out[shaped] = check == digits[:, 19]
+        out[shaped] = finnish_reference_check_digits(digits[:, :19]) == digits[:, 19]
     return _result(out, s.index)
+
+
+def finnish_reference_check_digits(base_digits: np.ndarray) -> np.ndarray:
+    """7-3-1 check digit of each row of a (n, 19) digit matrix (the base, left-padded with zeros): weights
+    7, 3, 1 repeating from the right, check = (10 - sum % 10) % 10. Validation and the sample generators
+    both use this one function."""
+    return (10 - (base_digits @ _REFERENCE_WEIGHTS) % 10) % 10
 
 
 def is_rf_reference(values) -> pd.Series:
