@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+from pandera.engines import pandas_engine
 
 from confirma_pipeline.errors import ConfigError
 from confirma_pipeline.warehouse.source import DATE_DTYPE, STR_DTYPE, TIMESTAMPTZ_DTYPE
@@ -97,6 +98,21 @@ def _convert(series: pd.Series, target: str) -> pd.Series:
     raise TypeError(f"no conversion to {target}")
 
 
+def _kind_of(dtype) -> str:
+    """The contract kind of a pandera dtype: 'str' for every string flavour (pandas 3 reports the model's
+    `str` as string[pyarrow], pandas 2.3 as str), else the dtype's name."""
+    name = str(dtype)
+    return "str" if name in ("str", "string") or name.startswith("string[") else name
+
+
+def _same_dtype(expected, actual) -> bool:
+    """pandera's own dtype-level verdict (no data scanned)."""
+    try:
+        return bool(expected.check(pandas_engine.Engine.dtype(actual)))
+    except TypeError:
+        return False
+
+
 #: dtypes that cannot hold a NULL: a row with a NULL there leaves the frame before the checks. Elsewhere
 #: (text, money, dates) a NULL is representable and pandera reports it per row with the row's other failures.
 _NO_NULL_DTYPES = frozenset({"bool", "int64"})
@@ -112,12 +128,12 @@ def conform(schema: pa.DataFrameSchema, df: pd.DataFrame, entity: str) -> tuple[
         if name not in df.columns:
             raise RelationError(entity, name, "is missing")
         series = df[name]
-        target = str(column.dtype)
+        target = _kind_of(column.dtype)
         if not column.nullable and target in _NO_NULL_DTYPES:
             nulls = series.isna().to_numpy(dtype=bool)
             if nulls.any():
                 null_rows |= nulls
-        if str(series.dtype) == target or (target == "str" and series.dtype == STR_DTYPE):
+        if _same_dtype(column.dtype, series.dtype):
             continue
         try:
             converted[name] = _convert(series, target)
