@@ -36,7 +36,8 @@ UNKNOWN_CREDITOR = "NO-SUCH-CREDITOR"
 class Kind:
     name: str
     check: str  # the check the reason must name
-    spoil: Callable[[pd.DataFrame, pd.DataFrame, list[int]], None]  # (invoices, rows, invoice positions)
+    #: (invoices, rows, invoice positions) -> None (changed in place) or the new rows frame
+    spoil: Callable[[pd.DataFrame, pd.DataFrame, list[int]], pd.DataFrame | None]
     body: bool = True  # visible in the API body (the sandbox judges it too)
     nullable_input: bool = False  # needs a relaxed (nullable) relation
     storable: bool = True  # survives a numeric(14,2) / numeric(_,4) column (excess decimals are rounded away)
@@ -131,7 +132,7 @@ def _shift(column: str, delta: float, *, rows_level: bool = False) -> Callable:
 
 def _no_rows(inv, rows, pos):
     drop = np.concatenate([_rows_of(inv, rows, p) for p in pos])
-    rows.drop(index=rows.index[drop], inplace=True)
+    return rows.drop(index=rows.index[drop])
 
 
 def _einvoice(inv, rows, pos):
@@ -271,7 +272,8 @@ def build_corpus(
     bad: dict[tuple[str, str], tuple[str, str]] = {}
     for k, kind in enumerate(kinds):
         pos = sorted(order[n_good + k * per_kind : n_good + (k + 1) * per_kind].tolist())
-        kind.spoil(invoices, rows, pos)
+        new_rows = kind.spoil(invoices, rows, pos)
+        rows = rows if new_rows is None else new_rows
         for p in pos:
             bad[("invoice", invoices.at[p, "invoice_id"])] = (kind.name, kind.check)
     if hostile:
