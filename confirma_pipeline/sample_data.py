@@ -55,7 +55,10 @@ INVALID_INVOICE_KINDS = (
 
 
 def business_id(rng: random.Random) -> str:
-    return str(samples.business_ids([rng.randrange(1_000_000, 9_999_999)])[0])
+    while True:
+        digits = f"{rng.randrange(1_000_000, 9_999_999):07d}"
+        if (check := samples.business_id_check_digit(digits)) is not None:
+            return f"{digits}-{check}"
 
 
 def finnish_iban(rng: random.Random) -> str:

@@ -32,13 +32,17 @@ def business_ids(bases: np.ndarray) -> np.ndarray:
     return np.array(found)[codes]
 
 
+def business_id_check_digit(digits: str) -> int | None:
+    """The Y-tunnus check digit of 7 digits from python-stdnum's weighted sum (the check digit has weight 1),
+    or None when the digits have no valid one."""
+    check = -alv.checksum(digits + "0") % 11
+    return check if check < 10 else None
+
+
 def _business_id(base: int) -> str:
-    while True:
-        digits = f"{base:07d}"
-        check = -alv.checksum(digits + "0") % 11  # stdnum's weighted sum; the check digit has weight 1
-        if check < 10:
-            return f"{digits}-{check}"
+    while (check := business_id_check_digit(f"{base:07d}")) is None:
         base = (base + 1) % 10_000_000
+    return f"{base:07d}-{check}"
 
 
 def finnish_references(bases: np.ndarray) -> np.ndarray:
