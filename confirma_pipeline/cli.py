@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "confirma_pipeline.accounting_cli",
     "confirma_pipeline.demo",
     "confirma_pipeline.ui",
+    "confirma_pipeline.status_cli",
 )
 
 

@@ -28,6 +28,8 @@ class DemoSummary:
     clients: dict[str, int] = field(default_factory=dict)
     invoices: dict[str, int] = field(default_factory=dict)
     rejected: list[tuple[str, str, str]] = field(default_factory=list)
+    row_status: list[tuple[str, str, int]] = field(default_factory=list)  # (entity, state, count)
+    not_sent: list[tuple[str, str, str, str]] = field(default_factory=list)  # (entity, key, state, reason)
     payments: tuple[int, float] = (0, 0.0)
     settlements: tuple[int, float, int] = (0, 0.0, 0)
     journal_creates: dict[str, int] = field(default_factory=dict)
@@ -138,6 +140,13 @@ def _collect(summary: DemoSummary, control) -> None:
         summary.rejected = conn.execute(
             "SELECT entity, entity_key, reason FROM confirma.rejected_rows WHERE resolved_at IS NULL "
             "ORDER BY entity, entity_key"
+        ).fetchall()
+        summary.row_status = conn.execute(
+            "SELECT entity, state, count(*) FROM confirma.row_status GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
+        summary.not_sent = conn.execute(
+            "SELECT DISTINCT ON (state) entity, entity_key, state, open_reasons[1] FROM confirma.row_status "
+            "WHERE cardinality(open_reasons) > 0 ORDER BY state, entity_key"
         ).fetchall()
         n, total = conn.execute("SELECT count(*), coalesce(sum(amount), 0) FROM confirma.payments").fetchone()
         summary.payments = (n, float(total))
@@ -260,6 +269,10 @@ def _print_report(summary: DemoSummary, env, out) -> None:
     out(f"rows rejected (open): {len(summary.rejected)}")
     for entity, key, reason in summary.rejected[:20]:
         out(f"  {entity} {key}: {reason}")
+    out("row_status (why a row was not sent): " + ", ".join(f"{e} {s} {n}" for e, s, n in summary.row_status))
+    for entity, key, state, reason in summary.not_sent:
+        out(f"  {state}: {entity} {key}: {reason}")
+    out("  (one row: confirma-pipeline status --invoice-id ID | --creditor-id ID)")
     n, total = summary.payments
     out(f"payments written: {n} (sum {total:.2f} EUR)")
     n, total, allocations = summary.settlements

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from confirma_pipeline.validation import samples
+
 FIRST = ["Aalto", "Berg", "Halla", "Kivi", "Lumi", "Meri", "Niemi", "Puro", "Ranta", "Salo", "Tuuli", "Vaara"]
 SUFFIX = ["Oy", "Ab", "Oy Ab", "Ky", "Tmi"]
 TRADES = ["Rakennus", "Kuljetus", "Konsultointi", "Kiinteistöhuolto", "Sähkö", "Putki", "Ravintola", "IT"]
@@ -55,22 +57,16 @@ INVALID_INVOICE_KINDS = (
 def business_id(rng: random.Random) -> str:
     while True:
         digits = f"{rng.randrange(1_000_000, 9_999_999):07d}"
-        remainder = sum(int(d) * w for d, w in zip(digits, (7, 9, 10, 5, 8, 4, 2), strict=True)) % 11
-        if remainder != 1:
-            return f"{digits}-{0 if remainder == 0 else 11 - remainder}"
+        if (check := samples.business_id_check_digit(digits)) is not None:
+            return f"{digits}-{check}"
 
 
 def finnish_iban(rng: random.Random) -> str:
-    bban = f"{rng.randrange(10**13):014d}"
-    check = 98 - int(bban + "151800") % 97  # F=15, I=18, then 00
-    return f"FI{check:02d}{bban}"
+    return samples.finnish_iban(f"{rng.randrange(10**13):014d}")
 
 
 def finnish_reference(base: int) -> str:
-    digits = str(base)
-    weights = (7, 3, 1)
-    total = sum(int(d) * weights[i % 3] for i, d in enumerate(reversed(digits)))
-    return digits + str((10 - total % 10) % 10)
+    return str(samples.finnish_references([base])[0])
 
 
 @dataclass

@@ -72,11 +72,17 @@ CHOSEN    a queued voucher/payment is listed by its status GET at once (status 0
 CHOSEN    accounting payments go ACCOUNTING_PAYMENT_BATCH per request (the body takes a list); a 400 is
           all-or-nothing and names bad items as payments[i]; the other items of a refused batch are looked
           up by status before they are sent again (safe even if the API accepted part of the batch).
+CHOSEN    text lengths: TEXT_MAX_LENGTHS (Finvoice 3.0's limits; Confirma's docs give none); 400 when longer.
+CHOSEN    signs: negative quantities, prices and row amounts only on NEGATIVE_ALLOWED_TYPES (CREDIT_NOTE); the
+          totals of an INVOICE are >= 0 and of a CREDIT_NOTE <= 0 (TOTALS_SIGN); 400 otherwise.
 """
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
+
+_INDEX = re.compile(r"\[\d+\]")
 
 # --- environments -----------------------------------------------------------------------------------------
 STAGING_BASE_URL = "https://staging-integrations.confirmafinance.com"
@@ -189,6 +195,74 @@ NO_DISTRIBUTION_FIELDS: dict[str, bool] = {
     "processing.paymentControlEnabled": False,
 }
 REQUIRED_ADDRESS_FIELDS = ("street", "postalCode", "postalDistrict", "countryCode")
+
+# --- text lengths (CHOSEN, Finvoice 3.0) -------------------------------------------------------------------
+# The maximum number of characters (Unicode code points) of every text field of the create-client and
+# create-invoice bodies, keyed by JSON path (`[]` stands for any list index). Confirma's docs give no limits;
+# these are Finvoice 3.0's (shared/reference/finvoice-lengths.md): names 70, street lines / towns / postal
+# codes / identifiers 35, article names 100, free texts 512. Fields Finvoice does not list take the limit of
+# its nearest element: e-mail 70 (Seller/BuyerEmailaddressIdentifier), phone 35, URL 512 (InvoiceUrlText),
+# IBAN 34 (ISO 13616), BIC 11 (ISO 9362), unit code 14 (QuantityUnitCode). Codes (country, currency,
+# language) and enums are checked by their own lists. Validation, mapping and the sandbox all read this dict.
+_NAME, _LINE, _ID, _FREE, _EMAIL, _PHONE = 70, 35, 35, 512, 70, 35
+_ADDRESS = {"street": _LINE, "street2": _LINE, "street3": _LINE, "postalCode": _LINE, "postalDistrict": _LINE,
+            "countryName": _LINE}  # fmt: skip
+
+
+def _under(prefix: str, fields: dict[str, int]) -> dict[str, int]:
+    return {f"{prefix}.{k}": v for k, v in fields.items()}
+
+
+TEXT_MAX_LENGTHS: dict[str, int] = {
+    # create-client
+    "service.partnerCode": _ID,
+    **_under("client", {
+        "name": _NAME, "businessCode": _ID, "vatRegNbr": _ID, "postalAddress": _LINE, "postalCode": _LINE,
+        "postalDistrict": _LINE, "telephone": _PHONE, "email": _EMAIL, "website": _FREE, "ibanAccount": 34,
+        "bic": 11, "bankgiro": _ID, "plusgiro": _ID,
+    }),
+    **_under("contacts.primary", {"name": _NAME, "telephone": _PHONE, "mobile": _PHONE, "email": _EMAIL}),
+    **_under("contacts.technical", {"name": _NAME, "email": _EMAIL}),
+    **_under("contacts.accountant", {"name": _NAME, "email": _EMAIL}),
+    # create-invoice
+    "invoice.header.description": _FREE,
+    "invoice.header.additionalInformation": _FREE,
+    **_under("invoice.references", {
+        "sales": _NAME, "buyer": _NAME, "agreement": _NAME, "payment": _ID, "orderNumber": _NAME,
+        "electronicPaymentCode": _ID, "invoiceCopyUrl": _FREE,
+    }),
+    **_under("invoice.parties.sellerParty", {"businessId": _ID, "name": _NAME, "vatCode": _ID}),
+    **_under("invoice.parties.sellerParty.address", _ADDRESS),
+    **_under("invoice.parties.sellerParty.contact", {"email": _EMAIL, "phone": _PHONE}),
+    **_under("invoice.parties.sellerParty.contact.contactPerson", {"name": _NAME, "email": _EMAIL}),
+    **_under("invoice.parties.sellerParty.paymentDetails", {"iban": 34, "bic": 11, "bankgiro": _ID,
+                                                            "postgiro": _ID}),
+    **_under("invoice.parties.buyerParty", {
+        "name": _NAME, "customerAccountId": _ID, "personalIdentityNumber": _ID, "businessId": _ID, "vatCode": _ID,
+        "electronicInvoiceAccount": _ID, "electronicRoutingAddress": _ID, "glnNumber": _ID,
+    }),
+    **_under("invoice.parties.buyerParty.address", _ADDRESS),
+    **_under("invoice.parties.buyerParty.contact", {"email": _EMAIL, "phone": _PHONE}),
+    **_under("invoice.parties.buyerParty.contact.contactPerson", {"name": _NAME, "email": _EMAIL}),
+    **_under("invoice.parties.invoiceRecipientParty", {
+        "name": _NAME, "businessId": _ID, "vatCode": _ID, "electronicInvoiceAccount": _ID,
+        "electronicRoutingAddress": _ID, "glnNumber": _ID, "email": _EMAIL,
+    }),
+    **_under("invoice.parties.invoiceRecipientParty.address", _ADDRESS),
+    **_under("invoice.rows[]", {"productCode": _ID, "name": 100, "unitCode": 14}),
+}  # fmt: skip
+
+
+def text_max_length(path: str) -> int | None:
+    """The CHOSEN maximum length of the text at JSON `path` (list indexes allowed: `invoice.rows[3].name`)."""
+    return TEXT_MAX_LENGTHS.get(_INDEX.sub("[]", path))
+
+
+# --- signs (CHOSEN) -----------------------------------------------------------------------------------------
+#: Document types whose rows may carry negative quantities, unit prices and amounts.
+NEGATIVE_ALLOWED_TYPES = ("CREDIT_NOTE",)
+#: Sign the totals (net, VAT, gross) of each document type must have: +1 = >= 0, -1 = <= 0.
+TOTALS_SIGN = {"INVOICE": 1, "CREDIT_NOTE": -1}
 
 # --- money ------------------------------------------------------------------------------------------------
 CENT = Decimal("0.01")

@@ -43,7 +43,12 @@ from confirma_pipeline.vault import fingerprint, load_tokens
 from confirma_pipeline.warehouse import ledger, locks, registry
 from confirma_pipeline.warehouse.connection import connect
 from confirma_pipeline.warehouse.registry import set_token_status
-from confirma_pipeline.warehouse.rejections import record_rejections, resolve_rejections
+from confirma_pipeline.warehouse.rejections import (
+    Rejection,
+    explain_unsent,
+    record_rejections,
+    resolve_rejections,
+)
 from confirma_pipeline.warehouse.source import iter_invoices, read_creditors
 
 log = logging.getLogger("confirma_pipeline.push")
@@ -75,6 +80,17 @@ def _api_error_text(exc: ConfirmaApiError) -> str:
 def _unknown(row, reason: str) -> ledger.Outcome:
     """Keep the row in flight (not resent) with the reason the invoices_stuck check shows."""
     return ledger.Outcome(row.invoice_id, "in_flight", f"outcome unknown after look-up: {reason}")
+
+
+def _api_rejection(item: _Send, outcome: ledger.Outcome) -> Rejection:
+    """The server's refusal of one invoice as a rejected row: status and field messages (never the body)."""
+    from confirma_pipeline.mapping.hashing import payload_hash
+
+    status = outcome.http_status or 400
+    return Rejection(
+        "invoice", item.invoice_id, payload_hash(item.body), item.creditor_id, [f"api_{status}"],
+        outcome.error or f"HTTP {status}", "api",
+    )  # fmt: skip
 
 
 def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
@@ -242,6 +258,7 @@ class InvoicePusher:
         from confirma_pipeline.api.concurrency import run_bounded
 
         pending: list[ledger.Outcome] = []
+        refused: list[Rejection] = []
         unknown: list[str] = []
         last_flush = time.monotonic()
         with connect(self.dsn, autocommit=True) as claim_conn:
@@ -254,16 +271,25 @@ class InvoicePusher:
                 if outcome.http_status == 401 and outcome.state == "pending":
                     self._token_rejected(conn, item.creditor_id)
                 pending.append(outcome)
+                if outcome.state == "rejected":
+                    refused.append(_api_rejection(item, outcome))
                 self._tally(item.creditor_id, outcome, unknown)
                 if (
                     len(pending) >= self.settings.outcome_batch
                     or time.monotonic() - last_flush > self.settings.flush_seconds
                 ):
-                    ledger.record_outcomes(conn, pending)
-                    pending.clear()
+                    self._flush(conn, pending, refused)
                     last_flush = time.monotonic()
-        ledger.record_outcomes(conn, pending)
+        self._flush(conn, pending, refused)
         return unknown
+
+    def _flush(self, conn, outcomes: list[ledger.Outcome], refused: list[Rejection]) -> None:
+        """Commit a batch of answers; API refusals also go to confirma.rejected_rows (source 'api')."""
+        with conn.transaction():
+            ledger.record_outcomes(conn, outcomes)
+            record_rejections(conn, refused, self.run_id)
+        outcomes.clear()
+        refused.clear()
 
     def _tally(self, creditor_id: str, outcome: ledger.Outcome, unknown: list[str]) -> None:
         self.report.count(creditor_id, outcome.state)
@@ -458,6 +484,19 @@ def push_invoices(
             0, counts.get("submitted", 0) - pusher.report.pushed - pusher.report.recovered
         )
         if not dry_run:  # a dry run counted them itself (valid ones only)
+            unsent = explain_unsent(
+                conn,
+                invoices=relations.invoices,
+                invoice_rows=relations.invoice_rows,
+                creditors=relations.creditors,
+                creditor_ids=creditor_ids,
+                run_id=run_id,
+            )
+            if unsent.creditor_missing or unsent.orphan_rows:
+                pusher.log.warning(
+                    f"{unsent.creditor_missing} invoice(s) name a creditor that does not exist and "
+                    f"{unsent.orphan_rows} invoice row(s) have no invoice: reasons in confirma.row_status"
+                )
             pusher.report.waiting_for_client = ledger.waiting_for_client(
                 conn, relations.invoices, list(creditor_ids) if creditor_ids is not None else None
             )

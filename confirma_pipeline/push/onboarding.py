@@ -98,7 +98,7 @@ def onboard_clients(
         # Creditors already onboarded are not re-validated: nothing would be sent for them.
         fresh = _not_yet_onboarded(creditors_df, known)
         report.skipped_done += len(creditors_df) - len(fresh)
-        prepared = prepare_creditors(fresh, partner_code)
+        prepared = prepare_creditors(fresh, partner_code, relation=relations.creditors)
         report.rejected_validation = len(prepared.rejections)
         report.add_rejections(prepared.rejections)
         for r in prepared.rejections:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from confirma_pipeline.validation.conform import RelationError
 from confirma_pipeline.warehouse import ledger
 from confirma_pipeline.warehouse.rejections import Rejection
 
@@ -46,9 +47,15 @@ class PreparedCreditors:
         return zip(self.ids, self.hashes, self.bodies, strict=True)
 
 
-def prepare_creditors(creditors_df: pd.DataFrame, partner_code: str | None = None) -> PreparedCreditors:
+def prepare_creditors(
+    creditors_df: pd.DataFrame,
+    partner_code: str | None = None,
+    *,
+    relation: str = "confirma_source.creditors",
+) -> PreparedCreditors:
     """Validate and map creditors. `partner_code` (CONFIRMA_PARTNER_CODE) fills a blank partner_code
-    before both, so the content hash covers the code sent and a still-blank one is rejected."""
+    before both, so the content hash covers the code sent and a still-blank one is rejected. A failure of
+    the whole relation names `relation`."""
     from confirma_pipeline.mapping.clients import client_bodies
     from confirma_pipeline.mapping.hashing import payload_hash
     from confirma_pipeline.validation.creditors import CreditorModel
@@ -63,7 +70,10 @@ def prepare_creditors(creditors_df: pd.DataFrame, partner_code: str | None = Non
         )
     all_bodies = dict(zip(creditors_df["creditor_id"].tolist(), client_bodies(creditors_df), strict=True))
     hashes = {cid: payload_hash(body) for cid, body in all_bodies.items()}
-    outcome = validate_with_reasons(CreditorModel, creditors_df, ["creditor_id"], entity="creditor")
+    try:
+        outcome = validate_with_reasons(CreditorModel, creditors_df, ["creditor_id"], entity="creditor")
+    except RelationError as exc:
+        raise exc.naming(relation) from None
     rejected = outcome.rejected_df.assign(creditor_id=outcome.rejected_df["entity_key"])
     valid_ids = outcome.valid_df["creditor_id"].tolist()
     return PreparedCreditors(
@@ -95,7 +105,12 @@ def prepare_invoices(conn, invoices_df, rows_df, creditors_df, relations) -> Pre
     source = ledger.source_hashes(
         conn, relations.invoices, relations.invoice_rows, invoices_df["invoice_id"].tolist()
     )
-    result = validate_invoices(invoices_df, rows_df)
+    try:
+        result = validate_invoices(invoices_df, rows_df)
+    except RelationError as exc:
+        raise exc.naming(
+            relations.invoice_rows if exc.entity == "invoice_row" else relations.invoices
+        ) from None
     rejections = _rejections(result.rejected_df, source)
     valid = result.valid_invoices
     bodies = [encode_body(body) for body in invoice_bodies(valid, result.valid_rows, creditors_df)]

@@ -19,6 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from confirma_pipeline.api import contract as c
 from confirma_pipeline.sandbox.responses import dumps, error_body
 
+#: statuses `error_statuses` may inject: server errors, and refusals (to test how 4xx answers are recorded)
+_INJECTABLE = frozenset(range(500, 600)) | {400, 422}
+
 
 class SandboxDrop(Exception):
     """Raised after a partial response so the server closes the connection."""
@@ -58,8 +61,8 @@ class FaultConfig:
             value = getattr(config, name)
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"{name} must be between 0 and 1")
-        if not config.error_statuses or any(not 500 <= int(s) <= 599 for s in config.error_statuses):
-            raise ValueError("error_statuses must be 5xx codes")
+        if not config.error_statuses or any(int(s) not in _INJECTABLE for s in config.error_statuses):
+            raise ValueError("error_statuses must be 5xx codes, or 400 / 422 (an injected refusal)")
         config.error_statuses = [int(s) for s in config.error_statuses]
         if config.retry_after_s < 0 or config.latency_ms < 0:
             raise ValueError("retry_after_s and latency_ms must not be negative")
@@ -159,7 +162,12 @@ class FaultMiddleware:
         if config.error_rate and rng.random() < config.error_rate:
             status = rng.choice(config.error_statuses)
             extra = retry_after if status == c.STATUS_UNAVAILABLE else []
-            await _send_json(send, status, error_body("Injected server error"), extra)
+            body = (
+                error_body("Injected server error")
+                if status >= 500
+                else error_body("Validation failed", [{"field": "invoice", "message": "refused (injected)"}])
+            )
+            await _send_json(send, status, body, extra)
             return True
         if config.drop_after_commit_rate and rng.random() < config.drop_after_commit_rate:
 

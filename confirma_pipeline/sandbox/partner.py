@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,7 +19,6 @@ from confirma_pipeline.sandbox.auth import Authenticator
 from confirma_pipeline.sandbox.responses import error_response, json_response, no_content
 from confirma_pipeline.sandbox.state import SandboxState, iso_z
 from confirma_pipeline.sandbox.validation import (
-    BUSINESS_ID_RE,
     validate_accounting_payments,
     validate_actions,
     validate_client,
@@ -26,6 +26,7 @@ from confirma_pipeline.sandbox.validation import (
     validate_ledger,
 )
 from confirma_pipeline.sandbox.variants import distribution_range, shape_distribution
+from confirma_pipeline.validation.reference import BUSINESS_ID_SHAPE
 
 AGENCY = "CASH-IN"
 _JSON_HEADERS = {"content-type": "application/json"}
@@ -471,7 +472,7 @@ class PartnerApi:
         business_id = request.query_params.get(c.Q_BUSINESS_ID) or ""
         if not business_id:
             raise BadRequest(c.Q_BUSINESS_ID, "is required")
-        if not BUSINESS_ID_RE.match(business_id):
+        if not re.fullmatch(BUSINESS_ID_SHAPE, business_id):
             raise BadRequest(c.Q_BUSINESS_ID, "must look like a Finnish business id (1234567-8)")
         return json_response(finvoice_view(business_id, self.state))
 

@@ -15,21 +15,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from confirma_pipeline.api import contract as c
-from confirma_pipeline.sandbox.isodata import COUNTRY_CODES, CURRENCY_CODES, LANGUAGE_CODES
+from confirma_pipeline.validation import reference as ref
 
-EMAIL_RE = re.compile(
-    r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
-    r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$"
-)  # the WHATWG/W3C "valid e-mail address" pattern
-URL_RE = re.compile(r"^(?:https?://)?(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::\d{1,5})?(?:[/?#]\S*)?$")
+EMAIL_RE = re.compile(ref.EMAIL_PATTERN)
+URL_RE = re.compile(ref.URL_PATTERN)
+BIC_RE = re.compile(ref.BIC_PATTERN)
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-POSTAL_CODE_RES = {
-    "FI": re.compile(r"^\d{5}$"),
-    "SE": re.compile(r"^\d{3} ?\d{2}$"),
-    "NO": re.compile(r"^\d{4}$"),
-    "DK": re.compile(r"^\d{4}$"),
-}
-BUSINESS_ID_RE = re.compile(r"^\d{7}-\d$")
+POSTAL_CODE_RES = {country: re.compile(pattern) for country, pattern in ref.POSTAL_CODE_PATTERNS.items()}
 MISSING = object()
 
 
@@ -72,6 +64,10 @@ def _str(errs: Errors, parent: dict, key: str, path: str, required: bool = False
         return None
     if required and not value.strip():
         errs.add(path, "is required")
+        return None
+    limit = c.text_max_length(path)
+    if limit is not None and len(value) > limit:
+        errs.add(path, f"must be at most {limit} characters")
         return None
     return value
 
@@ -155,13 +151,13 @@ def _enum(
 
 def _currency(errs: Errors, parent: dict, key: str, path: str, required: bool = False) -> None:
     value = _str(errs, parent, key, path, required)
-    if value is not None and value not in CURRENCY_CODES:
+    if value is not None and value not in ref.CURRENCY_CODES:
         errs.add(path, "must be an ISO 4217 currency code")
 
 
 def _country(errs: Errors, parent: dict, key: str, path: str, required: bool = False) -> str | None:
     value = _str(errs, parent, key, path, required)
-    if value is not None and value not in COUNTRY_CODES:
+    if value is not None and value not in ref.COUNTRY_CODES:
         errs.add(path, "must be an ISO 3166-1 alpha-2 country code")
         return None
     return value
@@ -169,13 +165,13 @@ def _country(errs: Errors, parent: dict, key: str, path: str, required: bool = F
 
 def _language(errs: Errors, parent: dict, key: str, path: str, required: bool = False) -> None:
     value = _str(errs, parent, key, path, required)
-    if value is not None and value.lower() not in LANGUAGE_CODES:
+    if value is not None and not ref.language_ok(value):
         errs.add(path, "must be an ISO 639-1 language code")
 
 
 def _email(errs: Errors, parent: dict, key: str, path: str, required: bool = False) -> str | None:
     value = _str(errs, parent, key, path, required)
-    if value is not None and not EMAIL_RE.match(value):
+    if value is not None and not EMAIL_RE.fullmatch(value):
         errs.add(path, "must be a valid e-mail address")
         return None
     return value
@@ -183,7 +179,7 @@ def _email(errs: Errors, parent: dict, key: str, path: str, required: bool = Fal
 
 def _url(errs: Errors, parent: dict, key: str, path: str) -> None:
     value = _str(errs, parent, key, path)
-    if value is not None and not URL_RE.match(value):
+    if value is not None and not URL_RE.fullmatch(value):
         errs.add(path, "must be a valid URL")
 
 
@@ -191,46 +187,30 @@ def _postal_code(errs: Errors, code: str | None, country: str | None, path: str)
     if code is None:
         return
     pattern = POSTAL_CODE_RES.get(country or "")
-    if pattern is not None and not pattern.match(code):
+    if pattern is not None and not pattern.fullmatch(code):
         errs.add(path, f"is not a valid postal code for {country}")
 
 
-# --- strict identifier checks (optional) ---------------------------------------------------------------------
-def business_id_ok(value: str) -> bool:
-    """Finnish Y-tunnus: 7 digits, dash, mod-11 check digit (weights 7,9,10,5,8,4,2)."""
-    if not BUSINESS_ID_RE.match(value):
-        return False
-    total = sum(int(d) * w for d, w in zip(value[:7], (7, 9, 10, 5, 8, 4, 2), strict=True))
-    rest = total % 11
-    if rest == 1:
-        return False
-    return int(value[8]) == (0 if rest == 0 else 11 - rest)
+# --- strict identifier checks (optional): the shared reference rules ------------------------------------------
+business_id_ok = ref.business_id_ok
+iban_ok = ref.iban_ok
+payment_reference_ok = ref.payment_reference_ok
 
 
-def iban_ok(value: str) -> bool:
-    compact = value.replace(" ", "").upper()
-    if not re.match(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$", compact):
-        return False
-    if compact.startswith("FI") and len(compact) != 18:
-        return False
-    digits = "".join(str(int(ch, 36)) for ch in compact[4:] + compact[:4])
-    return int(digits) % 97 == 1
+def _finnish_business_id(errs: Errors, party: dict, path: str) -> None:
+    """A Finnish party's (address country FI or not given) businessId must carry a valid Y-tunnus check digit;
+    other countries' business ids have other formats (the same rule as local validation)."""
+    value = party.get("businessId")
+    address = party.get("address") if isinstance(party.get("address"), dict) else {}
+    finnish = address.get("countryCode") in (None, "FI")
+    if isinstance(value, str) and value and finnish and not business_id_ok(value):
+        errs.add(f"{path}.businessId", "is not a valid Finnish business id (check digit)")
 
 
-def payment_reference_ok(value: str) -> bool:
-    """A Finnish reference (7-3-1 weights) or an ISO 11649 RF reference."""
-    compact = value.replace(" ", "").upper()
-    if compact.startswith("RF"):
-        if not re.match(r"^RF\d{2}[A-Z0-9]{1,21}$", compact):
-            return False
-        digits = "".join(str(int(ch, 36)) for ch in compact[4:] + compact[:4])
-        return int(digits) % 97 == 1
-    if not re.match(r"^\d{4,20}$", compact):
-        return False
-    body, check = compact[:-1], int(compact[-1])
-    weights = (7, 3, 1)
-    total = sum(int(d) * weights[i % 3] for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10 == check
+def _bic(errs: Errors, parent: dict, key: str, path: str) -> None:
+    value = _str(errs, parent, key, path)
+    if value is not None and not BIC_RE.fullmatch(value):
+        errs.add(path, "must be a BIC (8 or 11 characters)")
 
 
 # --- bodies ---------------------------------------------------------------------------------------------------
@@ -271,8 +251,9 @@ def validate_client(body: Any, strict: bool = False) -> Errors:
     if client is not None:
         required = {f.split(".", 1)[1] for f in c.REQUIRED_CLIENT_FIELDS if f.startswith("client.")}
         for key in ("name", "businessCode", "vatRegNbr", "postalAddress", "postalDistrict",
-                    "telephone", "ibanAccount", "bic", "bankgiro", "plusgiro"):  # fmt: skip
+                    "telephone", "ibanAccount", "bankgiro", "plusgiro"):  # fmt: skip
             _str(errs, client, key, f"client.{key}", required=key in required)
+        _bic(errs, client, "bic", "client.bic")
         country = _country(errs, client, "countryCode", "client.countryCode", required=True)
         postal_code = _str(errs, client, "postalCode", "client.postalCode", required=True)
         _postal_code(errs, postal_code, country, "client.postalCode")
@@ -292,6 +273,8 @@ def validate_client(body: Any, strict: bool = False) -> Errors:
         primary = _obj(errs, contacts, "primary", "contacts.primary")
         if primary is not None:
             _str(errs, primary, "name", "contacts.primary.name", required=True)
+            for key in ("telephone", "mobile"):
+                _str(errs, primary, key, f"contacts.primary.{key}")
             _email(errs, primary, "email", "contacts.primary.email")
         for role in ("technical", "accountant"):
             person = _obj(errs, contacts, role, f"contacts.{role}", required=False)
@@ -368,9 +351,9 @@ def validate_invoice(body: Any, strict: bool = False) -> tuple[Errors, dict[str,
         seller = _obj(errs, parties, "sellerParty", p)
         if seller is not None:
             _str(errs, seller, "name", f"{p}.name", required=True)
-            business_id = _str(errs, seller, "businessId", f"{p}.businessId", required=True)
-            if strict and business_id and not business_id_ok(business_id):
-                errs.add(f"{p}.businessId", "is not a valid Finnish business id (check digit)")
+            _str(errs, seller, "businessId", f"{p}.businessId", required=True)
+            if strict:
+                _finnish_business_id(errs, seller, p)
             _str(errs, seller, "vatCode", f"{p}.vatCode")
             _address(errs, _obj(errs, seller, "address", f"{p}.address"), f"{p}.address", required=True)
             _contact(errs, _obj(errs, seller, "contact", f"{p}.contact", required=False), f"{p}.contact")
@@ -379,7 +362,8 @@ def validate_invoice(body: Any, strict: bool = False) -> tuple[Errors, dict[str,
                 iban = _str(errs, details, "iban", f"{p}.paymentDetails.iban")
                 if strict and iban and not iban_ok(iban):
                     errs.add(f"{p}.paymentDetails.iban", "is not a valid IBAN")
-                for key in ("bic", "bankgiro", "postgiro"):
+                _bic(errs, details, "bic", f"{p}.paymentDetails.bic")
+                for key in ("bankgiro", "postgiro"):
                     _str(errs, details, key, f"{p}.paymentDetails.{key}")
             summary["sellerName"] = seller.get("name")
         p = "invoice.parties.buyerParty"
@@ -390,6 +374,8 @@ def validate_invoice(body: Any, strict: bool = False) -> tuple[Errors, dict[str,
             for key in ("customerAccountId", "personalIdentityNumber", "businessId", "vatCode",
                         "electronicRoutingAddress", "glnNumber"):  # fmt: skip
                 _str(errs, buyer, key, f"{p}.{key}")
+            if strict:
+                _finnish_business_id(errs, buyer, p)
             e_accounts.append(_str(errs, buyer, "electronicInvoiceAccount", f"{p}.electronicInvoiceAccount"))
             _language(errs, buyer, "languageCode", f"{p}.languageCode")
             _bool(errs, buyer, "disableCollection", f"{p}.disableCollection")
@@ -402,6 +388,8 @@ def validate_invoice(body: Any, strict: bool = False) -> tuple[Errors, dict[str,
         if recipient is not None:
             for key in ("name", "businessId", "vatCode", "electronicRoutingAddress", "glnNumber"):
                 _str(errs, recipient, key, f"{p}.{key}")
+            if strict:
+                _finnish_business_id(errs, recipient, p)
             e_accounts.append(
                 _str(errs, recipient, "electronicInvoiceAccount", f"{p}.electronicInvoiceAccount")
             )
@@ -415,12 +403,16 @@ def validate_invoice(body: Any, strict: bool = False) -> tuple[Errors, dict[str,
         if method == "EINVOICE" and not any(e_accounts):
             errs.add(f"{p}.electronicInvoiceAccount", "an e-invoice address is required for EINVOICE")
 
-    totals = _rows(errs, invoice)
+    totals = _rows(errs, invoice, inv_type)
     amounts = _obj(errs, invoice, "amounts", "invoice.amounts")
     if amounts is not None:
         values = {
             k: _number(errs, amounts, k, f"invoice.amounts.{k}", required=True) for k in c.AMOUNT_FIELDS
         }
+        sign = c.TOTALS_SIGN.get(inv_type, 1)
+        for key, value in values.items():
+            if value is not None and value * sign < 0:
+                errs.add(f"invoice.amounts.{key}", f"must be {'>=' if sign > 0 else '<='} 0 for a {inv_type}")
         if totals is not None:
             for key, total in zip(c.AMOUNT_FIELDS, totals, strict=True):
                 if values[key] is not None and values[key] != total:
@@ -429,7 +421,7 @@ def validate_invoice(body: Any, strict: bool = False) -> tuple[Errors, dict[str,
     return errs, summary
 
 
-def _rows(errs: Errors, invoice: dict) -> tuple[Decimal, Decimal, Decimal] | None:
+def _rows(errs: Errors, invoice: dict, inv_type: str) -> tuple[Decimal, Decimal, Decimal] | None:
     rows = invoice.get("rows")
     if not isinstance(rows, list) or not rows:
         errs.add("invoice.rows", "is required (a non-empty list)")
@@ -455,6 +447,17 @@ def _rows(errs: Errors, invoice: dict) -> tuple[Decimal, Decimal, Decimal] | Non
         net = _number(errs, row, "netAmount", f"{p}.netAmount", required=True)
         vat = _number(errs, row, "vatAmount", f"{p}.vatAmount", required=True)
         gross = _number(errs, row, "grossAmount", f"{p}.grossAmount", required=True)
+        if inv_type not in c.NEGATIVE_ALLOWED_TYPES:
+            signed = {
+                "quantity": qty,
+                "unitPrice": price,
+                "netAmount": net,
+                "vatAmount": vat,
+                "grossAmount": gross,
+            }
+            for key, value in signed.items():
+                if value is not None and value < 0:
+                    errs.add(f"{p}.{key}", f"must not be negative on a {inv_type}")
         if None in (net, vat, gross):
             complete = False
             continue

@@ -52,3 +52,12 @@ def postal_code_ok(code: pd.Series, country: pd.Series, *, required: bool) -> pd
     if not required:
         ok = np.where(present(code), ok, True)
     return pd.Series(ok, index=code.index)
+
+
+MAX_LENGTH_CHECK = "max_length"
+
+
+def within_max_length(s: pd.Series, limits: dict[str, int]) -> pd.Series:
+    """Text no longer than its column's CHOSEN limit (`limits[s.name]`, characters); a null passes."""
+    lengths = s.str.len().to_numpy(dtype=float, na_value=0)
+    return pd.Series(lengths <= limits[s.name], index=s.index)

@@ -7,8 +7,16 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from confirma_pipeline.api.contract import SERVICE_TYPES
+from confirma_pipeline.mapping.text_paths import CREDITOR_TEXT_PATHS, max_lengths
 from confirma_pipeline.validation import identifiers as ids
-from confirma_pipeline.validation._checks import business_id_ok, optional, postal_code_ok, row_check
+from confirma_pipeline.validation._checks import (
+    MAX_LENGTH_CHECK,
+    business_id_ok,
+    optional,
+    postal_code_ok,
+    row_check,
+    within_max_length,
+)
 from confirma_pipeline.validation.dtypes import UTCTimestamp
 
 # Text columns that must not be blank (create-client required fields, contract.REQUIRED_CLIENT_FIELDS, except
@@ -17,6 +25,8 @@ REQUIRED_TEXT = (
     "creditor_id", "name", "business_code", "postal_address", "postal_code", "postal_district",
     "primary_contact_name",
 )  # fmt: skip
+#: column -> maximum characters (the CHOSEN limit of the body field it becomes)
+CREDITOR_MAX_LENGTHS = max_lengths(CREDITOR_TEXT_PATHS)
 OPTIONAL_EMAILS = ("primary_contact_email", "technical_contact_email", "accountant_contact_email")
 
 
@@ -76,6 +86,10 @@ class CreditorModel(pa.DataFrameModel):
     )
     def _partner_code(cls, s: pd.Series) -> pd.Series:
         return ~ids.is_blank(s)
+
+    @pa.check(*CREDITOR_MAX_LENGTHS, name=MAX_LENGTH_CHECK, error="longer than its body field allows")
+    def _max_length(cls, s: pd.Series) -> pd.Series:
+        return within_max_length(s, CREDITOR_MAX_LENGTHS)
 
     @pa.check("service_type", name="service_type_known", error=f"must be one of {', '.join(SERVICE_TYPES)}")
     def _service_type(cls, s: pd.Series) -> pd.Series:

@@ -2,11 +2,9 @@
 creditors get wrong. Every check takes pandas Series and returns a boolean numpy-backed Series aligned on the
 input index: True means valid. A null is never valid here; the pandera models decide where a null is allowed.
 
-Everything runs column-wise (pyarrow string kernels / numpy). Only the mod-97 checks (IBAN and RF references)
-loop in Python, once per *unique* candidate value that already has the right shape.
-
-Lists: ISO 3166-1 alpha-2, ISO 4217 and ISO 639-1 are taken from the iso-codes 4.15 data (Debian), plus the
-currencies ZWG and XCG introduced since; the test / no-currency codes XTS and XXX are not accepted.
+Everything runs column-wise (pyarrow string kernels / numpy). The python-stdnum checks (Y-tunnus, IBAN, RF)
+run once per *unique* candidate value that already has the right shape; the Finnish 7-3-1 reference is
+vectorised here (stdnum has none). Code lists and patterns: `reference` (pycountry, current codes only).
 """
 
 from __future__ import annotations
@@ -16,97 +14,21 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from confirma_pipeline.validation import reference as ref
 from confirma_pipeline.warehouse.source import STR_DTYPE
 
 #: Amounts are float64 in frames; two amounts are "equal" when they differ by at most half a cent.
 MONEY_TOLERANCE = 0.005 + 1e-9
 
-# --- code lists -----------------------------------------------------------------------------------------
+# --- the shared reference rules (pycountry, python-stdnum, patterns): see `reference` ---------------------
+COUNTRY_CODES = ref.COUNTRY_CODES
+CURRENCY_CODES = ref.CURRENCY_CODES
+LANGUAGE_CODES = ref.LANGUAGE_CODES
+POSTAL_CODE_PATTERNS = ref.POSTAL_CODE_PATTERNS
+EMAIL_PATTERN = ref.EMAIL_PATTERN
+URL_PATTERN = ref.URL_PATTERN
+BIC_PATTERN = ref.BIC_PATTERN
 
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-COUNTRY_CODES: frozenset[str] = _words(
-    """
-    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW
-    BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI
-    FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN
-    IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME
-    MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF
-    PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
-    SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE
-    YT ZA ZM ZW
-    """
-)
-
-CURRENCY_CODES: frozenset[str] = _words(
-    """
-    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD
-    CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP
-    GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW
-    KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD
-    NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE
-    SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED
-    VES VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XUA YER ZAR ZMW ZWG ZWL
-    """
-)
-
-LANGUAGE_CODES: frozenset[str] = _words(
-    """
-    aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz
-    ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik
-    io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml
-    mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd
-    se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi
-    vo wa wo xh yi yo za zh zu
-    """
-)
-
-#: Confirma's data-validation page lists "DK" among its language examples (FI, SV, NO, DK, EN). DK is the
-#: country code of Denmark, not an ISO 639-1 code (Danish is "da"); it is accepted as an alias of Danish so
-#: that payloads written after the docs are not rejected.
-LANGUAGE_ALIASES: dict[str, str] = {"dk": "da"}
-_LANGUAGES_ACCEPTED = LANGUAGE_CODES | frozenset(LANGUAGE_ALIASES)
-
-#: IBAN length per country (SWIFT IBAN registry). Countries not listed: 15-34 characters.
-IBAN_LENGTHS: dict[str, int] = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AX": 18, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
-    "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20,
-    "EG": 29, "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27,
-    "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30,
-    "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22,
-    "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25,
-    "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25,
-    "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
-}  # fmt: skip
-
-#: Postal code patterns by country (anchored, applied to the code as given). Other countries: non-empty.
-POSTAL_CODE_PATTERNS: dict[str, str] = {
-    "FI": r"\d{5}",
-    "AX": r"22\d{3}",
-    "SE": r"\d{3} ?\d{2}",
-    "NO": r"\d{4}",
-    "DK": r"\d{4}",
-    "EE": r"\d{5}",
-    "DE": r"\d{5}",
-}
-
-#: The HTML5 (W3C) "valid e-mail address" pattern (the data-validation page says "W3C standard").
-EMAIL_PATTERN = (
-    r"[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
-    r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*"
-)
-#: A common URL pattern: optional http(s) scheme, a host name with a TLD, optional port, path/query/fragment.
-URL_PATTERN = (
-    r"(?i)(?:https?://)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}(?::\d{1,5})?(?:[/?#]\S*)?"
-)
-#: BIC / SWIFT code: 4 bank letters, 2 country letters, 2 location characters, optional 3-character branch.
-BIC_PATTERN = r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?"
-
-# Y-tunnus: 7 digits, hyphen, check digit; weights 7,9,10,5,8,4,2 over the 7 digits.
-_BUSINESS_ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 # Finnish reference: 7,3,1 repeating from the right over the base digits (check digit excluded).
 _REFERENCE_WEIGHTS = np.resize(np.array([7, 3, 1], dtype=np.int64), 19)[::-1].copy()
 
@@ -147,11 +69,6 @@ def _per_unique(s: pd.Series, candidate: np.ndarray, fn) -> np.ndarray:
     return out
 
 
-def _mod97(alnum: str) -> int:
-    """ISO 7064 mod 97-10 of a string of digits and upper-case letters (A=10 ... Z=35)."""
-    return int("".join(str(int(ch, 36)) for ch in alnum)) % 97
-
-
 def _compact_upper(s: pd.Series) -> pd.Series:
     return s.str.replace(" ", "", regex=False).str.upper()
 
@@ -183,29 +100,19 @@ def _result(values: np.ndarray, index) -> pd.Series:
 
 
 def is_business_id(values) -> pd.Series:
-    """Finnish business id (Y-tunnus) `NNNNNNN-C`: mod 11 with weights 7,9,10,5,8,4,2; remainder 0 -> check
-    digit 0, remainder 1 -> no valid id, otherwise 11 - remainder."""
+    """Finnish business id (Y-tunnus) `NNNNNNN-C` with a valid check digit: shape vectorised, then
+    python-stdnum once per distinct shaped value."""
     s = _as_str(values)
-    shaped = _bool(s.str.fullmatch(r"\d{7}-\d"))
-    out = np.zeros(len(s), dtype=bool)
-    if shaped.any():
-        digits = _digit_matrix(s[shaped].str.replace("-", "", regex=False).tolist(), 8)
-        remainder = (digits[:, :7] @ _BUSINESS_ID_WEIGHTS) % 11
-        expected = np.where(remainder == 0, 0, 11 - remainder)
-        out[shaped] = (remainder != 1) & (expected == digits[:, 7])
-    return _result(out, s.index)
+    shaped = _bool(s.str.fullmatch(ref.BUSINESS_ID_SHAPE))
+    return _result(_per_unique(s, shaped, ref.business_id_ok), s.index)
 
 
 def is_iban(values) -> pd.Series:
-    """IBAN (ISO 13616): letters+2 check digits+BBAN, per-country length, mod 97 == 1. Spaces and lower case
-    are tolerated (print format); the API should be sent the compact form."""
+    """IBAN (ISO 13616) with its country's BBAN format and length and mod 97 == 1 (python-stdnum, once per
+    distinct value of the right shape). Spaces and lower case are tolerated (print format)."""
     s = _compact_upper(_as_str(values))
-    shaped = _bool(s.str.fullmatch(r"[A-Z]{2}\d{2}[0-9A-Z]{11,30}"))
-    lengths = s.str.len().to_numpy(dtype=float, na_value=0)
-    expected = s.str.slice(0, 2).map(IBAN_LENGTHS).to_numpy(dtype=float, na_value=np.nan)
-    length_ok = np.where(np.isnan(expected), (lengths >= 15) & (lengths <= 34), lengths == expected)
-    candidate = shaped & length_ok
-    return _result(_per_unique(s, candidate, lambda v: _mod97(v[4:] + v[:4]) == 1), s.index)
+    shaped = _bool(s.str.fullmatch(ref.IBAN_SHAPE))
+    return _result(_per_unique(s, shaped, ref.iban_ok), s.index)
 
 
 def is_finnish_reference(values) -> pd.Series:
@@ -216,17 +123,23 @@ def is_finnish_reference(values) -> pd.Series:
     out = np.zeros(len(s), dtype=bool)
     if shaped.any():
         digits = _digit_matrix(s[shaped].str.pad(20, side="left", fillchar="0").tolist(), 20)
-        check = (10 - (digits[:, :19] @ _REFERENCE_WEIGHTS) % 10) % 10
-        out[shaped] = check == digits[:, 19]
+        out[shaped] = finnish_reference_check_digits(digits[:, :19]) == digits[:, 19]
     return _result(out, s.index)
 
 
+def finnish_reference_check_digits(base_digits: np.ndarray) -> np.ndarray:
+    """7-3-1 check digit of each row of a (n, 19) digit matrix (the base, left-padded with zeros): weights
+    7, 3, 1 repeating from the right, check = (10 - sum % 10) % 10. Validation and the sample generators
+    both use this one function."""
+    return (10 - (base_digits @ _REFERENCE_WEIGHTS) % 10) % 10
+
+
 def is_rf_reference(values) -> pd.Series:
-    """RF creditor reference (ISO 11649): `RF` + 2 check digits + 1-21 alphanumerics; mod 97 == 1 after moving
-    the first four characters to the end. Spaces and lower case tolerated."""
+    """RF creditor reference (ISO 11649, python-stdnum once per distinct shaped value). Spaces and lower case
+    tolerated."""
     s = _compact_upper(_as_str(values))
-    shaped = _bool(s.str.fullmatch(r"RF\d{2}[0-9A-Z]{1,21}"))
-    return _result(_per_unique(s, shaped, lambda v: _mod97(v[4:] + v[:4]) == 1), s.index)
+    shaped = _bool(s.str.fullmatch(ref.RF_SHAPE))
+    return _result(_per_unique(s, shaped, ref.rf_reference_ok), s.index)
 
 
 def is_payment_reference(values) -> pd.Series:
@@ -262,10 +175,10 @@ def is_country(values) -> pd.Series:
 
 
 def is_language(values) -> pd.Series:
-    """ISO 639-1 code, case-insensitive (the API examples use FI, SV, EN); "DK" accepted as Danish (see
-    `LANGUAGE_ALIASES`)."""
+    """ISO 639-1 code, case-insensitive (the API examples use FI, SV, EN). "DK" (Denmark's country code, in
+    the docs' list of examples) is not a language: Danish is "da"."""
     s = _as_str(values)
-    return _result(_bool(s.str.lower().isin(_LANGUAGES_ACCEPTED)), s.index)
+    return _result(_bool(s.str.lower().isin(LANGUAGE_CODES)), s.index)
 
 
 def is_email(values) -> pd.Series:
@@ -321,8 +234,6 @@ __all__ = [
     "COUNTRY_CODES",
     "CURRENCY_CODES",
     "EMAIL_PATTERN",
-    "IBAN_LENGTHS",
-    "LANGUAGE_ALIASES",
     "LANGUAGE_CODES",
     "MONEY_TOLERANCE",
     "POSTAL_CODE_PATTERNS",

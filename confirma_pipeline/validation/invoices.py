@@ -19,10 +19,21 @@ from confirma_pipeline.api.contract import (
     DISTRIBUTION_METHODS,
     ENTITY_TYPES,
     INVOICE_TYPES,
+    NEGATIVE_ALLOWED_TYPES,
     QUANTITY_DECIMALS,
+    TOTALS_SIGN,
 )
+from confirma_pipeline.mapping.text_paths import INVOICE_ROW_TEXT_PATHS, INVOICE_TEXT_PATHS, max_lengths
 from confirma_pipeline.validation import identifiers as ids
-from confirma_pipeline.validation._checks import business_id_ok, optional, postal_code_ok, present, row_check
+from confirma_pipeline.validation._checks import (
+    MAX_LENGTH_CHECK,
+    business_id_ok,
+    optional,
+    postal_code_ok,
+    present,
+    row_check,
+    within_max_length,
+)
 from confirma_pipeline.validation.dtypes import DateUS, UTCTimestamp
 
 
@@ -41,6 +52,12 @@ INVOICE_EMAILS = (
     "seller_contact_person_email", "seller_email", "buyer_contact_person_email", "buyer_email", "recipient_email",
 )  # fmt: skip
 INVOICE_AMOUNTS = ("net_amount", "vat_amount", "gross_amount")
+TOTALS_SIGN_CHECK = "totals_sign_fits_invoice_type"
+#: column -> maximum characters (the CHOSEN limit of the body field it becomes)
+INVOICE_MAX_LENGTHS = max_lengths(INVOICE_TEXT_PATHS)
+INVOICE_ROW_MAX_LENGTHS = max_lengths(INVOICE_ROW_TEXT_PATHS)
+#: row columns that may be negative only on NEGATIVE_ALLOWED_TYPES
+SIGNED_ROW_COLUMNS = ("quantity", "unit_price", "net_amount", "vat_amount", "gross_amount")
 
 
 class InvoiceModel(pa.DataFrameModel):
@@ -147,6 +164,10 @@ class InvoiceModel(pa.DataFrameModel):
     def _not_blank(cls, s: pd.Series) -> pd.Series:
         return ~ids.is_blank(s)
 
+    @pa.check(*INVOICE_MAX_LENGTHS, name=MAX_LENGTH_CHECK, error="longer than its body field allows")
+    def _max_length(cls, s: pd.Series) -> pd.Series:
+        return within_max_length(s, INVOICE_MAX_LENGTHS)
+
     @pa.check("distribution_method", name="distribution_method_known",
               error=f"must be one of {', '.join(DISTRIBUTION_METHODS)}")  # fmt: skip
     def _distribution_method(cls, s: pd.Series) -> pd.Series:
@@ -216,6 +237,16 @@ class InvoiceModel(pa.DataFrameModel):
                error="gross amount is not net + VAT")  # fmt: skip
     def _gross(cls, df: pd.DataFrame) -> pd.Series:
         ok = ids.money_equal(df["gross_amount"], df["net_amount"] + df["vat_amount"])
+        return pd.Series(ok, index=df.index)
+
+    @row_check(TOTALS_SIGN_CHECK, columns=list(INVOICE_AMOUNTS), context=["invoice_type"],
+               error="the totals' sign does not fit the document type")  # fmt: skip
+    def _totals_sign(cls, df: pd.DataFrame) -> pd.Series:
+        sign = df["invoice_type"].map(TOTALS_SIGN).to_numpy(dtype=float, na_value=np.nan)
+        ok = np.ones(len(df), dtype=bool)
+        for column in INVOICE_AMOUNTS:
+            signed = df[column].to_numpy(dtype=float) * sign
+            ok &= ~(signed < 0)  # an unknown type (NaN) is invoice_type_known's business
         return pd.Series(ok, index=df.index)
 
     @row_check("business_id_check_digit", columns=["seller_business_id"], context=["seller_country_code"],
@@ -302,6 +333,10 @@ class InvoiceRowModel(pa.DataFrameModel):
     def _not_blank(cls, s: pd.Series) -> pd.Series:
         return ~ids.is_blank(s)
 
+    @pa.check(*INVOICE_ROW_MAX_LENGTHS, name=MAX_LENGTH_CHECK, error="longer than its body field allows")
+    def _max_length(cls, s: pd.Series) -> pd.Series:
+        return within_max_length(s, INVOICE_ROW_MAX_LENGTHS)
+
     @pa.check("unit_price", "net_amount", "vat_amount", "gross_amount", name="amount_has_two_decimals",
               error="must have at most 2 decimals")  # fmt: skip
     def _two_decimals(cls, s: pd.Series) -> pd.Series:
@@ -342,6 +377,7 @@ def row_amounts_ok(df: pd.DataFrame) -> np.ndarray:
 # --- cross-table: invoice totals vs its rows ----------------------------------------------------------------
 
 ROW_SUMS_CHECK = "row_sums_equal_invoice_totals"
+ROW_SIGN_CHECK = "no_negative_row_on_this_document_type"
 HAS_ROWS_CHECK = "invoice_has_rows"
 ROW_HAS_INVOICE_CHECK = "row_belongs_to_an_invoice"
 
@@ -371,3 +407,22 @@ def row_sums_equal_invoice_totals(invoices: pd.DataFrame, rows: pd.DataFrame) ->
     """Boolean per invoice: it has rows and its net, VAT and gross totals equal the sums of its rows (within
     half a cent)."""
     return row_sums(invoices, rows)[ROW_SUMS_CHECK]
+
+
+def negative_rows(invoices: pd.DataFrame, rows: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """(positions of rows carrying a negative value on a document type that allows none, the type of each
+    row's invoice). Rows of unknown invoices are not judged here."""
+    codes = ids.arrow_index_in(rows["invoice_id"], invoices["invoice_id"]) if len(rows) else np.zeros(0, int)
+    allowed = ids.arrow_isin(invoices["invoice_type"], list(NEGATIVE_ALLOWED_TYPES)) if len(invoices) else []
+    allowed = np.asarray(allowed, dtype=bool)
+    judged = (codes >= 0) & ~np.where(
+        codes >= 0, allowed[np.maximum(codes, 0)] if len(allowed) else False, True
+    )
+    negative = np.zeros(len(rows), dtype=bool)
+    for column in SIGNED_ROW_COLUMNS:
+        negative |= rows[column].to_numpy(dtype=float) < 0
+    positions = np.flatnonzero(judged & negative)
+    types = (
+        invoices["invoice_type"].to_numpy(dtype=object)[codes[positions]].tolist() if len(positions) else []
+    )
+    return positions, types

@@ -13,9 +13,11 @@ Kinds of failure handled:
 - duplicate keys (`Field(unique=True)`, `Config.unique`): "... is duplicated (fails <key>_unique...)";
 - row checks (dataframe-level, several columns; see `_checks.row_check`): the judged columns' values, the
   context columns' values, and for some checks the expected values;
-- schema-level failures with no row (wrong dtype, missing or unexpected column, a check that raised): they
-  concern every row, so every row is rejected with that reason. Such a failure means the input does not
-  honour the dtype contract (e.g. a user's view with the wrong column types) and is never silently passed.
+- NULLs and dtypes a user's relation produces (`conform.conform`): a NULL where the contract forbids one
+  rejects that row only ("<column> is null (fails not_null)"); nullable dtypes are read as the contract's;
+- failures of the whole relation (a missing or unexpected column, values that cannot be read as the column's
+  dtype, a check that could not be evaluated) raise `conform.RelationError`: one line naming the column,
+  never a per-row reason, so a run stops instead of quarantining every good row.
 
 `validate_invoices(invoices, rows)` adds what no single frame can decide: an invoice is rejected when any of
 its rows fails (the reason names the row number and its checks), when it has no rows, or when its totals differ
@@ -38,18 +40,31 @@ import pandera.pandas as pa
 from confirma_pipeline.api.contract import row_amounts
 from confirma_pipeline.mapping.hashing import invoice_content_hashes, row_hashes
 from confirma_pipeline.validation import identifiers as ids
+from confirma_pipeline.validation._checks import MAX_LENGTH_CHECK
+from confirma_pipeline.validation.conform import NOT_NULL_CHECK, RelationError, conform, null_columns
+from confirma_pipeline.validation.creditors import CREDITOR_MAX_LENGTHS
 from confirma_pipeline.validation.invoices import (
     HAS_ROWS_CHECK,
     INVOICE_AMOUNTS,
+    INVOICE_MAX_LENGTHS,
+    INVOICE_ROW_MAX_LENGTHS,
     ROW_HAS_INVOICE_CHECK,
+    ROW_SIGN_CHECK,
     ROW_SUMS_CHECK,
+    SIGNED_ROW_COLUMNS,
     InvoiceModel,
     InvoiceRowModel,
+    negative_rows,
     row_sums,
 )
 
+#: model name -> column -> CHOSEN maximum length (for the reason's "more than N")
+MAX_LENGTHS = {
+    "creditor": CREDITOR_MAX_LENGTHS,
+    "invoice": INVOICE_MAX_LENGTHS,
+    "invoice_row": INVOICE_ROW_MAX_LENGTHS,
+}
 REJECTED_COLUMNS = ("entity", "entity_key", "checks", "reason")
-SCHEMA_WIDE = -1  # position used for failures that concern every row
 
 
 @dataclass
@@ -192,13 +207,12 @@ def _column_failures(
         if check.startswith("dtype("):
             actual = str(work[column].dtype) if column in work.columns else "missing"
             expected = check[len("dtype(") : -1].strip("'")
-            out.append((SCHEMA_WIDE, "dtype", f"column {column} has dtype {actual}, expected {expected}"))
-            continue
+            raise RelationError(schema.name or "input", column, f"has dtype {actual}, expected {expected}")
         if not has_rows:
-            out.append((SCHEMA_WIDE, check, f"column {column} fails {check}"))
-            continue
+            detail = str(group["failure_case"].iloc[0])[:120]
+            raise RelationError(schema.name or "input", column, f"fails {check} ({detail})")
         if check == "not_nullable":
-            out.extend((int(p), "not_null", f"{column} is null (fails not_null)") for p in positions)
+            out.extend((int(p), NOT_NULL_CHECK, f"{column} is null (fails not_null)") for p in positions)
             continue
         values = work[column].iloc[positions].tolist()
         if check == "field_uniqueness":
@@ -211,6 +225,13 @@ def _column_failures(
         label = check
         if not pd.isna(cn) and column in schema.columns and int(cn) < len(schema.columns[column].checks):
             label = _check_label(schema.columns[column].checks[int(cn)])
+        if label == MAX_LENGTH_CHECK:
+            limit = MAX_LENGTHS.get(schema.name, {}).get(column)
+            out.extend(
+                (int(p), label, f"{column} has {len(str(v))} characters, more than {limit} (fails {label})")
+                for p, v in zip(positions, values, strict=True)
+            )
+            continue
         out.extend(
             (int(p), label, f"{column} {format_value(v)} fails {label}")
             for p, v in zip(positions, values, strict=True)
@@ -253,47 +274,33 @@ def _frame_failures(
                     text += explain(values, i)
                 out.append((int(p), name, text))
             continue
+        entity = schema.name or "input"
         if check == "column_in_schema":
-            for extra_col in group["failure_case"].unique():
-                out.append((SCHEMA_WIDE, "strict", f"unexpected column {extra_col} (fails strict)"))
-        elif check == "column_in_dataframe":
-            for missing in group["failure_case"].unique():
-                out.append((SCHEMA_WIDE, "column_in_dataframe", f"column {missing} is missing"))
-        else:
-            name = schema.checks[int(cn)].name if not pd.isna(cn) and int(cn) < len(schema.checks) else check
-            detail = str(group["failure_case"].iloc[0])[:120]
-            out.append((SCHEMA_WIDE, name, f"{name} could not be evaluated ({detail})"))
+            raise RelationError(entity, str(group["failure_case"].iloc[0]), "is not in the input contract")
+        if check == "column_in_dataframe":
+            raise RelationError(entity, str(group["failure_case"].iloc[0]), "is missing")
+        chk = schema.checks[int(cn)] if not pd.isna(cn) and int(cn) < len(schema.checks) else None
+        name = (chk.name if chk is not None else None) or check
+        columns = ", ".join((chk.statistics or {}).get("columns", ())) if chk is not None else ""
+        detail = str(group["failure_case"].iloc[0])[:120]
+        raise RelationError(entity, columns or "?", f": {name} could not be evaluated ({detail})")
     return out
 
 
-def _group_by_position(
-    failures: list[tuple[int, str, str]], n: int
-) -> dict[int, tuple[list[str], list[str]]]:
-    """position -> (checks, fragments), in first-seen order, schema-wide failures applied to every row."""
-    wide_checks: list[str] = []
-    wide_frags: list[str] = []
+def _group_by_position(failures: list[tuple[int, str, str]]) -> dict[int, tuple[list[str], list[str]]]:
+    """position -> (checks, fragments), in first-seen order; each row's own failures only."""
     per_row: dict[int, tuple[list[str], list[str]]] = {}
     for pos, check, frag in failures:
-        if pos == SCHEMA_WIDE:
-            if frag not in wide_frags:
-                wide_frags.append(frag)
-                if check not in wide_checks:
-                    wide_checks.append(check)
-            continue
         checks, frags = per_row.setdefault(pos, ([], []))
         if check not in checks:
             checks.append(check)
         if frag not in frags:
             frags.append(frag)
-    if wide_frags:
-        for pos in range(n):
-            checks, frags = per_row.setdefault(pos, ([], []))
-            per_row[pos] = (wide_checks + [c for c in checks if c not in wide_checks], wide_frags + frags)
     return per_row
 
 
 def _entity_key(frame: pd.DataFrame, key_columns: Sequence[str]) -> pd.Series:
-    parts = [frame[c].astype("str").fillna("") for c in key_columns]
+    parts = [frame[c].astype(object).where(frame[c].notna(), "").astype("str") for c in key_columns]
     if not parts:
         return pd.Series([""] * len(frame), index=frame.index, dtype="str")
     key = parts[0]
@@ -321,28 +328,43 @@ def _collect(
     df: pd.DataFrame,
     key_columns: Sequence[str],
     entity: str | None,
-) -> tuple[np.ndarray, pd.DataFrame, int]:
-    """(rejected mask by position, rejected frame, number of failures) without building the valid frame."""
+) -> tuple[np.ndarray, pd.DataFrame, int, pd.DataFrame]:
+    """(rejected mask by position, rejected frame, number of failures, the input with the contract's dtypes
+    and `df`'s index) without building the valid frame."""
     schema = model if isinstance(model, pa.DataFrameSchema) else model.to_schema()
     entity = entity or schema.name or "row"
     key_columns = list(key_columns)
     work = df if isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1 else None
     if work is None:
         work = df.reset_index(drop=True)
+    extra = [c for c in work.columns if c not in schema.columns]
+    if extra and schema.strict:
+        raise RelationError(entity, str(extra[0]), "is not in the input contract")
+    original = work
+    work, null_rows = conform(schema, work, entity)
+    failures: list[tuple[int, str, str]] = []
+    checked, kept = work, None
+    if null_rows.any():
+        null_pos = np.flatnonzero(null_rows)
+        for p, cols in zip(null_pos, null_columns(schema, original, null_pos), strict=True):
+            failures.extend((int(p), NOT_NULL_CHECK, f"{c} is null (fails {NOT_NULL_CHECK})") for c in cols)
+        kept = np.flatnonzero(~null_rows)
+        checked = work.iloc[kept].reset_index(drop=True)
     try:
-        schema.validate(work, lazy=True)
+        schema.validate(checked, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        fc = exc.failure_cases
-    else:
-        return np.zeros(len(work), dtype=bool), _empty_rejected(key_columns, work, entity), 0
-
-    failures = _failures(schema, work, fc)
-    per_row = _group_by_position(failures, len(work))
+        own = _failures(schema, checked, exc.failure_cases)
+        failures.extend(own if kept is None else [(int(kept[p]), c, f) for p, c, f in own])
+    conformed = work if work is df else work.set_axis(df.index)
+    if not failures:
+        return np.zeros(len(work), dtype=bool), _empty_rejected(key_columns, work, entity), 0, conformed
+    per_row = _group_by_position(failures)
     positions = np.array(sorted(per_row), dtype=np.intp)
     rejected_mask = np.zeros(len(work), dtype=bool)
     rejected_mask[positions] = True
 
-    rejected = work.iloc[positions][[c for c in key_columns if c in work.columns]].reset_index(drop=True)
+    # keys as the input gave them (a NULL key stays null, not the placeholder `conform` put in its place)
+    rejected = original.iloc[positions][[c for c in key_columns if c in work.columns]].reset_index(drop=True)
     for c in key_columns:
         if c not in rejected.columns:
             rejected[c] = pd.Series([pd.NA] * len(rejected), dtype="str")
@@ -353,7 +375,7 @@ def _collect(
     rejected["content_hash"] = row_hashes(work.iloc[positions]).to_numpy()
     rejected["checks"] = pd.Series([per_row[p][0] for p in positions], dtype=object)
     rejected["reason"] = pd.Series(["; ".join(per_row[p][1]) for p in positions], dtype="str")
-    return rejected_mask, rejected, len(failures)
+    return rejected_mask, rejected, len(failures), conformed
 
 
 def validate_with_reasons(
@@ -365,8 +387,8 @@ def validate_with_reasons(
 ) -> ValidationOutcome:
     """Validate `df` against `model` collecting every failure; split it into valid rows and rejected rows with
     reasons (see the module docstring). `entity` labels the rejected rows (default: the schema's name)."""
-    mask, rejected, n_failures = _collect(model, df, key_columns, entity)
-    valid = df[~mask] if mask.any() else df
+    mask, rejected, n_failures, conformed = _collect(model, df, key_columns, entity)
+    valid = conformed[~mask] if mask.any() else conformed
     return ValidationOutcome(valid_df=valid, rejected_df=rejected, failure_cases=n_failures)
 
 
@@ -388,8 +410,10 @@ def validate_invoices(
     any of its rows fails one ("row 3: ..."), when it has no rows, or when its totals differ from the sums of its
     rows. Valid rows of rejected invoices are dropped. Rows whose invoice is absent from `invoices` are rejected
     as `invoice_row` entities."""
-    _, inv_rejected_df, inv_failures = _collect(invoice_model, invoices, ["invoice_id"], "invoice")
-    _, row_rejected_df, row_failures = _collect(row_model, rows, ["invoice_id", "row_number"], "invoice_row")
+    _, inv_rejected_df, inv_failures, invoices = _collect(invoice_model, invoices, ["invoice_id"], "invoice")
+    _, row_rejected_df, row_failures, rows = _collect(
+        row_model, rows, ["invoice_id", "row_number"], "invoice_row"
+    )
     failure_cases = inv_failures + row_failures
 
     # invoice_id -> (checks, fragments)
@@ -420,6 +444,26 @@ def validate_invoices(
         ):
             if ok:
                 add(invoice_id, checks, f"row {format_value(row_number)}: {reason}")
+
+    # signs: a negative row only on a document type that allows one (the rows frame has no type of its own)
+    if has_ids and "invoice_type" in invoices.columns and len(rows):
+        positions, types = negative_rows(invoices, rows)
+        if len(positions):
+            sub = rows.iloc[positions]
+            values = {c: sub[c].tolist() for c in SIGNED_ROW_COLUMNS}
+            for i, (invoice_id, row_number) in enumerate(
+                sub[["invoice_id", "row_number"]].itertuples(index=False, name=None)
+            ):
+                negatives = ", ".join(
+                    f"{c} {format_value(values[c][i])}" for c in SIGNED_ROW_COLUMNS if values[c][i] < 0
+                )
+                add(
+                    invoice_id,
+                    [ROW_SIGN_CHECK],
+                    f"row {format_value(row_number)}: {negatives} negative on invoice_type "
+                    f"{format_value(types[i])} (fails {ROW_SIGN_CHECK})",
+                )
+            failure_cases += len(positions)
 
     if has_ids and len(rows):
         orphan_mask = ~ids.arrow_isin(rows["invoice_id"], invoices["invoice_id"])

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from stdnum import iban
+from stdnum.fi import alv
 
+from confirma_pipeline.validation.identifiers import finnish_reference_check_digits
 from confirma_pipeline.warehouse.source import (
     CREDITORS_CONTRACT,
     INVOICE_ROWS_CONTRACT,
@@ -17,30 +20,42 @@ from confirma_pipeline.warehouse.source import (
     STR_DTYPE,
 )
 
-_BID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2])
-_REF_WEIGHTS = np.resize(np.array([7, 3, 1]), 19)[::-1]
 VAT_RATES_HUNDREDTHS = np.array([2550, 1400, 1000, 0])  # Finnish VAT 25.5 %, 14 %, 10 %, 0 %
 
 
 def business_ids(bases: np.ndarray) -> np.ndarray:
-    """Valid Y-tunnus strings for 7-digit integer bases (a base whose remainder is 1 is bumped by one)."""
+    """Valid Y-tunnus strings for 7-digit integer bases, check digit from python-stdnum's checksum (a base
+    that has none is bumped by one). Distinct bases are computed once."""
     bases = np.asarray(bases, dtype=np.int64) % 10_000_000
-    while True:
-        digits = (bases[:, None] // 10 ** np.arange(6, -1, -1)) % 10
-        rem = (digits @ _BID_WEIGHTS) % 11
-        if not (rem == 1).any():
-            break
-        bases = np.where(rem == 1, (bases + 1) % 10_000_000, bases)
-    check = np.where(rem == 0, 0, 11 - rem)
-    return np.char.add(np.char.add(np.char.zfill(bases.astype(str), 7), "-"), check.astype(str))
+    uniques, codes = np.unique(bases, return_inverse=True)
+    found = [_business_id(int(b)) for b in uniques.tolist()]
+    return np.array(found)[codes]
+
+
+def business_id_check_digit(digits: str) -> int | None:
+    """The Y-tunnus check digit of 7 digits from python-stdnum's weighted sum (the check digit has weight 1),
+    or None when the digits have no valid one."""
+    check = -alv.checksum(digits + "0") % 11
+    return check if check < 10 else None
+
+
+def _business_id(base: int) -> str:
+    while (check := business_id_check_digit(f"{base:07d}")) is None:
+        base = (base + 1) % 10_000_000
+    return f"{base:07d}-{check}"
 
 
 def finnish_references(bases: np.ndarray) -> np.ndarray:
     """Finnish 7-3-1 references for positive integer bases (3-19 digits)."""
     bases = np.asarray(bases, dtype=np.int64)
     digits = (bases[:, None] // 10 ** np.arange(18, -1, -1, dtype=np.int64)) % 10
-    check = (10 - (digits @ _REF_WEIGHTS) % 10) % 10
+    check = finnish_reference_check_digits(digits)
     return np.char.add(bases.astype(str), check.astype(str))
+
+
+def finnish_iban(bban: str) -> str:
+    """A Finnish IBAN for a 14-digit BBAN (python-stdnum computes the check digits)."""
+    return "FI" + iban.calc_check_digits("FI00" + bban) + bban
 
 
 def _round_half_up_div(numerator: np.ndarray, denominator: int) -> np.ndarray:

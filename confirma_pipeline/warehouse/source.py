@@ -35,9 +35,9 @@ supported). A view must expose the contract's column names; missing relations or
 `ConfigError`s naming the relation.
 
 Non-null guarantees: the input tables declare NOT NULL where the contract says `nullable=False`. A user's view
-that returns NULL in a NOT NULL text column yields NaN (the validation rejects that row as `not_null`); in a
-NOT NULL integer, boolean or date column it yields the nullable variant of the dtype, which the validation
-reports as a dtype failure of the whole column.
+that returns NULL in a NOT NULL column yields NaN / NaT, or in an integer or boolean column the nullable
+variant of the dtype (`Int64`, `boolean`); the validation (`validation.conform`) reads those as the contract's
+dtype and rejects only the rows holding the NULL, as `not_null`.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -345,9 +346,21 @@ def copy_query_to_frame(
             convert_options=_convert_options(contract),
         )
     except pa.ArrowInvalid as exc:
-        first = (str(exc).strip().splitlines() or [""])[0][:300]
-        raise ConfigError(f"cannot read {what}: a column does not fit the input contract: {first}") from None
+        raise ConfigError(f"cannot read {what}: {_unreadable_column(str(exc), contract)}") from None
     return arrow_to_frame(table, contract)
+
+
+def _unreadable_column(arrow_message: str, contract: Mapping[str, ColumnSpec]) -> str:
+    """Arrow's "In CSV column #N: CSV conversion error to bool: invalid value 'x'" as "column <name> cannot
+    be read as bool": the column by name, without the value (it may be personal data)."""
+    found = re.search(r"column #(\d+): CSV conversion error to (\w+)", arrow_message)
+    if found and int(found.group(1)) < len(contract):
+        name = list(contract)[int(found.group(1))]
+        return (
+            f"column {name} has a value that cannot be read as {found.group(2)} (the input contract's type)"
+        )
+    first = (arrow_message.strip().splitlines() or [""])[0][:200]
+    return f"a column does not fit the input contract: {first}"
 
 
 # SQL errors that mean "the configured relation does not honour the contract" (not a bug, not transient).

@@ -50,6 +50,7 @@ def test_demo_story_runs_twice_without_duplicates(monkeypatch, request):
     assert first.payments[0] > 0  # the calendar moved on: payments arrived
     report = "\n".join(lines)
     assert "rows rejected (open)" in report and "make ui" in report
+    assert "row_status (why a row was not sent): " in report
     assert (base / "token.key").stat().st_mode & 0o777 == 0o600
     # the hand-onboarded client was backfilled with --adopt-existing: its invoices at Confirma adopted
     assert first.backfill[0].startswith("adopted 2, sent 0, refused by the historical policy")
