@@ -75,6 +75,14 @@ CHOSEN    accounting payments go ACCOUNTING_PAYMENT_BATCH per request (the body 
 CHOSEN    text lengths: TEXT_MAX_LENGTHS (Finvoice 3.0's limits; Confirma's docs give none); 400 when longer.
 CHOSEN    signs: negative quantities, prices and row amounts only on NEGATIVE_ALLOWED_TYPES (CREDIT_NOTE); the
           totals of an INVOICE are >= 0 and of a CREDIT_NOTE <= 0 (TOTALS_SIGN); 400 otherwise.
+CHOSEN    invoice actions are sent ONE per request (push/actions.py) although the body is a list: one lost answer
+          would make every action of a batch ambiguous, and one refused action (4xx) would refuse the batch.
+CHOSEN    queued actions take effect on the agency's next processing day; their effect in the case details:
+          WITHDRAW -> status CLOSED, stage WITHDRAWN; PAUSE -> summary.paused true (no stage moves);
+          DUEDATE -> summary.dueDate; PAYMENTPLAN -> stage PAYMENT_PLAN; OBJECTION -> stage OBJECTION
+          (neither moves on to reminder/collection); DIRECTPAYMENT -> a lower balance and an entry in
+          case.directPayments (DIRECT_PAYMENT_FIELDS); COMMENT shows nothing (ACTION_EFFECTS).
+CHOSEN    an action's comment is at most ACTION_COMMENT_MAX_LENGTH characters; data.caseId is always sent.
 """
 
 from __future__ import annotations
@@ -131,7 +139,9 @@ ACTION_CODES = ("COMMENT", "WITHDRAW", "DUEDATE", "PAYMENTPLAN", "OBJECTION", "P
 FETCH_TYPES = ("ALL", "SUCCESSFUL", "FAILED")
 DISTRIBUTION_STATUSES = ("RECEIVED", "DISTRIBUTED", "FAILED")
 CASE_STATUSES = ("OPEN", "CLOSED")
-CASE_STAGES = ("PAYMENT_CONTROL", "REMINDER", "COLLECTION", "CLOSED")
+CASE_STAGES = (
+    "PAYMENT_CONTROL", "REMINDER", "COLLECTION", "CLOSED", "WITHDRAWN", "PAYMENT_PLAN", "OBJECTION",
+)  # fmt: skip
 SYNC_PENDING, SYNC_SYNCED, SYNC_FAILED = 0, 1, 2  # 0 and 1 SEEN, 2 INFERRED
 SYNC_DESCRIPTIONS = {SYNC_PENDING: "Pending", SYNC_SYNCED: "Successfully synced", SYNC_FAILED: "Failed"}
 LEDGER_DOCUMENT_TYPES = ("ML", "MY", "OS", "TO", "PA")  # ML SEEN (memo voucher); the rest CHOSEN
@@ -176,6 +186,21 @@ DISTRIBUTION_RECORD_FIELDS = (
     "invoiceNumber", "invoiceDate", "distributionMethod", "distributionStatus", "distributedAt",
     "paymentControlStatus", "caseId", "createdAt",
 )  # fmt: skip
+
+# --- invoice actions (CHOSEN, see the docstring) ------------------------------------------------------------
+ACTION_COMMENT_MAX_LENGTH = 500
+STAGE_WITHDRAWN, STAGE_PAYMENT_PLAN, STAGE_OBJECTION = "WITHDRAWN", "PAYMENT_PLAN", "OBJECTION"
+DIRECT_PAYMENT_FIELDS = ("paymentDate", "amount", "currency", "reference", "paymentMethod")
+#: what each code changes in GET /invoice/case (None: nothing visible, only an operator can settle it)
+ACTION_EFFECTS: dict[str, str | None] = {
+    "WITHDRAW": "summary.status CLOSED and summary.stage WITHDRAWN",
+    "PAUSE": "summary.paused true",
+    "DUEDATE": "summary.dueDate equals data.dueDate",
+    "PAYMENTPLAN": "summary.stage PAYMENT_PLAN",
+    "OBJECTION": "summary.stage OBJECTION",
+    "DIRECTPAYMENT": "case.directPayments holds data.reference with data.amount",
+    "COMMENT": None,
+}
 
 REQUIRED_CLIENT_FIELDS = (
     "service.type", "service.partnerCode", "client.name", "client.businessCode", "client.postalAddress",

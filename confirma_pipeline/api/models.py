@@ -307,6 +307,8 @@ class CaseSummary(ApiModel):
     currency: str | None = None
     agency: str | None = None
     invoice_number: int | None = None  # CHOSEN extra
+    due_date: date | None = None  # CHOSEN extra: the case due date (DUEDATE moves it)
+    paused: bool | None = None  # CHOSEN extra: PAUSE sets it
 
 
 class CaseBalance(ApiModel):
@@ -316,9 +318,20 @@ class CaseBalance(ApiModel):
     total_amount: Money = Decimal(0)
 
 
+class DirectPaymentRecord(ApiModel):
+    """CHOSEN: a DIRECTPAYMENT action as the case shows it once taken into account."""
+
+    payment_date: date | None = None
+    amount: Money | None = None
+    currency: str | None = None
+    reference: str | None = None
+    payment_method: str | None = None
+
+
 class CaseDetails(ApiModel):
     summary: CaseSummary
     balance: CaseBalance
+    direct_payments: list[DirectPaymentRecord] = Field(default_factory=list)  # CHOSEN extra
 
 
 class CaseDetailsResponse(ApiModel):

@@ -56,7 +56,7 @@ DISTRIBUTION_COLUMNS = (
 CASE_COLUMNS = (
     "case_id", "creditor_id", "invoice_number", "status", "stage", "created_at", "closed_at", "active_days",
     "creditor", "currency", "agency", "capital_amount", "interest_amount", "costs_amount", "total_amount",
-    "fetched_at",
+    "fetched_at", "due_date", "paused",
 )  # fmt: skip
 FINVOICE_COLUMNS = (
     "business_id", "e_invoice_address", "e_invoice_operator_id", "e_invoice_address_name",
@@ -261,6 +261,8 @@ def cases_frame(cases: Sequence[FetchedCase], fetched_at: datetime | None = None
         "costs_amount": [_money(b.costs_amount) for b in balances],
         "total_amount": [_money(b.total_amount) for b in balances],
         "fetched_at": [fetched_at] * len(cases),
+        "due_date": [s.due_date for s in summaries],
+        "paused": [s.paused for s in summaries],
     }
     return _frame(CASE_COLUMNS, data)
 

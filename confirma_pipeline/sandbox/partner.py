@@ -273,7 +273,7 @@ class PartnerApi:
                 )
             state.add_journal(
                 "action", caller.client_id, invoiceNumbers=[a["data"]["invoiceNumber"] for a in actions],
-                codes=[a["code"] for a in actions],
+                codes=[a["code"] for a in actions], comments=[a.get("comment") for a in actions],
             )  # fmt: skip
         return json_response({"message": "Actions queued", "queuedCount": len(actions)}, c.STATUS_QUEUED)
 
@@ -507,6 +507,8 @@ def case_view(case: dict[str, Any], today: date) -> dict[str, Any]:
             "currency": case["currency"],
             "agency": AGENCY,
             "invoiceNumber": case["invoiceNumber"],
+            "dueDate": case["dueDate"],
+            "paused": bool(case.get("paused")),
         },
         "balance": {
             "capitalAmount": capital,
@@ -514,6 +516,7 @@ def case_view(case: dict[str, Any], today: date) -> dict[str, Any]:
             "costsAmount": costs,
             "totalAmount": capital + interest + costs,
         },
+        "directPayments": list(case.get("directPayments", [])),
     }
 
 

@@ -1,9 +1,12 @@
 """Simulated time: what happens to invoices, cases, payments and settlements as days pass.
 
 One day, in order (all randomness from the state's `random.Random(seed)`):
-1. queued invoice actions take effect (WITHDRAW closes, PAUSE stops, DUEDATE moves the case due date,
-   DIRECTPAYMENT reduces the balance; COMMENT/OBJECTION/PAYMENTPLAN are recorded only);
-2. invoices accepted on an earlier day are distributed (2 % fail; never with distribution.enabled=false); with paymentControlEnabled an INVOICE with
+1. queued invoice actions take effect as api/contract.py chooses (WITHDRAW closes the case as WITHDRAWN, PAUSE
+   stops its stages and interest, DUEDATE moves the case due date, DIRECTPAYMENT reduces the balance and is
+   listed in the case's directPayments, PAYMENTPLAN and OBJECTION set their stage, which reminders and
+   collection do not move on from; COMMENT is recorded only);
+2. invoices accepted on an earlier day are distributed (2 % fail; never with distribution.enabled=false); with
+   paymentControlEnabled an INVOICE with
    a positive total gets a case (OPEN, stage PAYMENT_CONTROL) and its case id;
 3. open cases past due accrue 8 %/year interest daily, move to REMINDER (+5.00 fee) the day after due and to
    COLLECTION (+15.00) 21 days after; each day a case may be paid in full or in part (fees, then interest,
@@ -72,8 +75,8 @@ def _simulate_day(state: SandboxState) -> dict[str, int]:
     return counts
 
 
-def _close(case: dict, day: date, counts: dict[str, int]) -> None:
-    case.update(status="CLOSED", stage="CLOSED", closedAt=day.isoformat())
+def _close(case: dict, day: date, counts: dict[str, int], stage: str = "CLOSED") -> None:
+    case.update(status="CLOSED", stage=stage, closedAt=day.isoformat())
     counts["casesClosed"] += 1
 
 
@@ -89,13 +92,16 @@ def _apply_actions(state: SandboxState, counts: dict[str, int]) -> None:
             continue
         code, data = action["code"], action["data"]
         if code == "WITHDRAW":
-            _close(case, state.today, counts)
+            _close(case, state.today, counts, c.STAGE_WITHDRAWN)
         elif code == "PAUSE":
             case["paused"] = True
         elif code == "DUEDATE":
             case["dueDate"] = data["dueDate"]
+        elif code in ("PAYMENTPLAN", "OBJECTION"):
+            case["stage"] = c.STAGE_PAYMENT_PLAN if code == "PAYMENTPLAN" else c.STAGE_OBJECTION
         elif code == "DIRECTPAYMENT":
             _allocate(case, Decimal(str(data["amount"])))
+            case.setdefault("directPayments", []).append({k: data.get(k) for k in c.DIRECT_PAYMENT_FIELDS})
             if _outstanding(case) == 0:
                 _close(case, state.today, counts)
     state.pending_actions = remaining

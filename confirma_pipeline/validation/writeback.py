@@ -170,6 +170,10 @@ class CaseModel(_WriteBack):
     costs_amount: Series[float] = _n("balance.costsAmount.")
     total_amount: Series[float] = _n("balance total.")
     fetched_at: Series[UTCTimestamp] | None = _f("When it was fetched (UTC).")
+    due_date: Series[DateUS] = _n("summary.dueDate: the case due date (an invoice action DUEDATE moves it).")
+    paused: Series[pd.BooleanDtype] = _n(
+        "summary.paused: the case's stages are paused (invoice action PAUSE)."
+    )
 
     class Config:
         name = "case"

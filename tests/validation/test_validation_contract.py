@@ -53,6 +53,9 @@ def _sql_columns(table: str) -> dict[str, str]:
             continue
         name, rest = line.split(None, 1)
         out[name] = rest
+    # later migrations add columns with ALTER TABLE ... ADD COLUMN IF NOT EXISTS name type;
+    added = rf"ALTER TABLE {re.escape(table)} ADD COLUMN IF NOT EXISTS (\w+) (.*?);"
+    out.update(dict(re.findall(added, text)))
     return out
 
 

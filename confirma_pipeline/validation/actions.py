@@ -1,0 +1,167 @@
+"""pandera models of `confirma_source.invoice_actions`: one model per action code, each a base model plus what
+that code needs (a DUEDATE needs a new due date in the future; a DIRECTPAYMENT an amount > 0 with 2 decimals,
+an ISO 4217 currency, a payment date not in the future and a payment method; a COMMENT a comment).
+
+"Today" is the creditor's day (Europe/Helsinki), not the server's: a payment made this morning in Helsinki
+is not "in the future" on a UTC server at 23:30 the evening before.
+
+Whether the action can be sent yet (its invoice submitted, its case id known) is not validation: such an
+action is valid and waits (see `waiting_reason`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from confirma_pipeline.api.contract import ACTION_CODES, ACTION_COMMENT_MAX_LENGTH
+from confirma_pipeline.validation import identifiers as ids
+from confirma_pipeline.validation.dtypes import DateUS
+from confirma_pipeline.validation.reasons import ValidationOutcome, validate_with_reasons
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+ENTITY = "invoice_action"
+
+
+def today() -> dt.date:
+    """The creditor's calendar day."""
+    return dt.datetime.now(HELSINKI).date()
+
+
+def _today_ts() -> pd.Timestamp:
+    return pd.Timestamp(today())
+
+
+def _f(description: str, **kwargs):
+    return pa.Field(description=description, **kwargs)
+
+
+def _n(description: str, **kwargs):
+    return pa.Field(description=description, nullable=True, **kwargs)
+
+
+class InvoiceActionModel(pa.DataFrameModel):
+    """What every action needs: a stable id, the invoice it concerns, a known code, a comment of bounded length."""
+
+    action_id: Series[str] = _f("Stable id of the action (key).", unique=True)
+    invoice_id: Series[str] = _f("The invoice (confirma_source.invoices.invoice_id) the action concerns.")
+    code: Series[str] = _f(f"Action code: {', '.join(ACTION_CODES)}.", isin=list(ACTION_CODES))
+    comment: Series[str] = _n(f"Free text for the agency, at most {ACTION_COMMENT_MAX_LENGTH} characters.")
+    due_date: Series[DateUS] = _n("DUEDATE: the new case due date (not the invoice's), in the future.")
+    payment_method: Series[str] = _n("DIRECTPAYMENT: how the buyer paid, e.g. bank transfer.")
+    amount: Series[float] = _n("DIRECTPAYMENT: amount paid straight to the creditor, > 0, 2 decimals.")
+    currency: Series[str] = _n("DIRECTPAYMENT: ISO 4217 currency of the amount.")
+    payment_date: Series[DateUS] = _n("DIRECTPAYMENT: when it was paid, not in the future.")
+    reference: Series[str] = _n("DIRECTPAYMENT: the bank's reference of the payment.")
+    outstanding_capital_amount: Series[float] = _n("DIRECTPAYMENT: capital still owed after it, >= 0.")
+    outstanding_interest_amount: Series[float] = _n("DIRECTPAYMENT: interest still owed after it, >= 0.")
+    outstanding_costs_amount: Series[float] = _n("DIRECTPAYMENT: costs still owed after it, >= 0.")
+
+    class Config:
+        strict = False  # the ledger context columns (creditor_id, case_id, ...) travel along
+        coerce = False
+        name = ENTITY
+        description = "Invoice actions (confirma_source.invoice_actions)."
+
+    @pa.check("action_id", "invoice_id", name="not_blank", error="must not be blank")
+    def _not_blank(cls, s: pd.Series) -> pd.Series:
+        return ~ids.is_blank(s)
+
+    @pa.check(
+        "comment", name="comment_length", error=f"must be at most {ACTION_COMMENT_MAX_LENGTH} characters"
+    )
+    def _comment_length(cls, s: pd.Series) -> pd.Series:
+        return s.isna() | (s.str.len() <= ACTION_COMMENT_MAX_LENGTH)
+
+
+class CommentActionModel(InvoiceActionModel):
+    """COMMENT: the comment is the whole message."""
+
+    comment: Series[str] = _f(f"The comment, at most {ACTION_COMMENT_MAX_LENGTH} characters.")
+
+    @pa.check("comment", name="comment_not_blank", error="a COMMENT needs a comment")
+    def _comment_present(cls, s: pd.Series) -> pd.Series:
+        return ~ids.is_blank(s)
+
+
+class DueDateActionModel(InvoiceActionModel):
+    """DUEDATE: moves the CASE due date (not the invoice's); a date already past moves nothing forward."""
+
+    due_date: Series[DateUS] = _f("The new case due date, after today.")
+
+    @pa.check("due_date", name="due_date_in_future", error="must be after today (Europe/Helsinki)")
+    def _in_future(cls, s: pd.Series) -> pd.Series:
+        return s > _today_ts()
+
+
+class DirectPaymentActionModel(InvoiceActionModel):
+    """DIRECTPAYMENT: the buyer paid the creditor directly; the agency lowers the open balance by `amount`."""
+
+    payment_method: Series[str] = _f("How the buyer paid.")
+    amount: Series[float] = _f("Amount paid, > 0, 2 decimals.", gt=0)
+    currency: Series[str] = _f("ISO 4217 currency.")
+    payment_date: Series[DateUS] = _f("When it was paid, not after today.")
+
+    @pa.check("payment_method", name="not_blank", error="must not be blank")
+    def _method(cls, s: pd.Series) -> pd.Series:
+        return ~ids.is_blank(s)
+
+    @pa.check("amount", name="amount_has_two_decimals", error="must have at most 2 decimals")
+    def _two_decimals(cls, s: pd.Series) -> pd.Series:
+        return ids.has_max_decimals(s, 2)
+
+    @pa.check("outstanding_capital_amount", "outstanding_interest_amount", "outstanding_costs_amount",
+              name="outstanding_non_negative_two_decimals", error="must be >= 0 with at most 2 decimals")  # fmt: skip
+    def _outstanding(cls, s: pd.Series) -> pd.Series:
+        return s.isna() | ((s >= 0) & ids.has_max_decimals(s, 2))
+
+    @pa.check("currency", name="currency_iso4217", error="must be an ISO 4217 currency code")
+    def _currency(cls, s: pd.Series) -> pd.Series:
+        return ids.is_currency(s)
+
+    @pa.check("payment_date", name="payment_date_not_in_future", error="must not be after today")
+    def _not_future(cls, s: pd.Series) -> pd.Series:
+        return s <= _today_ts()
+
+
+#: the model of each code (codes not listed, and unknown codes, get the base model)
+MODELS_BY_CODE: dict[str, type[InvoiceActionModel]] = {
+    "COMMENT": CommentActionModel,
+    "DUEDATE": DueDateActionModel,
+    "DIRECTPAYMENT": DirectPaymentActionModel,
+}
+
+
+def validate_actions(df: pd.DataFrame) -> ValidationOutcome:
+    """Validate each code's actions against its model; every failure of a row lands in its reason."""
+    valid, rejected, failures = [], [], 0
+    for code, part in df.groupby(df["code"].fillna(""), sort=True):
+        outcome = validate_with_reasons(
+            MODELS_BY_CODE.get(str(code), InvoiceActionModel), part, ["action_id"], entity=ENTITY
+        )
+        valid.append(outcome.valid_df)
+        rejected.append(outcome.rejected_df)
+        failures += outcome.failure_cases
+    if not valid:
+        empty = validate_with_reasons(InvoiceActionModel, df, ["action_id"], entity=ENTITY)
+        return empty
+    return ValidationOutcome(
+        valid_df=pd.concat(valid).sort_values("action_id"),
+        rejected_df=pd.concat(rejected, ignore_index=True),
+        failure_cases=failures,
+    )
+
+
+def waiting_reason(invoice_state, case_id) -> str | None:
+    """Why a valid action cannot be sent yet (None: it can). The action needs its invoice's case id."""
+    if invoice_state is None or (isinstance(invoice_state, float) and pd.isna(invoice_state)):
+        return "waiting: its invoice has not been submitted"
+    if invoice_state != "submitted":
+        return f"waiting: its invoice is {invoice_state}, not submitted"
+    if case_id is None or pd.isna(case_id):
+        return "waiting: its invoice has no case id yet (the distribution records have not shown one)"
+    return None

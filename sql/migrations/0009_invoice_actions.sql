@@ -1,0 +1,62 @@
+-- Invoice actions (POST /invoice/action): what a creditor tells the agency happened outside it
+-- (a direct payment, a withdrawal, a pause, a new case due date, a payment plan, an objection, a comment).
+
+-- Input: one row per action, keyed by a stable action_id. Amounts are plain numeric (not (14,2)) so a
+-- value with more than 2 decimals reaches validation and is rejected with its reason, never rounded away.
+CREATE TABLE IF NOT EXISTS confirma_source.invoice_actions (
+    action_id                       text PRIMARY KEY,
+    invoice_id                      text NOT NULL,
+    code                            text NOT NULL,
+    comment                         text,
+    due_date                        date,           -- DUEDATE: the new case due date
+    payment_method                  text,           -- DIRECTPAYMENT
+    amount                          numeric,
+    currency                        text,
+    payment_date                    date,
+    reference                       text,
+    outstanding_capital_amount      numeric,
+    outstanding_interest_amount     numeric,
+    outstanding_costs_amount        numeric,
+    updated_at                      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS invoice_actions_invoice_idx ON confirma_source.invoice_actions (invoice_id);
+
+-- The action ledger: one row per action, the exactly-once state machine
+-- waiting -> pending -> in_flight -> sent | rejected | failed. An action is not idempotent (a DIRECTPAYMENT
+-- sent twice records a payment twice), so an in_flight row is never resent automatically: it is settled from
+-- the case details where the effect shows (settled_by 'case_details') or by an operator ('operator').
+CREATE TABLE IF NOT EXISTS confirma.invoice_action_ledger (
+    action_id           text PRIMARY KEY,
+    invoice_id          text NOT NULL,
+    creditor_id         text,
+    code                text NOT NULL,
+    invoice_number      bigint,
+    case_id             bigint,
+    state               text NOT NULL
+        CHECK (state IN ('waiting', 'pending', 'in_flight', 'sent', 'rejected', 'failed')),
+    waiting_reason      text,
+    attempts            integer NOT NULL DEFAULT 0,
+    payload             jsonb,
+    payload_hash        text,
+    last_error          text,
+    last_http_status    integer,
+    settled_by          text CHECK (settled_by IN ('api', 'case_details', 'operator')),
+    in_flight_since     timestamptz,
+    sent_at             timestamptz,
+    run_id              text,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS invoice_action_ledger_state_idx ON confirma.invoice_action_ledger (state);
+
+-- Action reasons (validation, waiting for a case) live beside the other rejected rows.
+ALTER TABLE confirma.rejected_rows DROP CONSTRAINT IF EXISTS rejected_rows_entity_check;
+ALTER TABLE confirma.rejected_rows ADD CONSTRAINT rejected_rows_entity_check
+    CHECK (entity IN ('creditor', 'invoice', 'invoice_row', 'api', 'invoice_action'));
+
+-- What the agency shows of a case after actions: its due date (DUEDATE) and paused flag (PAUSE).
+ALTER TABLE confirma.cases ADD COLUMN IF NOT EXISTS due_date date;
+ALTER TABLE confirma.cases ADD COLUMN IF NOT EXISTS paused boolean;
+
+-- Quantities with the 4 decimals api/contract.py allows.
+ALTER TABLE confirma_source.invoice_rows ALTER COLUMN quantity TYPE numeric(14,4);
