@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "confirma_pipeline.sandbox.cli",
     "confirma_pipeline.vault_cli",
     "confirma_pipeline.push_cli",
+    "confirma_pipeline.actions_cli",
     "confirma_pipeline.backfill_cli",
     "confirma_pipeline.contract_cli",
     "confirma_pipeline.accounting_cli",

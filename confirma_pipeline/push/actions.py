@@ -110,7 +110,8 @@ def _prepare(conn, relation: str, creditor_ids, report: ActionReport, run_id, dr
         if len(report.rejected_sample) < 20:
             report.rejected_sample.append((r.entity, r.entity_key, r.checks, r.reason))
     valid = outcome.valid_df
-    hashes = row_hashes(valid[list(ledger.ACTIONS_CONTRACT)]) if len(valid) else pd.Series([], dtype="str")
+    content = [c for c in ledger.ACTIONS_CONTRACT if c != "updated_at"]  # touching a row is not a change
+    hashes = row_hashes(valid[content]) if len(valid) else pd.Series([], dtype="str")
     entries, waiting = [], []
     for (_, row), content_hash in zip(valid.iterrows(), hashes, strict=True):
         reason = waiting_reason(_text(row["invoice_state"]), row["case_id"])

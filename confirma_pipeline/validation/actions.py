@@ -20,7 +20,7 @@ from pandera.typing import Series
 
 from confirma_pipeline.api.contract import ACTION_CODES, ACTION_COMMENT_MAX_LENGTH
 from confirma_pipeline.validation import identifiers as ids
-from confirma_pipeline.validation.dtypes import DateUS
+from confirma_pipeline.validation.dtypes import DateUS, UTCTimestamp
 from confirma_pipeline.validation.reasons import ValidationOutcome, validate_with_reasons
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -60,6 +60,7 @@ class InvoiceActionModel(pa.DataFrameModel):
     outstanding_capital_amount: Series[float] = _n("DIRECTPAYMENT: capital still owed after it, >= 0.")
     outstanding_interest_amount: Series[float] = _n("DIRECTPAYMENT: interest still owed after it, >= 0.")
     outstanding_costs_amount: Series[float] = _n("DIRECTPAYMENT: costs still owed after it, >= 0.")
+    updated_at: Series[UTCTimestamp] = _f("When the source row last changed (UTC).")
 
     class Config:
         strict = False  # the ledger context columns (creditor_id, case_id, ...) travel along
@@ -126,6 +127,41 @@ class DirectPaymentActionModel(InvoiceActionModel):
     @pa.check("payment_date", name="payment_date_not_in_future", error="must not be after today")
     def _not_future(cls, s: pd.Series) -> pd.Series:
         return s <= _today_ts()
+
+
+ACTION_LEDGER_STATES = ("waiting", "pending", "in_flight", "sent", "rejected", "failed")
+
+
+class ActionLedgerModel(pa.DataFrameModel):
+    """confirma.invoice_action_ledger: the exactly-once state of every valid invoice action."""
+
+    action_id: Series[str] = _f("The action's stable id.", unique=True)
+    invoice_id: Series[str] = _f("Its invoice.")
+    creditor_id: Series[str] = _n("The invoice's creditor (null while the invoice was never submitted).")
+    code: Series[str] = _f("The action code.")
+    invoice_number: Series[pd.Int64Dtype] = _n("data.invoiceNumber.")
+    case_id: Series[pd.Int64Dtype] = _n("data.caseId.")
+    state: Series[str] = _f(
+        "waiting -> pending -> in_flight -> sent | rejected | failed; in_flight = outcome unknown, never "
+        "resent: settled from the case details or by an operator.",
+        isin=ACTION_LEDGER_STATES,
+    )
+    waiting_reason: Series[str] = _n("Why a waiting action cannot be sent yet.")
+    attempts: Series[int] = _f("Sends so far.", ge=0)
+    payload: Series[object] = _n("The action exactly as sent (one entry of the actions list).")
+    payload_hash: Series[str] = _n("sha256 of the action as sent.")
+    last_error: Series[str] = _n("Last sanitized error: status and the server's reason.")
+    last_http_status: Series[pd.Int64Dtype] = _n("HTTP status of the last answer.")
+    settled_by: Series[str] = _n("api (202), case_details (its effect seen) or operator.")
+    in_flight_since: Series[UTCTimestamp] = _n("When the unanswered POST was sent.")
+    sent_at: Series[UTCTimestamp] = _n("When it was recorded as sent.")
+    run_id: Series[str] = _n("The run that last touched it.")
+    created_at: Series[UTCTimestamp] = _f("First seen.")
+    updated_at: Series[UTCTimestamp] = _f("Last change.")
+
+    class Config:
+        strict = "filter"
+        coerce = True
 
 
 #: the model of each code (codes not listed, and unknown codes, get the base model)

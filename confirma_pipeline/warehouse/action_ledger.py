@@ -45,6 +45,7 @@ ACTIONS_CONTRACT: dict[str, ColumnSpec] = {
     "outstanding_capital_amount": _FN,
     "outstanding_interest_amount": _FN,
     "outstanding_costs_amount": _FN,
+    "updated_at": _c("timestamptz"),
 }
 #: what the submission ledger knows of the action's invoice (null when it was never submitted)
 INVOICE_CONTEXT: dict[str, ColumnSpec] = {

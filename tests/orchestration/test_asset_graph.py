@@ -84,4 +84,5 @@ def test_warehouse_input_tables_are_the_roots(loaded):
         "source_invoices",
         "source_ledger_vouchers",
         "source_accounting_payments",
+        "source_invoice_actions",
     }

@@ -19,6 +19,7 @@ from confirma_pipeline.validation import (
     column_schema,
     table_keys,
 )
+from confirma_pipeline.validation.actions import InvoiceActionModel
 from confirma_pipeline.validation.writeback import (
     WRITEBACK_MODELS,
     AllocationModel,
@@ -28,6 +29,7 @@ from confirma_pipeline.validation.writeback import (
     allocations_sum_to_settlement_amount,
     breakdown_sums_equal_allocation_total,
 )
+from confirma_pipeline.warehouse.action_ledger import ACTIONS_CONTRACT
 from confirma_pipeline.warehouse.source import (
     CREDITORS_CONTRACT,
     INVOICE_ROWS_CONTRACT,
@@ -39,6 +41,7 @@ PAIRS = [
     (CreditorModel, CREDITORS_CONTRACT, "confirma_source.creditors"),
     (InvoiceModel, INVOICES_CONTRACT, "confirma_source.invoices"),
     (InvoiceRowModel, INVOICE_ROWS_CONTRACT, "confirma_source.invoice_rows"),
+    (InvoiceActionModel, ACTIONS_CONTRACT, "confirma_source.invoice_actions"),
 ]
 
 
