@@ -82,6 +82,13 @@ CHOSEN    queued actions take effect on the agency's next processing day; their 
           DUEDATE -> summary.dueDate; PAYMENTPLAN -> stage PAYMENT_PLAN; OBJECTION -> stage OBJECTION
           (neither moves on to reminder/collection); DIRECTPAYMENT -> a lower balance and an entry in
           case.directPayments (DIRECT_PAYMENT_FIELDS); COMMENT shows nothing (ACTION_EFFECTS).
+CHOSEN    complete body placement: invoice.collection = {"costs": {creditorCostsAmount, collectionFeesAmount},
+          "interest": {type, percentage}} (the "Collection", "Collection Costs" and "Collection Interest" schema
+          names), each part only when given; rows[].discountPercentage (only when given) and then
+          netAmount = round(quantity*unitPrice*(1 - discountPercentage/100), 2); address countryName of every
+          party; INTEREST_TYPES REFERENCE_RATE (SEEN) and FIXED (INFERRED; needs a percentage).
+CHOSEN    the agency adds creditorCostsAmount + collectionFeesAmount to a new case's costs, and a FIXED interest
+          percentage replaces its own rate for that case.
 CHOSEN    an action's comment is at most ACTION_COMMENT_MAX_LENGTH characters; data.caseId is always sent.
 """
 
@@ -135,6 +142,7 @@ INVOICE_TYPES = ("INVOICE", "CREDIT_NOTE")
 DISTRIBUTION_METHODS = ("EMAIL", "PRINT", "EINVOICE")
 ENTITY_TYPES = ("BUSINESS", "CONSUMER")
 BREAKDOWN_TYPES = ("CAPITAL", "INTEREST", "FEES")
+INTEREST_TYPES = ("REFERENCE_RATE", "FIXED")
 ACTION_CODES = ("COMMENT", "WITHDRAW", "DUEDATE", "PAYMENTPLAN", "OBJECTION", "PAUSE", "DIRECTPAYMENT")
 FETCH_TYPES = ("ALL", "SUCCESSFUL", "FAILED")
 DISTRIBUTION_STATUSES = ("RECEIVED", "DISTRIBUTED", "FAILED")
@@ -302,10 +310,14 @@ def round_money(value: Decimal) -> Decimal:
 
 
 def row_amounts(
-    quantity: Decimal, unit_price: Decimal, vat_percentage: Decimal
+    quantity: Decimal,
+    unit_price: Decimal,
+    vat_percentage: Decimal,
+    discount_percentage: Decimal | None = None,
 ) -> tuple[Decimal, Decimal, Decimal]:
     """(netAmount, vatAmount, grossAmount) of one invoice row under the CHOSEN rounding rule."""
-    net = round_money(Decimal(quantity) * Decimal(unit_price))
+    share = 1 - Decimal(discount_percentage or 0) / 100
+    net = round_money(Decimal(quantity) * Decimal(unit_price) * share)
     vat = round_money(net * Decimal(vat_percentage) / 100)
     return net, vat, net + vat
 

@@ -7,7 +7,8 @@ one CHOSEN in `confirma_pipeline.api.contract` (INVOICE_ROW_FIELDS, AMOUNT_FIELD
 Values:
 - null where the endpoint example sends null when the source column is null (description, additionalInformation,
   electronicPaymentCode, creditedInvoiceNumber, invoiceCopyUrl, personalIdentityNumber, the e-invoice fields,
-  glnNumber, street2/3, every recipient field); `customerAccountId` is "" when empty;
+  glnNumber, street2/3, countryName, every recipient field); `customerAccountId` is "" when empty;
+- `invoice.collection` (costs, interest) and `rows[].discountPercentage` only where given (CHOSEN placement);
 - the seller party defaults, column by column, to the creditor's own details when `seller_*` is null
   (businessId <- business_code, name, vatCode <- vat_reg_nbr, street <- postal_address, postal code/district,
   country, countryName from the country code, contact person <- primary contact, email, phone <- telephone,
@@ -113,6 +114,10 @@ def _row_lists(invoices: pd.DataFrame, rows: pd.DataFrame) -> list[list[dict]]:
         col.money(sub["gross_amount"]),
     ]
     row_dicts = [dict(zip(INVOICE_ROW_FIELDS, t, strict=True)) for t in zip(*values, strict=True)]
+    if "discount_percentage" in sub:  # CHOSEN: only on rows that have one
+        for row, discount in zip(row_dicts, col.numbers(sub["discount_percentage"], 2), strict=True):
+            if discount is not None:
+                row["discountPercentage"] = discount
     bounds = np.searchsorted(sorted_codes, np.arange(n + 1))
     for i in np.flatnonzero(np.diff(bounds)).tolist():
         grouped[i] = row_dicts[bounds[i] : bounds[i + 1]]
@@ -156,8 +161,11 @@ def _invoice_bodies(invoices: pd.DataFrame, rows: pd.DataFrame, creditors: pd.Da
         seller["seller_name"],
         seller["seller_vat_code"],
         rec(
-            ("street", "postalCode", "postalDistrict", "countryCode", "countryName"),
-            *(seller[f"seller_{c}"] for c in ("street", "postal_code", "postal_district", "country_code")),
+            ("street", "street2", "street3", "postalCode", "postalDistrict", "countryCode", "countryName"),
+            seller["seller_street"],
+            t["seller_street2"],
+            t["seller_street3"],
+            *(seller[f"seller_{c}"] for c in ("postal_code", "postal_district", "country_code")),
             seller["seller_country_name"],
         ),
         rec(
@@ -173,8 +181,24 @@ def _invoice_bodies(invoices: pd.DataFrame, rows: pd.DataFrame, creditors: pd.Da
             *(seller[f"seller_{c}"] for c in ("iban", "bic", "bankgiro", "postgiro")),
         ),
     )
-    address_keys = ("street", "street2", "street3", "postalCode", "postalDistrict", "countryCode")
-    address_cols = ("street", "street2", "street3", "postal_code", "postal_district", "country_code")
+    address_keys = (
+        "street",
+        "street2",
+        "street3",
+        "postalCode",
+        "postalDistrict",
+        "countryCode",
+        "countryName",
+    )
+    address_cols = (
+        "street",
+        "street2",
+        "street3",
+        "postal_code",
+        "postal_district",
+        "country_code",
+        "country_name",
+    )
     buyer_party = rec(
         (
             "entityType", "name", "customerAccountId", "personalIdentityNumber", "businessId", "vatCode",
@@ -234,7 +258,8 @@ def _invoice_bodies(invoices: pd.DataFrame, rows: pd.DataFrame, creditors: pd.Da
     )  # fmt: skip
     distribution = rec(("method", "enabled"), t["distribution_method"], b["distribution_enabled"])
     amount_dicts = rec(AMOUNT_FIELDS, *amounts)
-    return [
+    collections = _collections(invoices, t)
+    bodies = [
         {
             "processing": proc,
             "distribution": dist,
@@ -251,3 +276,40 @@ def _invoice_bodies(invoices: pd.DataFrame, rows: pd.DataFrame, creditors: pd.Da
             amount_dicts, strict=True,
         )
     ]  # fmt: skip
+    for body, collection in zip(bodies, collections, strict=True):
+        if collection:
+            body["invoice"]["collection"] = collection
+        parties = body["invoice"]["parties"]
+        for party, keys in _ONLY_WHEN_GIVEN:
+            address = parties[party]["address"]
+            for key in keys:
+                if address[key] is None:
+                    del address[key]
+    return bodies
+
+
+#: address fields the documented example does not carry: sent only when given (bodies stay as documented)
+_ONLY_WHEN_GIVEN = (
+    ("sellerParty", ("street2", "street3")),
+    ("buyerParty", ("countryName",)),
+    ("invoiceRecipientParty", ("countryName",)),
+)
+
+
+def _collections(invoices: pd.DataFrame, t: dict[str, list]) -> list[dict]:
+    """invoice.collection (CHOSEN placement): costs and interest, each only when given (the docs: "only use it
+    when such costs exist"); an invoice without either gets no `collection` at all."""
+    costs = [col.money(invoices[c]) for c in ("creditor_costs_amount", "collection_fees_amount")]
+    percentage = col.numbers(invoices["interest_percentage"], 4)
+    out = []
+    for creditor_costs, fees, kind, pct in zip(*costs, t["interest_type"], percentage, strict=True):
+        collection: dict = {}
+        if creditor_costs is not None or fees is not None:
+            collection["costs"] = {
+                "creditorCostsAmount": creditor_costs or 0.0,
+                "collectionFeesAmount": fees or 0.0,
+            }
+        if kind is not None:
+            collection["interest"] = {"type": kind, "percentage": pct if pct is not None else 0.0}
+        out.append(collection)
+    return out

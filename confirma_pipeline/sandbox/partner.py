@@ -219,6 +219,12 @@ class PartnerApi:
                 "grossAmount": str(summary["grossAmount"]),
                 "buyerName": summary.get("buyerName"),
                 "paymentReference": summary.get("paymentReference"),
+                "collectionCosts": str(summary.get("collectionCosts") or "0.00"),
+                "interestPercentage": (
+                    str(summary["interestPercentage"])
+                    if summary.get("interestPercentage") is not None
+                    else None
+                ),
                 "status": "RECEIVED",
                 "receivedOn": state.today.isoformat(),
                 "createdAt": now,

@@ -8,7 +8,8 @@ One day, in order (all randomness from the state's `random.Random(seed)`):
 2. invoices accepted on an earlier day are distributed (2 % fail; never with distribution.enabled=false); with
    paymentControlEnabled an INVOICE with
    a positive total gets a case (OPEN, stage PAYMENT_CONTROL) and its case id;
-3. open cases past due accrue 8 %/year interest daily, move to REMINDER (+5.00 fee) the day after due and to
+3. open cases (whose costs start at the invoice's collection costs) past due accrue 8 %/year interest daily
+   (or the invoice's FIXED percentage), move to REMINDER (+5.00 fee) the day after due and to
    COLLECTION (+15.00) 21 days after; each day a case may be paid in full or in part (fees, then interest,
    then capital); a case paid in full closes;
 4. on Tuesdays and Fridays a settlement run pays out every unsettled payment: one settlement per client, one
@@ -140,7 +141,8 @@ def _distribute(state: SandboxState, counts: dict[str, int]) -> None:
                     "creditor": client.get("name"),
                     "capital": str(gross),
                     "interest": "0.00",
-                    "costs": "0.00",
+                    "costs": str(c.round_money(Decimal(invoice.get("collectionCosts") or "0"))),
+                    "interestPercentage": invoice.get("interestPercentage"),
                     "paused": False,
                 }
                 counts["casesOpened"] += 1
@@ -169,7 +171,12 @@ def _run_cases(state: SandboxState, counts: dict[str, int]) -> None:
             continue
         overdue = (day - date.fromisoformat(case["dueDate"])).days
         if overdue > 0:
-            daily = c.round_money(Decimal(case["capital"]) * ANNUAL_INTEREST / 365)
+            rate = (
+                Decimal(case["interestPercentage"]) / 100
+                if case.get("interestPercentage") is not None
+                else ANNUAL_INTEREST
+            )
+            daily = c.round_money(Decimal(case["capital"]) * rate / 365)
             case["interest"] = str(Decimal(case["interest"]) + daily)
             if case["stage"] == "PAYMENT_CONTROL":
                 case["stage"] = "REMINDER"

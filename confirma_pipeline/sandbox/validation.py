@@ -403,6 +403,7 @@ def validate_invoice(body: Any, strict: bool = False) -> tuple[Errors, dict[str,
         if method == "EINVOICE" and not any(e_accounts):
             errs.add(f"{p}.electronicInvoiceAccount", "an e-invoice address is required for EINVOICE")
 
+    summary.update(_collection(errs, invoice))
     totals = _rows(errs, invoice, inv_type)
     amounts = _obj(errs, invoice, "amounts", "invoice.amounts")
     if amounts is not None:
@@ -419,6 +420,34 @@ def validate_invoice(body: Any, strict: bool = False) -> tuple[Errors, dict[str,
                     errs.add(f"invoice.amounts.{key}", f"must equal the sum of the rows ({total})")
         summary["grossAmount"] = values["grossAmount"]
     return errs, summary
+
+
+def _collection(errs: Errors, invoice: dict) -> dict[str, Any]:
+    """invoice.collection (CHOSEN placement): costs >= 0 and a known interest type; what the case takes over."""
+    out: dict[str, Any] = {}
+    collection = _obj(errs, invoice, "collection", "invoice.collection", required=False)
+    if collection is None:
+        return out
+    costs = _obj(errs, collection, "costs", "invoice.collection.costs", required=False)
+    if costs is not None:
+        total = Decimal(0)
+        for key in ("creditorCostsAmount", "collectionFeesAmount"):
+            value = _number(errs, costs, key, f"invoice.collection.costs.{key}")
+            if value is not None and value < 0:
+                errs.add(f"invoice.collection.costs.{key}", "must not be negative")
+            total += value or 0
+        out["collectionCosts"] = total
+    interest = _obj(errs, collection, "interest", "invoice.collection.interest", required=False)
+    if interest is not None:
+        kind = _enum(
+            errs, interest, "type", "invoice.collection.interest.type", c.INTEREST_TYPES, required=True
+        )
+        pct = _number(errs, interest, "percentage", "invoice.collection.interest.percentage", decimals=4)
+        if pct is not None and not (0 <= pct <= 100):
+            errs.add("invoice.collection.interest.percentage", "must be between 0 and 100")
+        if kind == "FIXED" and pct is not None:
+            out["interestPercentage"] = pct
+    return out
 
 
 def _rows(errs: Errors, invoice: dict, inv_type: str) -> tuple[Decimal, Decimal, Decimal] | None:
@@ -461,10 +490,16 @@ def _rows(errs: Errors, invoice: dict, inv_type: str) -> tuple[Decimal, Decimal,
         if None in (net, vat, gross):
             complete = False
             continue
+        discount = _number(errs, row, "discountPercentage", f"{p}.discountPercentage")
+        if discount is not None and not (0 <= discount <= 100):
+            errs.add(f"{p}.discountPercentage", "must be between 0 and 100")
         if qty is not None and price is not None and vat_pct is not None:
-            exp_net, exp_vat, _ = c.row_amounts(qty, price, vat_pct)
+            exp_net, exp_vat, _ = c.row_amounts(qty, price, vat_pct, discount)
             if abs(net - exp_net) > c.ROW_TOLERANCE:
-                errs.add(f"{p}.netAmount", f"must be quantity x unitPrice rounded to cents ({exp_net})")
+                errs.add(
+                    f"{p}.netAmount",
+                    f"must be quantity x unitPrice less the discount, rounded to cents ({exp_net})",
+                )
             if abs(vat - c.round_money(net * vat_pct / 100)) > c.ROW_TOLERANCE:
                 errs.add(f"{p}.vatAmount", f"must be netAmount x vatPercentage / 100 ({exp_vat})")
         if gross != net + vat:

@@ -18,6 +18,7 @@ from pandera.typing import Series
 from confirma_pipeline.api.contract import (
     DISTRIBUTION_METHODS,
     ENTITY_TYPES,
+    INTEREST_TYPES,
     INVOICE_TYPES,
     NEGATIVE_ALLOWED_TYPES,
     QUANTITY_DECIMALS,
@@ -150,6 +151,22 @@ class InvoiceModel(pa.DataFrameModel):
     vat_amount: Series[float] = _f("amounts.vatAmount: sum of the rows' VAT amounts.")
     gross_amount: Series[float] = _f("amounts.grossAmount: sum of the rows' gross amounts.")
     updated_at: Series[UTCTimestamp] = _f("When the source row last changed (UTC).")
+    creditor_costs_amount: Series[float] = _n(
+        "collection.costs.creditorCostsAmount: the seller's own costs, >= 0."
+    )
+    collection_fees_amount: Series[float] = _n(
+        "collection.costs.collectionFeesAmount: fees already on it, >= 0."
+    )
+    interest_type: Series[str] = _n(
+        f"collection.interest.type: {', '.join(INTEREST_TYPES)}.", isin=INTEREST_TYPES
+    )
+    interest_percentage: Series[float] = _n(
+        "collection.interest.percentage, 0-100 (ignored by the agency for REFERENCE_RATE).", ge=0, le=100
+    )
+    seller_street2: Series[str] = _n("sellerParty.address.street2.")
+    seller_street3: Series[str] = _n("sellerParty.address.street3.")
+    buyer_country_name: Series[str] = _n("buyerParty.address.countryName, e.g. FINLAND.")
+    recipient_country_name: Series[str] = _n("invoiceRecipientParty.address.countryName.")
 
     class Config:
         strict = True
@@ -225,6 +242,16 @@ class InvoiceModel(pa.DataFrameModel):
     @pa.check(*INVOICE_AMOUNTS, name="amount_has_two_decimals", error="must have at most 2 decimals")
     def _two_decimals(cls, s: pd.Series) -> pd.Series:
         return ids.has_max_decimals(s, 2)
+
+    @pa.check("creditor_costs_amount", "collection_fees_amount", name="cost_non_negative_two_decimals",
+              error="must be >= 0 with at most 2 decimals")  # fmt: skip
+    def _costs(cls, s: pd.Series) -> pd.Series:
+        return (s >= 0) & ids.has_max_decimals(s, 2)
+
+    @row_check("fixed_interest_needs_percentage", columns=["interest_percentage"], context=["interest_type"],
+               error="a FIXED interest needs its percentage")  # fmt: skip
+    def _fixed_interest(cls, df: pd.DataFrame) -> pd.Series:
+        return ~((df["interest_type"] == "FIXED").fillna(False) & df["interest_percentage"].isna())
 
     # --- row checks (several columns) --------------------------------------------------------------------
 
@@ -321,6 +348,9 @@ class InvoiceRowModel(pa.DataFrameModel):
     net_amount: Series[float] = _f("rows[].netAmount = round(quantity * unit_price, 2).")
     vat_amount: Series[float] = _f("rows[].vatAmount = round(net_amount * vat_percentage / 100, 2).")
     gross_amount: Series[float] = _f("rows[].grossAmount = net_amount + vat_amount.")
+    discount_percentage: Series[float] = _n(
+        "rows[].discountPercentage, 0-100 (lowers net_amount).", ge=0, le=100
+    )
 
     class Config:
         strict = True
@@ -349,7 +379,7 @@ class InvoiceRowModel(pa.DataFrameModel):
     @row_check(
         "row_amounts_match_quantity_price_vat",
         columns=["net_amount", "vat_amount", "gross_amount"],
-        context=["quantity", "unit_price", "vat_percentage"],
+        context=["quantity", "unit_price", "vat_percentage", "discount_percentage"],
         error="net must be round(quantity*unit_price, 2), vat round(net*vat%/100, 2), gross net+vat",
     )
     def _row_amounts(cls, df: pd.DataFrame) -> pd.Series:
@@ -360,7 +390,12 @@ def expected_row_amounts(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.n
     """Unrounded (net, vat, gross) a row should carry: q*p, net*vat%/100 (on the row's own net), net+vat."""
     net = df["net_amount"].to_numpy(dtype=float)
     vat = df["vat_amount"].to_numpy(dtype=float)
-    exp_net = df["quantity"].to_numpy(dtype=float) * df["unit_price"].to_numpy(dtype=float)
+    discount = (
+        df["discount_percentage"].to_numpy(dtype=float, na_value=0.0) if "discount_percentage" in df else 0.0
+    )
+    exp_net = (
+        df["quantity"].to_numpy(dtype=float) * df["unit_price"].to_numpy(dtype=float) * (1 - discount / 100)
+    )
     exp_vat = net * df["vat_percentage"].to_numpy(dtype=float) / 100.0
     return exp_net, exp_vat, net + vat
 

@@ -146,7 +146,9 @@ def _pairs(values: dict[str, list], columns: Sequence[str], i: int) -> str:
 def _explain_row_amounts(values: dict[str, list], i: int) -> str:
     try:
         q, p, v = (Decimal(repr(float(values[c][i]))) for c in ("quantity", "unit_price", "vat_percentage"))
-        net, vat, gross = row_amounts(q, p, v)
+        d = values.get("discount_percentage", [None] * (i + 1))[i]
+        discount = None if d is None or pd.isna(d) else Decimal(repr(float(d)))
+        net, vat, gross = row_amounts(q, p, v, discount)
     except Exception:
         return ""
     return f" (expected net {net}, vat {vat}, gross {gross})"
@@ -155,7 +157,7 @@ def _explain_row_amounts(values: dict[str, list], i: int) -> str:
 #: Row checks whose reason gains the expected values: check name -> (columns it needs, explainer).
 EXPLAINERS = {
     "row_amounts_match_quantity_price_vat": (
-        ("quantity", "unit_price", "vat_percentage"),
+        ("quantity", "unit_price", "vat_percentage", "discount_percentage"),
         _explain_row_amounts,
     ),
 }

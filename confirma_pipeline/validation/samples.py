@@ -151,6 +151,7 @@ def sample_invoices(
             "net_amount": net_c / 100.0,
             "vat_amount": vat_c / 100.0,
             "gross_amount": gross_c / 100.0,
+            "discount_percentage": np.full(n_rows, np.nan),
         }
     )
     net_tot = np.bincount(inv_of_row, weights=net_c, minlength=n_invoices).astype(np.int64)
@@ -214,9 +215,9 @@ def sample_invoices(
         "vat_amount": vat_tot / 100.0,
         "gross_amount": (net_tot + vat_tot) / 100.0,
     }
-    for col in INVOICES_CONTRACT:
-        if col.startswith("seller_") or col.startswith("recipient_"):
-            data[col] = null
+    for col, spec in INVOICES_CONTRACT.items():
+        if col.startswith("seller_") or col.startswith("recipient_") or col not in data:
+            data[col] = null if spec.kind == "str" else np.full(n_invoices, np.nan)
     frame = pd.DataFrame(index=pd.RangeIndex(n_invoices))
     for col, spec in INVOICES_CONTRACT.items():
         if col == "updated_at":

@@ -53,27 +53,83 @@ def all_but_sql(invoices_relation: str, invoice_ids: Sequence[str]) -> sql.Compo
     )
 
 
-def _hash_sql(name: str, invoices_relation: str, rows_relation: str) -> sql.Composable:
+#: source hash versions: 1 before migration 0009 (without these columns, quantity printed with 3 decimals)
+SOURCE_HASH_VERSION = 2
+_V1_INVOICE_EXCLUDED = frozenset(
+    {
+        "creditor_costs_amount", "collection_fees_amount", "interest_type", "interest_percentage",
+        "seller_street2", "seller_street3", "buyer_country_name", "recipient_country_name",
+    }
+)  # fmt: skip
+_V1_ROW_EXCLUDED = frozenset({"discount_percentage"})
+
+
+def _hash_sql(
+    name: str, invoices_relation: str, rows_relation: str, version: int = SOURCE_HASH_VERSION
+) -> sql.Composable:
     """A hashing statement over the input contract's columns (updated_at excluded: touching a row
-    without changing it is not a change)."""
+    without changing it is not a change). `version` 1 rebuilds the hash as stored before migration 0009."""
     from confirma_pipeline.warehouse.source import INVOICE_ROWS_CONTRACT, INVOICES_CONTRACT
 
-    def columns(alias: str, names) -> sql.Composable:
-        return sql.SQL(", ").join(sql.Identifier(alias, n) for n in names)
+    def column(alias: str, n: str) -> sql.Composable:
+        if version == 1 and n == "quantity":
+            return sql.SQL("{}::numeric(14,3)").format(sql.Identifier(alias, n))
+        return sql.Identifier(alias, n)
 
+    invoice_excluded = {"updated_at", *(_V1_INVOICE_EXCLUDED if version == 1 else ())}
+    row_excluded = _V1_ROW_EXCLUDED if version == 1 else frozenset()
     return sql.SQL(load_sql(name)).format(
         invoices=relation_identifier(invoices_relation),
         invoice_rows=relation_identifier(rows_relation),
-        invoice_cols=columns("i", [c for c in INVOICES_CONTRACT if c != "updated_at"]),
-        row_cols=columns("x", list(INVOICE_ROWS_CONTRACT)),
+        invoice_cols=sql.SQL(", ").join(
+            column("i", c) for c in INVOICES_CONTRACT if c not in invoice_excluded
+        ),
+        row_cols=sql.SQL(", ").join(column("x", c) for c in INVOICE_ROWS_CONTRACT if c not in row_excluded),
     )
 
 
 def source_hashes(
-    conn: psycopg.Connection, invoices_relation: str, rows_relation: str, invoice_ids: Sequence[str]
+    conn: psycopg.Connection,
+    invoices_relation: str,
+    rows_relation: str,
+    invoice_ids: Sequence[str],
+    version: int = SOURCE_HASH_VERSION,
 ) -> dict[str, str]:
-    query = _hash_sql("push/source_hashes.sql", invoices_relation, rows_relation)
+    query = _hash_sql("push/source_hashes.sql", invoices_relation, rows_relation, version)
     return dict(conn.execute(query, {"invoice_ids": list(invoice_ids)}).fetchall())
+
+
+def upgrade_source_hashes(
+    conn: psycopg.Connection, invoices_relation: str, rows_relation: str, batch: int = 20_000
+) -> int:
+    """Move hashes stored before migration 0009 to the current version: where the old-style hash still
+    matches, nothing changed and the current hash is stored; otherwise the old hash stays, so the invoice is
+    flagged as changed. Runs once per invoice after the upgrade (then no version-1 row is left)."""
+    upgraded = 0
+    while True:
+        ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT invoice_id FROM confirma.invoice_ledger WHERE source_hash_version < %s LIMIT %s",
+                (SOURCE_HASH_VERSION, batch),
+            ).fetchall()
+        ]
+        if not ids:
+            return upgraded
+        old = source_hashes(conn, invoices_relation, rows_relation, ids, version=1)
+        new = source_hashes(conn, invoices_relation, rows_relation, ids)
+        with conn.transaction():
+            conn.execute(
+                """
+                UPDATE confirma.invoice_ledger AS l
+                SET source_hash = CASE WHEN l.source_hash = n.old_hash THEN n.new_hash ELSE l.source_hash END,
+                    source_hash_version = %s
+                FROM unnest(%s::text[], %s::text[], %s::text[]) AS n(invoice_id, old_hash, new_hash)
+                WHERE l.invoice_id = n.invoice_id
+                """,
+                (SOURCE_HASH_VERSION, ids, [old.get(i) for i in ids], [new.get(i) for i in ids]),
+            )
+        upgraded += len(ids)
 
 
 def duplicate_numbers(conn: psycopg.Connection, entries: Sequence[LedgerEntry]) -> set[str]:
@@ -112,6 +168,7 @@ def ensure_pending(conn: psycopg.Connection, entries: Sequence[LedgerEntry], run
             FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[]) AS n(id, cid, num, ph, sh)
             ON CONFLICT (invoice_id) DO UPDATE
             SET payload_hash = EXCLUDED.payload_hash, source_hash = EXCLUDED.source_hash, updated_at = now(),
+                source_hash_version = EXCLUDED.source_hash_version,
                 -- refused by the API earlier and changed since: send the corrected version
                 state = CASE WHEN confirma.invoice_ledger.state = 'rejected' THEN 'pending'
                              ELSE confirma.invoice_ledger.state END,
@@ -267,6 +324,7 @@ def flag_changed_after_submission(
 ) -> int:
     """Flag (or unflag) submitted invoices whose source changed since submission; returns how many flipped.
     Hashes only invoices whose source updated_at moved since their last check (see the SQL)."""
+    upgrade_source_hashes(conn, invoices_relation, rows_relation)
     query = _hash_sql("push/flag_changed_after_submission.sql", invoices_relation, rows_relation)
     with conn.transaction():
         return conn.execute(query).fetchone()[0]

@@ -224,6 +224,15 @@ INVOICES_CONTRACT: dict[str, ColumnSpec] = {
     "vat_amount": _c("float64"),
     "gross_amount": _c("float64"),
     "updated_at": _c("timestamptz"),
+    # added by migration 0009 (the complete body)
+    "creditor_costs_amount": _c("float64", True),
+    "collection_fees_amount": _c("float64", True),
+    "interest_type": _SN,
+    "interest_percentage": _c("float64", True),
+    "seller_street2": _SN,
+    "seller_street3": _SN,
+    "buyer_country_name": _SN,
+    "recipient_country_name": _SN,
 }
 
 INVOICE_ROWS_CONTRACT: dict[str, ColumnSpec] = {
@@ -238,6 +247,7 @@ INVOICE_ROWS_CONTRACT: dict[str, ColumnSpec] = {
     "net_amount": _c("float64"),
     "vat_amount": _c("float64"),
     "gross_amount": _c("float64"),
+    "discount_percentage": _c("float64", True),  # added by migration 0009
 }
 
 CONTRACTS: dict[str, dict[str, ColumnSpec]] = {

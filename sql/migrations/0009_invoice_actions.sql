@@ -58,5 +58,25 @@ ALTER TABLE confirma.rejected_rows ADD CONSTRAINT rejected_rows_entity_check
 ALTER TABLE confirma.cases ADD COLUMN IF NOT EXISTS due_date date;
 ALTER TABLE confirma.cases ADD COLUMN IF NOT EXISTS paused boolean;
 
--- Quantities with the 4 decimals api/contract.py allows.
+-- The complete invoice body: collection costs and interest (Lifecycle invoices going overdue), street2/3 of
+-- the seller, countryName of buyer and recipient, a discount per row, and quantities with the 4 decimals
+-- api/contract.py allows.
+ALTER TABLE confirma_source.invoices ADD COLUMN IF NOT EXISTS creditor_costs_amount numeric(14,2);
+ALTER TABLE confirma_source.invoices ADD COLUMN IF NOT EXISTS collection_fees_amount numeric(14,2);
+ALTER TABLE confirma_source.invoices ADD COLUMN IF NOT EXISTS interest_type text;
+ALTER TABLE confirma_source.invoices ADD COLUMN IF NOT EXISTS interest_percentage numeric(7,4);
+ALTER TABLE confirma_source.invoices ADD COLUMN IF NOT EXISTS seller_street2 text;
+ALTER TABLE confirma_source.invoices ADD COLUMN IF NOT EXISTS seller_street3 text;
+ALTER TABLE confirma_source.invoices ADD COLUMN IF NOT EXISTS buyer_country_name text;
+ALTER TABLE confirma_source.invoices ADD COLUMN IF NOT EXISTS recipient_country_name text;
+ALTER TABLE confirma_source.invoice_rows ADD COLUMN IF NOT EXISTS discount_percentage numeric(5,2);
 ALTER TABLE confirma_source.invoice_rows ALTER COLUMN quantity TYPE numeric(14,4);
+
+-- Those changes change the source hash of every invoice (new columns, quantity printed with 4 decimals).
+-- Hashes stored before are version 1: the next run recomputes a version-1 hash, and where it still matches
+-- (nothing changed) stores the version-2 hash, so the upgrade alone flags nothing "changed after submission".
+ALTER TABLE confirma.invoice_ledger ADD COLUMN IF NOT EXISTS source_hash_version smallint NOT NULL DEFAULT 1;
+ALTER TABLE confirma.invoice_ledger ALTER COLUMN source_hash_version SET DEFAULT 2;
+-- the nightly look for version-1 rows reads this (empty once upgraded) index, not the whole ledger
+CREATE INDEX IF NOT EXISTS invoice_ledger_old_hash_idx ON confirma.invoice_ledger (invoice_id)
+    WHERE source_hash_version < 2;

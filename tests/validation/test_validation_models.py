@@ -224,6 +224,7 @@ def test_row_amount_rule_accepts_either_rounding_of_a_tie_but_not_a_cent_off():
             "net_amount": [0.03, 0.02, 0.04, 10.0],  # 0.025 -> 0.03 (half up) or 0.02 (half even); 0.04 wrong
             "vat_amount": [0.0, 0.0, 0.0, 2.56],  # 2.55 expected
             "gross_amount": [0.03, 0.02, 0.04, 12.56],
+            "discount_percentage": [np.nan] * 4,
         }
     )
     rows["unit_code"] = pd.Series(["kpl"] * 4, dtype="str")
