@@ -93,3 +93,15 @@ def effect_shown(action: Mapping[str, Any], case) -> bool:
             for p in case.direct_payments
         )
     return False
+
+
+def action_for_change(case_id, source_due_date, case_due_date, case_status) -> str:
+    """Which invoice action would carry a change made to an invoice after it was submitted (the invoice itself
+    is never resent). Only the due date maps to a code of its own; the rest is said with a comment."""
+    if case_id is None:
+        return "none yet: the invoice has no case (actions need its case id)"
+    if case_status == "CLOSED":
+        return "none: the case is closed"
+    if case_due_date is not None and source_due_date is not None and source_due_date != case_due_date:
+        return f"DUEDATE (case due {case_due_date}, the source now says {source_due_date})"
+    return "COMMENT, or a credit note for an amount change (DIRECTPAYMENT if the buyer paid the creditor)"

@@ -268,3 +268,15 @@ def resolve(conn: psycopg.Connection, action_id: str, *, sent: bool) -> str:
             {"id": action_id, "state": "sent" if sent else "pending"},
         )
     return "recorded as sent (never sent again)" if sent else "recorded as not sent (the next run sends it)"
+
+
+def changed_invoices_with_case(conn: psycopg.Connection, invoices_relation: str) -> list[tuple]:
+    """Invoices flagged "changed after submission", with what an action would need to carry the change:
+    (invoice_id, creditor_id, number, case_id, source due date, case due date, case status)."""
+    query = sql.SQL(
+        "SELECT l.invoice_id, l.creditor_id, l.invoice_number, l.case_id, i.due_date, c.due_date, c.status "
+        "FROM confirma.invoice_ledger l JOIN {rel} AS i ON i.invoice_id = l.invoice_id "
+        "LEFT JOIN confirma.cases c ON c.case_id = l.case_id "
+        "WHERE l.changed_after_submission ORDER BY l.creditor_id, l.invoice_number"
+    ).format(rel=relation_identifier(invoices_relation))
+    return conn.execute(query).fetchall()

@@ -348,3 +348,27 @@ def test_asset_check_fails_until_an_operator_resolves_through_the_cli(
     checks = materialize()
     assert checks["invoice_actions_unsettled"] is True
     assert journal_actions(sandbox) == Counter({"C1": 1})
+
+
+def test_changed_after_submission_names_the_action_that_would_carry_it(world, api, vault):
+    from confirma_pipeline.defs.invoicing.checks import invoices_changed_after_submission
+    from confirma_pipeline.defs.resources import WarehouseResource
+    from confirma_pipeline.warehouse import ledger
+
+    (moved, *_), (renamed, *_) = open_cases(world)[:2]
+    with psycopg.connect(world, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE confirma_source.invoices SET due_date = due_date + 10 WHERE invoice_id = %s", (moved,)
+        )
+        conn.execute(
+            "UPDATE confirma_source.invoices SET buyer_name = 'Renamed Oy' WHERE invoice_id = %s", (renamed,)
+        )
+        assert ledger.flag_changed_after_submission(
+            conn, "confirma_source.invoices", "confirma_source.invoice_rows"
+        )
+    result = invoices_changed_after_submission(warehouse=WarehouseResource(dsn=world))
+    assert not result.passed
+    table = result.metadata["invoices"].value
+    line = {i: next(row for row in table.splitlines() if i in row) for i in (moved, renamed)}
+    assert "DUEDATE (case due" in line[moved]
+    assert "COMMENT" in line[renamed] and "DUEDATE" not in line[renamed]

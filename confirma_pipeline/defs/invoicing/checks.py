@@ -50,17 +50,27 @@ def invoices_stuck(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     description="Invoices whose source rows changed after they were submitted (not resent; decide by hand)",
 )
 def invoices_changed_after_submission(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    from confirma_pipeline.warehouse.ledger import changed_after_submission
+    from confirma_pipeline.mapping.actions import action_for_change
+    from confirma_pipeline.warehouse.action_ledger import changed_invoices_with_case
 
     with warehouse.connect() as conn:
-        rows = changed_after_submission(conn)
+        rows = changed_invoices_with_case(conn, warehouse.relations().invoices)
     return dg.AssetCheckResult(
         passed=not rows,
         severity=dg.AssetCheckSeverity.WARN,
+        description="never resent; the action column says which invoice action would carry the change",
         metadata={
             "changed": dg.MetadataValue.int(len(rows)),
             "invoices": markdown_table(
-                [{"invoice_id": i, "creditor_id": c, "number": n} for i, c, n in rows]
+                [
+                    {
+                        "invoice_id": i,
+                        "creditor_id": c,
+                        "number": n,
+                        "action": action_for_change(k, sd, cd, st),
+                    }
+                    for i, c, n, k, sd, cd, st in rows
+                ]
             ),
         },
     )
