@@ -36,6 +36,7 @@ class DemoSummary:
     duplicate_creates: int = 0
     accounting: list[tuple] = field(default_factory=list)  # (kind, state, sync, count)
     duplicate_accounting_sends: int = 0
+    actions: list[tuple] = field(default_factory=list)  # demo invoice actions and their cases' new state
     seconds: float = 0.0
     backfill: list[str] = field(default_factory=list)  # the hand-onboarded client's backfill outcome
 
@@ -197,6 +198,7 @@ def run_demo_story(
     """The demo's driver (also run in-process by a test on a small sample)."""
     import dagster as dg
 
+    from confirma_pipeline import demo_actions
     from confirma_pipeline.instance import apply_pool_limits
     from confirma_pipeline.local_env import LocalEnvironment
     from confirma_pipeline.sample_data import build_sample, seed_warehouse
@@ -232,6 +234,7 @@ def run_demo_story(
                 if summary.runs:
                     control.advance(ADVANCE_DAYS)
                     out(f"sandbox: advanced {ADVANCE_DAYS} days (now {control.state().get('today')})")
+                    demo_actions.plant_actions(out)
                 sandbox_today = dt.date.fromisoformat(control.state()["today"])
                 last_day = min(sandbox_today - dt.timedelta(days=1), _yesterday_helsinki())
                 out(f"nightly_sync ({label}): partitions {first_day} .. {last_day} in one run ...")
@@ -252,6 +255,8 @@ def run_demo_story(
                     f"  run {result.run_id[:8]}: {'succeeded' if result.success else 'FAILED'} in "
                     f"{summary.runs[-1]['seconds']} s; checks passed {passed}, failed {len(checks) - passed}"
                 )
+        demo_actions.settle_day_and_pull_cases(control, out)
+        summary.actions = demo_actions.action_case_states()
         _collect(summary, control)
         summary.seconds = time.monotonic() - started
         _print_report(summary, env, out)
@@ -289,6 +294,10 @@ def _print_report(summary: DemoSummary, env, out) -> None:
             + f": {count}"
         )
     out(f"  duplicate accounting sends: {summary.duplicate_accounting_sends}")
+    for action_id, code, state, number, status, stage, balance in summary.actions:
+        out(
+            f"invoice action {action_id}: {code} {state}; invoice {number} case now {status}/{stage}, open {balance}"
+        )
     for run in summary.runs:
         failed = [f"{a}:{c} ({sev})" for a, c, ok, sev in run["checks"] if not ok]
         out(

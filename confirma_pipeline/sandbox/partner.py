@@ -273,9 +273,15 @@ class PartnerApi:
                 return error_response(c.STATUS_NOT_FOUND, "Unknown invoice or case", missing)
             if closed:
                 return error_response(c.STATUS_BUSINESS_RULE, "Request Failed", closed)
-            for action in actions:
+            for action in actions:  # JSON-safe: the state is saved as JSON (amounts kept as exact strings)
+                data = {k: str(v) if isinstance(v, Decimal) else v for k, v in action["data"].items()}
                 state.pending_actions.append(
-                    {"clientIdentifier": caller.client_id, "receivedOn": state.today.isoformat(), **action}
+                    {
+                        "clientIdentifier": caller.client_id,
+                        "receivedOn": state.today.isoformat(),
+                        **action,
+                        "data": data,
+                    }
                 )
             state.add_journal(
                 "action", caller.client_id, invoiceNumbers=[a["data"]["invoiceNumber"] for a in actions],
@@ -522,7 +528,10 @@ def case_view(case: dict[str, Any], today: date) -> dict[str, Any]:
             "costsAmount": costs,
             "totalAmount": capital + interest + costs,
         },
-        "directPayments": list(case.get("directPayments", [])),
+        "directPayments": [
+            {**p, "amount": _money(p["amount"]) if p.get("amount") is not None else None}
+            for p in case.get("directPayments", [])
+        ],
     }
 
 

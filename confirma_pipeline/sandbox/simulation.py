@@ -102,7 +102,14 @@ def _apply_actions(state: SandboxState, counts: dict[str, int]) -> None:
             case["stage"] = c.STAGE_PAYMENT_PLAN if code == "PAYMENTPLAN" else c.STAGE_OBJECTION
         elif code == "DIRECTPAYMENT":
             _allocate(case, Decimal(str(data["amount"])))
-            case.setdefault("directPayments", []).append({k: data.get(k) for k in c.DIRECT_PAYMENT_FIELDS})
+            # JSON-safe (the state is saved as JSON): amounts as strings, shown as numbers by case_view
+            case.setdefault("directPayments", []).append(
+                {
+                    k: str(v) if isinstance(v, Decimal) else v
+                    for k in c.DIRECT_PAYMENT_FIELDS
+                    for v in [data.get(k)]
+                }
+            )
             if _outstanding(case) == 0:
                 _close(case, state.today, counts)
     state.pending_actions = remaining

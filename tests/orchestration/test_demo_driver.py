@@ -37,8 +37,9 @@ def test_demo_story_runs_twice_without_duplicates(monkeypatch, request):
         )
     )
     lines: list[str] = []
+    # 8 invoices per creditor: enough cases are still open after 30 days for the two demo invoice actions
     options = dict(
-        n_creditors=8, invoices_per_creditor=4, invalid_invoices_per_kind=1, in_process=True, out=lines.append
+        n_creditors=8, invoices_per_creditor=8, invalid_invoices_per_kind=1, in_process=True, out=lines.append
     )
     first = run_demo_story(base, **options)
     assert [run["success"] for run in first.runs] == [True, True]
@@ -48,7 +49,11 @@ def test_demo_story_runs_twice_without_duplicates(monkeypatch, request):
     planted = {key for _, key, _ in first.rejected}
     assert {"CRED-0005", "CRED-0006", "CRED-0007", "CRED-0008"} <= planted
     assert first.payments[0] > 0  # the calendar moved on: payments arrived
+    actions = {a[1]: a for a in first.actions}  # the second night sent both demo actions
+    assert {code: a[2] for code, a in actions.items()} == {"DIRECTPAYMENT": "sent", "WITHDRAW": "sent"}
+    assert actions["WITHDRAW"][4:6] == ("CLOSED", "WITHDRAWN")
     report = "\n".join(lines)
+    assert "invoice action DEMO-WITHDRAW: WITHDRAW sent" in report
     assert "rows rejected (open)" in report and "make ui" in report
     assert "row_status (why a row was not sent): " in report
     assert (base / "token.key").stat().st_mode & 0o777 == 0o600
@@ -69,3 +74,5 @@ def test_demo_story_runs_twice_without_duplicates(monkeypatch, request):
     assert second.backfill[0].startswith("adopted 0, sent 0")
     assert second.journal_creates["ledger"] == first.journal_creates["ledger"]
     assert second.duplicate_accounting_sends == 0
+    assert [a[2] for a in second.actions] == ["sent", "sent"]
+    assert second.journal_creates["action"] == first.journal_creates["action"] == 2

@@ -372,3 +372,16 @@ def test_changed_after_submission_names_the_action_that_would_carry_it(world, ap
     line = {i: next(row for row in table.splitlines() if i in row) for i in (moved, renamed)}
     assert "DUEDATE (case due" in line[moved]
     assert "COMMENT" in line[renamed] and "DUEDATE" not in line[renamed]
+
+
+def test_sandbox_state_with_actions_saves_as_json(world, sandbox, api, vault, tmp_path):
+    """Queued and applied actions keep the sandbox state JSON-safe (it is saved after every advance)."""
+    (invoice_id, *_), *_ = open_cases(world)
+    insert_actions(world, [
+        {"action_id": "J1", "invoice_id": invoice_id, "code": "DIRECTPAYMENT", "payment_method": "Bank transfer",
+         "amount": 12.34, "currency": "EUR", "payment_date": TODAY, "reference": "J1-REF"},
+    ])  # fmt: skip
+    assert push_actions(dsn=world, client=api, vault=vault, run_id="j").sent == 1
+    sandbox.sandbox.state.save(tmp_path / "queued.json")
+    sandbox.control.advance(1)
+    sandbox.sandbox.state.save(tmp_path / "applied.json")
