@@ -9,7 +9,12 @@ from confirma_pipeline.defs.invoicing.assets import _settings, submitted_invoice
 from confirma_pipeline.defs.invoicing.writeback import distribution
 from confirma_pipeline.defs.metadata import OWNERS, count_rows, markdown_table, table_metadata
 from confirma_pipeline.defs.onboarding.assets import PushConfig
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
+from confirma_pipeline.defs.policies import (
+    API_POOL,
+    API_RETRY_POLICY,
+    CLIENT_TOKENS,
+    operator_errors_fail_fast,
+)
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.actions import ActionLedgerModel, InvoiceActionModel
 
@@ -30,7 +35,7 @@ source_invoice_actions = dg.AssetSpec(
 
 
 @dg.asset(
-    deps=[source_invoice_actions, submitted_invoices, distribution],
+    deps=[source_invoice_actions, submitted_invoices, distribution, CLIENT_TOKENS],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"api", "postgres"},
@@ -60,7 +65,7 @@ def invoice_actions(
                 client=client,
                 vault=vault,
                 settings=_settings(confirma_api),
-                run_id=context.run_id,
+                run_id=context.run.run_id,
                 dry_run=config.dry_run,
                 creditor_ids=config.creditor_ids,
                 logger=context.log,
