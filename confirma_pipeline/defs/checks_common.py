@@ -1,4 +1,4 @@
-"""Check bodies shared by the push domains (rejected rows of a run)."""
+"""Check bodies shared by the push domains (rejected rows of a run, rows an operator must settle)."""
 
 from __future__ import annotations
 
@@ -23,4 +23,13 @@ def rejected_rows_check(conn, run_id: str, entities: list[str], what: str) -> dg
                 [{"entity": e, "key": k, "checks": ", ".join(c)} for e, k, c, _ in sample]
             ),
         },
+    )
+
+
+def stuck_rows_check(rows: list[dict], what: str) -> dg.AssetCheckResult:
+    """ERROR while rows wait for an operator: outcome unknown (in flight, never resent) or attempts spent."""
+    return dg.AssetCheckResult(
+        passed=not rows,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"stuck": dg.MetadataValue.int(len(rows)), what: markdown_table(rows)},
     )

@@ -4,7 +4,7 @@ from contextlib import nullcontext
 
 import dagster as dg
 
-from confirma_pipeline.defs.checks_common import rejected_rows_check
+from confirma_pipeline.defs.checks_common import rejected_rows_check, stuck_rows_check
 from confirma_pipeline.defs.invoicing.assets import _settings, submitted_invoices
 from confirma_pipeline.defs.invoicing.writeback import distribution
 from confirma_pipeline.defs.metadata import OWNERS, count_rows, markdown_table, table_metadata
@@ -106,16 +106,10 @@ def invoice_actions_unsettled(warehouse: WarehouseResource) -> dg.AssetCheckResu
 
     with warehouse.connect() as conn:
         rows = unsettled(conn, PushSettings().max_attempts)
-    return dg.AssetCheckResult(
-        passed=not rows,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "unsettled": dg.MetadataValue.int(len(rows)),
-            "actions": markdown_table(
-                [
-                    {"action_id": a, "creditor_id": c, "number": n, "code": code, "state": s, "attempts": t}
-                    for a, c, n, code, s, t, _ in rows
-                ]
-            ),
-        },
+    return stuck_rows_check(
+        [
+            {"action_id": a, "creditor_id": c, "number": n, "code": code, "state": s, "attempts": t}
+            for a, c, n, code, s, t, _ in rows
+        ],
+        "actions",
     )

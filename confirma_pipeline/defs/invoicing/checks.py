@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from confirma_pipeline.defs.checks_common import rejected_rows_check
+from confirma_pipeline.defs.checks_common import rejected_rows_check, stuck_rows_check
 from confirma_pipeline.defs.contract_drift import contract_drift_check
 from confirma_pipeline.defs.invoicing.assets import submitted_invoices
 from confirma_pipeline.defs.invoicing.writeback import distribution
@@ -30,18 +30,12 @@ def invoices_stuck(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
     with warehouse.connect() as conn:
         rows = stuck(conn, PushSettings().max_attempts)
-    return dg.AssetCheckResult(
-        passed=not rows,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "stuck": dg.MetadataValue.int(len(rows)),
-            "rows": markdown_table(
-                [
-                    {"invoice_id": i, "creditor_id": c, "number": n, "state": s, "attempts": a, "reason": e}
-                    for i, c, n, s, a, e in rows
-                ]
-            ),
-        },
+    return stuck_rows_check(
+        [
+            {"invoice_id": i, "creditor_id": c, "number": n, "state": s, "attempts": a, "reason": e}
+            for i, c, n, s, a, e in rows
+        ],
+        "rows",
     )
 
 

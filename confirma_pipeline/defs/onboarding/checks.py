@@ -2,8 +2,7 @@
 
 import dagster as dg
 
-from confirma_pipeline.defs.checks_common import rejected_rows_check
-from confirma_pipeline.defs.metadata import markdown_table
+from confirma_pipeline.defs.checks_common import rejected_rows_check, stuck_rows_check
 from confirma_pipeline.defs.onboarding.assets import onboarded_clients
 from confirma_pipeline.defs.resources import WarehouseResource
 from confirma_pipeline.push.settings import PushSettings
@@ -31,13 +30,6 @@ def clients_stuck(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
     with warehouse.connect() as conn:
         stuck = stuck_clients(conn, PushSettings().max_attempts)
-    return dg.AssetCheckResult(
-        passed=not stuck,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "stuck": dg.MetadataValue.int(len(stuck)),
-            "clients": markdown_table(
-                [{"creditor_id": c, "state": s, "attempts": a} for c, s, a, _ in stuck]
-            ),
-        },
+    return stuck_rows_check(
+        [{"creditor_id": c, "state": s, "attempts": a} for c, s, a, _ in stuck], "clients"
     )
