@@ -6,8 +6,7 @@ One day, in order (all randomness from the state's `random.Random(seed)`):
    listed in the case's directPayments, PAYMENTPLAN and OBJECTION set their stage, which reminders and
    collection do not move on from; COMMENT is recorded only);
 2. invoices accepted on an earlier day are distributed (2 % fail; never with distribution.enabled=false); with
-   paymentControlEnabled an INVOICE with
-   a positive total gets a case (OPEN, stage PAYMENT_CONTROL) and its case id;
+   paymentControlEnabled an INVOICE with a positive total gets a case (OPEN, stage PAYMENT_CONTROL) and its case id;
 3. open cases (whose costs start at the invoice's collection costs) past due accrue 8 %/year interest daily
    (or the invoice's FIXED percentage), move to REMINDER (+5.00 fee) the day after due and to
    COLLECTION (+15.00) 21 days after; each day a case may be paid in full or in part (fees, then interest,

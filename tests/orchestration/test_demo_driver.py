@@ -57,8 +57,8 @@ def test_demo_story_runs_twice_without_duplicates(monkeypatch, request):
     assert "rows rejected (open)" in report and "make ui" in report
     assert "row_status (why a row was not sent): " in report
     assert (base / "token.key").stat().st_mode & 0o777 == 0o600
-    # the hand-onboarded client was backfilled with --adopt-existing: its invoices at Confirma adopted
-    assert first.backfill[0].startswith("adopted 2, sent 0, refused by the historical policy")
+    # the hand-onboarded client was backfilled with --adopt-existing: its invoices at Confirma adopted (4 of 8)
+    assert first.backfill[0].startswith("adopted 4, sent 0, refused by the historical policy")
     # accounting: valid vouchers and payments submitted once; after the calendar moved on, none still pending
     submitted = {(k, sync): n for k, state, sync, n in first.accounting if state == "submitted"}
     assert {k for k, _ in submitted} == {"ledger", "payment"}
