@@ -49,10 +49,27 @@ CREATE TABLE IF NOT EXISTS confirma.invoice_action_ledger (
 );
 CREATE INDEX IF NOT EXISTS invoice_action_ledger_state_idx ON confirma.invoice_action_ledger (state);
 
--- Action reasons (validation, waiting for a case) live beside the other rejected rows.
-ALTER TABLE confirma.rejected_rows DROP CONSTRAINT IF EXISTS rejected_rows_entity_check;
-ALTER TABLE confirma.rejected_rows ADD CONSTRAINT rejected_rows_entity_check
-    CHECK (entity IN ('creditor', 'invoice', 'invoice_row', 'api', 'invoice_action'));
+-- Action reasons (validation, waiting for a case) live beside the other rejected rows: the entity check is
+-- widened with 'invoice_action' (whatever it already allows is kept, not restated).
+DO $$
+DECLARE
+    existing text;
+    expr text;
+BEGIN
+    SELECT conname, pg_get_constraintdef(oid) INTO existing, expr
+    FROM pg_constraint
+    WHERE conrelid = 'confirma.rejected_rows'::regclass AND contype = 'c'
+      AND pg_get_constraintdef(oid) LIKE '%entity%'
+      AND pg_get_constraintdef(oid) NOT LIKE '%invoice_action%'
+    LIMIT 1;
+    IF existing IS NOT NULL THEN
+        EXECUTE format('ALTER TABLE confirma.rejected_rows DROP CONSTRAINT %I', existing);
+        EXECUTE format(
+            'ALTER TABLE confirma.rejected_rows ADD CONSTRAINT %I CHECK ((%s) OR entity = %L)',
+            existing, substring(expr FROM '^CHECK \((.*)\)$'), 'invoice_action'
+        );
+    END IF;
+END $$;
 
 -- What the agency shows of a case after actions: its due date (DUEDATE) and paused flag (PAUSE).
 ALTER TABLE confirma.cases ADD COLUMN IF NOT EXISTS due_date date;
