@@ -307,7 +307,7 @@ def _demo(args: argparse.Namespace) -> int:
     summary = run_demo_story(n_creditors=args.creditors, invoices_per_creditor=args.invoices_per_creditor)
     ok = all(run["success"] for run in summary.runs) and summary.duplicate_creates == 0
     ok = ok and summary.duplicate_accounting_sends == 0
-    return 0 if ok else 1
+    return 0 if ok else 3  # ExitCode.PARTIAL: a run failed or something was sent twice
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

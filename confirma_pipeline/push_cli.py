@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import json
 
-from confirma_pipeline.errors import OperatorError
+from confirma_pipeline.errors import ExitCode, OperatorError
 
 
 def _print_report(report, show_reasons: bool = True) -> None:
@@ -30,9 +30,10 @@ def _push(args: argparse.Namespace) -> int:
         raise OperatorError("--show prints sample bodies of a dry run; add --dry-run")
     client = None if args.dry_run else settings.api_client()
     vault = settings.token_vault()
+    reports = []
     try:
         if args.only in (None, "clients"):
-            _print_report(
+            reports.append(
                 onboard_clients(
                     dsn=None,
                     client=client,
@@ -42,6 +43,7 @@ def _push(args: argparse.Namespace) -> int:
                     partner_code=settings.partner_code(),
                 )
             )
+            _print_report(reports[-1])
         if args.only in (None, "invoices"):
             report = push_invoices(
                 dsn=None,
@@ -54,13 +56,26 @@ def _push(args: argparse.Namespace) -> int:
                 partner_code=settings.partner_code(),
                 show=args.show,
             )
+            reports.append(report)
             _print_report(report)
             for body in report.body_samples:
                 print(json.dumps(body, indent=2, ensure_ascii=False))
     finally:
         if client is not None:
             client.close()
-    return 0
+    return _exit_code(reports, client)
+
+
+def _exit_code(reports, client) -> ExitCode:
+    """UNREACHABLE when requests were made and none reached the API; PARTIAL when rows need attention."""
+    if client is not None and client.calls_made and not client.calls_reached:
+        print(f"unreachable: none of {client.calls_made} request(s) reached the API at {client.base_url}")
+        return ExitCode.UNREACHABLE
+    left = sum(r.needs_attention() for r in reports)
+    if left:
+        print(f"partial: {left} row(s) failed, are unknown, were rejected or wait for their client")
+        return ExitCode.PARTIAL
+    return ExitCode.OK
 
 
 def _resolve(args: argparse.Namespace) -> int:

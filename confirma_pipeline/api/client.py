@@ -195,6 +195,7 @@ class ConfirmaClient:
         self._post_headers = {"Accept": "application/json", "Content-Type": "application/json"}
         self._calls = 0
         self.drift = DriftRecorder()  # contract drift seen in this client's answers
+        self._reached = 0  # attempts that reached the server (answered, or sent and then lost): 0 = unreachable
         self._calls_lock = threading.Lock()
         self._redaction = install_redaction()
         if self.__provisioning_token:
@@ -248,6 +249,12 @@ class ConfirmaClient:
         return self._calls
 
     @property
+    def calls_reached(self) -> int:
+        """Attempts that reached the server (any answer, or sent and then lost); none after some calls
+        means the API could not be reached at all (refused, DNS, connect timeout)."""
+        return self._reached
+
+    @property
     def http(self) -> httpx.Client:
         """The pooled httpx.Client (for advanced use; prefer the typed methods)."""
         return self._http
@@ -296,6 +303,8 @@ class ConfirmaClient:
                     response.read()
                     slot.status = response.status_code
             except httpx.TransportError as exc:
+                if not isinstance(exc, _NOT_SENT_ERRORS):
+                    self._reached += 1
                 if not idempotent and not isinstance(exc, _NOT_SENT_ERRORS):
                     raise AmbiguousOutcomeError(
                         f"{method} {path}: {type(exc).__name__} after the request was sent; the outcome is "
@@ -306,6 +315,7 @@ class ConfirmaClient:
                 last = type(exc).__name__
             else:
                 status = response.status_code
+                self._reached += 1
                 if debug:
                     _log.debug("<- %s %s %d", method, path, status)
                 if status < 300:

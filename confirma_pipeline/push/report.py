@@ -54,6 +54,18 @@ class PushReport:
             "api_requests": self.requests,
         }
 
+    def needs_attention(self) -> int:
+        """Rows this run left for later or for someone: failed, unknown, rejected, waiting for a client."""
+        if self.dry_run:
+            return self.rejected_validation
+        return (
+            self.failed
+            + self.unknown
+            + self.rejected_validation
+            + self.rejected_api
+            + self.waiting_for_client
+        )
+
     def per_client_table(self) -> list[dict]:
         return [{"creditor_id": cid, **dict(sorted(c.items()))} for cid, c in sorted(self.per_client.items())]
 
