@@ -122,8 +122,26 @@ class ConfirmaApiResource(dg.ConfigurableResource):
         )
         try:
             yield client
+            _fail_if_the_api_served_nothing(client)
         finally:
             client.close()
+
+
+def _fail_if_the_api_served_nothing(client) -> None:
+    """A step whose requests never reached the API, or were all answered 5xx/429, did nothing: fail it so
+    the run is red and the run-failure alert goes out. (Requests sent and then lost are not this: their
+    rows are unknown, the stuck-rows ERROR check fails and alerts.) Not retried by Dagster: the client already retried each request
+    with backoff for tens of seconds, so the API was down for the whole step. What the step recorded
+    (failed or unknown rows) stays recorded; nothing is resent on a guess."""
+    if not client.calls_made or client.calls_served:
+        return
+    if client.calls_reached and not client.calls_server_errors:  # only lost answers: rows are unknown
+        return
+    what = "reached it" if not client.calls_reached else "was answered with anything but 5xx/429"
+    raise dg.Failure(
+        description=f"Confirma API ({client.base_url}): none of {client.calls_made} request(s) {what}",
+        allow_retries=False,
+    )
 
 
 class TokenVaultResource(dg.ConfigurableResource):
