@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from contextlib import nullcontext
 
 from confirma_pipeline.errors import ExitCode, OperatorError
 
@@ -24,45 +25,48 @@ def _push(args: argparse.Namespace) -> int:
     from confirma_pipeline import settings
     from confirma_pipeline.push.invoices import push_invoices
     from confirma_pipeline.push.onboarding import onboard_clients
+    from confirma_pipeline.warehouse.sync_runs import cli_run_id, sync_run
 
     creditor_ids = args.creditor_id or None
     if args.show and not args.dry_run:
         raise OperatorError("--show prints sample bodies of a dry run; add --dry-run")
     client = None if args.dry_run else settings.api_client()
     vault = settings.token_vault()
+    run_id = cli_run_id()
+    common = dict(dsn=None, client=client, vault=vault, dry_run=args.dry_run, creditor_ids=creditor_ids)
+    common.update(partner_code=settings.partner_code(), run_id=None if args.dry_run else run_id)
+    steps = (
+        ("client", lambda: onboard_clients(**common)),
+        (
+            "invoice",
+            lambda: push_invoices(**common, date_from=args.date_from, date_to=args.date_to, show=args.show),
+        ),
+    )
     reports = []
     try:
-        if args.only in (None, "clients"):
-            reports.append(
-                onboard_clients(
-                    dsn=None,
-                    client=client,
-                    vault=vault,
-                    dry_run=args.dry_run,
-                    creditor_ids=creditor_ids,
-                    partner_code=settings.partner_code(),
+        for entity, push in steps:
+            if args.only not in (None, f"{entity}s"):
+                continue
+            log_run = (
+                nullcontext()
+                if args.dry_run
+                else sync_run(
+                    None, run_id=run_id, job="confirma-pipeline push", entity=entity, direction="push"
                 )
             )
-            _print_report(reports[-1])
-        if args.only in (None, "invoices"):
-            report = push_invoices(
-                dsn=None,
-                client=client,
-                vault=vault,
-                dry_run=args.dry_run,
-                creditor_ids=creditor_ids,
-                date_from=args.date_from,
-                date_to=args.date_to,
-                partner_code=settings.partner_code(),
-                show=args.show,
-            )
+            with log_run as run:
+                report = push()
+                if run is not None:
+                    run.outcome(*report.sync_outcome())
             reports.append(report)
             _print_report(report)
-            for body in report.body_samples:
+            for body in getattr(report, "body_samples", ()):
                 print(json.dumps(body, indent=2, ensure_ascii=False))
     finally:
         if client is not None:
             client.close()
+    if not args.dry_run:
+        print(f"run {run_id}: recorded in confirma.sync_runs")
     return _exit_code(reports, client)
 
 

@@ -66,6 +66,11 @@ class PushReport:
             + self.waiting_for_client
         )
 
+    def sync_outcome(self) -> tuple[dict[str, int], int, int]:
+        """(counts, API calls, rows left for later) for the run log (warehouse/sync_runs.py)."""
+        counts = {k: v for k, v in self.totals().items() if k != "api_requests"}
+        return counts, self.requests, self.needs_attention()
+
     def per_client_table(self) -> list[dict]:
         return [{"creditor_id": cid, **dict(sorted(c.items()))} for cid, c in sorted(self.per_client.items())]
 

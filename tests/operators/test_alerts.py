@@ -108,7 +108,12 @@ def test_failing_nightly_run_sends_one_alert_naming_job_and_step(world, sandbox,
     assert "nightly_sync" in text and "failed step: onboarded_clients" in text
     assert f"{UI}/runs/{result.run_id}" in text
     _assert_no_secret(receiver)
-    # the client tokens the sandbox issued never appear either (none were issued: 500 to everything)
+    with psycopg.connect(world) as conn:  # the run log says what the failed step did
+        status, error = conn.execute(
+            "SELECT status, error FROM confirma.sync_runs WHERE run_id = %s AND entity = 'client'",
+            (result.run_id,),
+        ).fetchone()
+    assert status == "failed" and "none of" in error
 
 
 def test_failed_error_check_sends_one_alert_once(world, sandbox, receiver):
