@@ -53,6 +53,22 @@ def payload(alert: Alert, fmt: str = "slack") -> dict:
     return {"text": text}
 
 
+def describe_destination() -> str:
+    """Where alerts go, in one line that never shows the URL's path or query (they are the secret)."""
+    from urllib.parse import urlsplit
+
+    from confirma_pipeline import settings
+
+    url = settings.get("CONFIRMA_ALERT_WEBHOOK_URL")
+    if not url:
+        return (
+            "off: CONFIRMA_ALERT_WEBHOOK_URL is not set (the alert sensors log each alert instead); "
+            "set it to a Slack or Teams webhook to turn alerts on"
+        )
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}/... as {settings.get('CONFIRMA_ALERT_FORMAT')} messages"
+
+
 def _redacted(value):
     """Every string in a JSON-shaped value, redacted."""
     if isinstance(value, str):

@@ -51,6 +51,10 @@ def test_demo_story_runs_twice_without_duplicates(monkeypatch, request):
     report = "\n".join(lines)
     assert "rows rejected (open)" in report and "make ui" in report
     assert "row_status (why a row was not sent): " in report
+    assert "run log (confirma.sync_runs)" in report and "alerts: off: CONFIRMA_ALERT_WEBHOOK_URL" in report
+    logged = {(row[0], row[1], row[2]) for row in first.sync_runs}  # (run_id, direction, entity)
+    for run in first.runs:
+        assert {(run["run_id"], "push", "invoice"), (run["run_id"], "pull", "payments")} <= logged
     assert (base / "token.key").stat().st_mode & 0o777 == 0o600
     # the hand-onboarded client was backfilled with --adopt-existing: its invoices at Confirma adopted
     assert first.backfill[0].startswith("adopted 2, sent 0, refused by the historical policy")
