@@ -50,7 +50,9 @@ def _number(kind: type, *, minimum: float, maximum: float | None = None) -> Call
         try:
             value = kind(raw)
         except ValueError:
-            raise ValueError(f"not a number ({'an integer' if kind is int else 'e.g. 50'})") from None
+            raise ValueError(
+                f"not a number ({'an integer' if kind is int else 'a decimal number, e.g. 0.5'})"
+            ) from None
         if value < minimum or (maximum is not None and value > maximum):
             bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
             raise ValueError(f"must be {bound}")

@@ -94,3 +94,11 @@ def test_nightly_sync_fails_naming_the_setting_and_stores_no_password(name, valu
         text = _run_failure_text(instance, result.run_id)
     assert expected in text
     assert PW not in text and "S3cret" not in text
+
+
+def test_readme_lists_every_setting():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for name in settings.SETTINGS:
+        assert f"`{name}`" in readme, name
