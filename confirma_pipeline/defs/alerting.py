@@ -175,12 +175,12 @@ def check_alert(
 def check_alerts(context: dg.SensorEvaluationContext, notifier: NotifierResource) -> dg.SkipReason:
     instance = context.instance
     if context.cursor is None:  # first tick: start from now, never alert on history
-        latest = instance.get_event_records(
+        latest = instance.event_log_storage.get_event_records(
             dg.EventRecordsFilter(dg.DagsterEventType.ASSET_CHECK_EVALUATION), limit=1, ascending=False
         )
         context.update_cursor(str(latest[0].storage_id if latest else 0))
         return dg.SkipReason("started; alerting on check evaluations from now on")
-    records = instance.get_event_records(
+    records = instance.event_log_storage.get_event_records(
         dg.EventRecordsFilter(dg.DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=int(context.cursor)),
         limit=_BATCH,
         ascending=True,

@@ -15,8 +15,8 @@ def step_sync_run(context, warehouse, *, entity: str, direction: str):
         window = (dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end))
     return sync_run(
         warehouse.dsn,
-        run_id=context.run_id,
-        job=context.job_name,
+        run_id=context.run.run_id,
+        job=context.run.job_name,
         entity=entity,
         direction=direction,
         window=window,
