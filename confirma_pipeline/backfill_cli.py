@@ -76,7 +76,7 @@ def _client(args: argparse.Namespace) -> int:
     for line in outcome_lines(result):
         print(line)
     print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
-    return 0 if result.success else 1
+    return 0 if result.success else 3  # ExitCode.PARTIAL: the run failed (see its steps in the UI)
 
 
 def outcome_lines(result) -> list[str]:
@@ -118,7 +118,7 @@ def _range(args: argparse.Namespace) -> int:
             raise_on_error=False,
         )
     print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
-    return 0 if result.success else 1
+    return 0 if result.success else 3  # ExitCode.PARTIAL: the run failed (see its steps in the UI)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

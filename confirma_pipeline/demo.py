@@ -20,6 +20,16 @@ ADVANCE_DAYS = 30
 SAMPLE_SPAN_DAYS = 20  # invoices are dated in the 20 days before the sandbox calendar starts
 HELSINKI = "Europe/Helsinki"
 DEMO_ACCOUNTING_CREDITORS = 3  # creditors with sample ledger vouchers and accounting payments
+# The counts the demo shows per sync_runs row (the table keeps them all).
+_RUN_LOG_COUNTS = (
+    "pushed",
+    "failed_retry_next_run",
+    "outcome_unknown",
+    "rejected_by_validation",
+    "rejected_by_api",
+    "records_received",
+    "clients_failed",
+)
 
 
 @dataclass
@@ -37,6 +47,7 @@ class DemoSummary:
     accounting: list[tuple] = field(default_factory=list)  # (kind, state, sync, count)
     duplicate_accounting_sends: int = 0
     actions: list[tuple] = field(default_factory=list)  # demo invoice actions and their cases' new state
+    sync_runs: list[tuple] = field(default_factory=list)
     seconds: float = 0.0
     backfill: list[str] = field(default_factory=list)  # the hand-onboarded client's backfill outcome
 
@@ -156,6 +167,11 @@ def _collect(summary: DemoSummary, control) -> None:
         ).fetchone()
         allocations = conn.execute("SELECT count(*) FROM confirma.settlement_allocations").fetchone()[0]
         summary.settlements = (n, float(total), allocations)
+        summary.sync_runs = conn.execute(
+            "SELECT run_id, direction, entity, status, counts, api_calls, duration_s FROM confirma.sync_runs "
+            "WHERE run_id = ANY(%s) ORDER BY id",
+            ([run["run_id"] for run in summary.runs],),
+        ).fetchall()
     creates: dict[tuple[str, str], int] = {}
     kinds: dict[str, int] = {}
     for entry in control.journal():
@@ -304,6 +320,17 @@ def _print_report(summary: DemoSummary, env, out) -> None:
             f"checks in '{run['label']}': {len(run['checks']) - len(failed)} passed"
             + (f", failed: {', '.join(failed)}" if failed else "")
         )
+    labels = {run["run_id"]: run["label"] for run in summary.runs}
+    out("run log (confirma.sync_runs) of the demo's nights:")
+    for run_id, direction, entity, status, counts, calls, seconds in summary.sync_runs:
+        main = {k: v for k, v in counts.items() if v and k in _RUN_LOG_COUNTS}
+        out(
+            f"  {labels.get(run_id, run_id)[:24]:<24} {direction:<4} {entity:<20} {status:<9} "
+            f"{', '.join(f'{k} {v}' for k, v in main.items()) or '-'}; {calls} API calls, {seconds:.1f} s"
+        )
+    from confirma_pipeline.alert_webhook import describe_destination
+
+    out(f"alerts: {describe_destination()}")
     out(
         f"data: warehouse tables confirma.* and confirma_source.* ({env.base}); "
         f'psql: `psql "$(.venv/bin/confirma-pipeline warehouse uri)"`'
@@ -316,7 +343,7 @@ def _demo(args: argparse.Namespace) -> int:
     summary = run_demo_story(n_creditors=args.creditors, invoices_per_creditor=args.invoices_per_creditor)
     ok = all(run["success"] for run in summary.runs) and summary.duplicate_creates == 0
     ok = ok and summary.duplicate_accounting_sends == 0
-    return 0 if ok else 1
+    return 0 if ok else 3  # ExitCode.PARTIAL: a run failed or something was sent twice
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -52,9 +52,11 @@ def load_local_settings(base: Path) -> LocalSettings:
 
 class LocalEnvironment:
     """Context manager: starts what is missing, exports the settings as environment variables,
-    and stops the sandbox (and, if asked, the warehouse) on exit."""
+    and stops the sandbox and the warehouse on exit (also on Ctrl-C or SIGTERM: the CLI turns SIGTERM into
+    KeyboardInterrupt). `stop_warehouse`: True always stops the embedded warehouse, False never, None (the
+    default) stops it when this environment started it."""
 
-    def __init__(self, base: Path | None = None, *, stop_warehouse: bool = False, quiet: bool = False):
+    def __init__(self, base: Path | None = None, *, stop_warehouse: bool | None = None, quiet: bool = False):
         self.base = (base or default_data_dir()).resolve()
         self.stop_warehouse = stop_warehouse
         self.quiet = quiet
@@ -65,6 +67,7 @@ class LocalEnvironment:
         self.dagster_home: Path | None = None
         self.settings: LocalSettings | None = None
         self._saved_env: dict[str, str | None] = {}
+        self.started_warehouse = False
 
     def _say(self, message: str) -> None:
         if not self.quiet:
@@ -87,6 +90,7 @@ class LocalEnvironment:
             was_running = embedded.is_running(self.base)
             location = embedded.locate(self.base)
             embedded.start(self.base)
+            self.started_warehouse = not was_running
             self._say(
                 f"warehouse: embedded PostgreSQL {'attached' if was_running else 'started'} "
                 f"(data in {location.pgdata})"
@@ -132,7 +136,8 @@ class LocalEnvironment:
         if self.sandbox_process is not None:
             stop_sandbox_process(self.sandbox_process)
             self._say("sandbox: stopped")
-        if self.stop_warehouse and not os.environ.get("WAREHOUSE_DSN"):  # never ours to stop otherwise
+        stop = self.started_warehouse if self.stop_warehouse is None else self.stop_warehouse
+        if stop and not os.environ.get("WAREHOUSE_DSN"):  # never ours to stop otherwise
             from confirma_pipeline.warehouse import embedded
 
             embedded.stop(self.base)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from contextlib import nullcontext
 
-from confirma_pipeline.errors import OperatorError
+from confirma_pipeline.errors import ExitCode, OperatorError
 
 
 def _print_report(report, show_reasons: bool = True) -> None:
@@ -24,43 +25,61 @@ def _push(args: argparse.Namespace) -> int:
     from confirma_pipeline import settings
     from confirma_pipeline.push.invoices import push_invoices
     from confirma_pipeline.push.onboarding import onboard_clients
+    from confirma_pipeline.warehouse.sync_runs import cli_run_id, sync_run
 
     creditor_ids = args.creditor_id or None
     if args.show and not args.dry_run:
         raise OperatorError("--show prints sample bodies of a dry run; add --dry-run")
     client = None if args.dry_run else settings.api_client()
     vault = settings.token_vault()
+    run_id = cli_run_id()
+    common = dict(dsn=None, client=client, vault=vault, dry_run=args.dry_run, creditor_ids=creditor_ids)
+    common.update(partner_code=settings.partner_code(), run_id=None if args.dry_run else run_id)
+    steps = (
+        ("client", lambda: onboard_clients(**common)),
+        (
+            "invoice",
+            lambda: push_invoices(**common, date_from=args.date_from, date_to=args.date_to, show=args.show),
+        ),
+    )
+    reports = []
     try:
-        if args.only in (None, "clients"):
-            _print_report(
-                onboard_clients(
-                    dsn=None,
-                    client=client,
-                    vault=vault,
-                    dry_run=args.dry_run,
-                    creditor_ids=creditor_ids,
-                    partner_code=settings.partner_code(),
+        for entity, push in steps:
+            if args.only not in (None, f"{entity}s"):
+                continue
+            log_run = (
+                nullcontext()
+                if args.dry_run
+                else sync_run(
+                    None, run_id=run_id, job="confirma-pipeline push", entity=entity, direction="push"
                 )
             )
-        if args.only in (None, "invoices"):
-            report = push_invoices(
-                dsn=None,
-                client=client,
-                vault=vault,
-                dry_run=args.dry_run,
-                creditor_ids=creditor_ids,
-                date_from=args.date_from,
-                date_to=args.date_to,
-                partner_code=settings.partner_code(),
-                show=args.show,
-            )
+            with log_run as run:
+                report = push()
+                if run is not None:
+                    run.outcome(*report.sync_outcome())
+            reports.append(report)
             _print_report(report)
-            for body in report.body_samples:
+            for body in getattr(report, "body_samples", ()):
                 print(json.dumps(body, indent=2, ensure_ascii=False))
     finally:
         if client is not None:
             client.close()
-    return 0
+    if not args.dry_run:
+        print(f"run {run_id}: recorded in confirma.sync_runs")
+    return _exit_code(reports, client)
+
+
+def _exit_code(reports, client) -> ExitCode:
+    """UNREACHABLE when requests were made and none reached the API; PARTIAL when rows need attention."""
+    if client is not None and client.calls_made and not client.calls_reached:
+        print(f"unreachable: none of {client.calls_made} request(s) reached the API at {client.base_url}")
+        return ExitCode.UNREACHABLE
+    left = sum(r.needs_attention() for r in reports)
+    if left:
+        print(f"partial: {left} row(s) failed, are unknown, were rejected or wait for their client")
+        return ExitCode.PARTIAL
+    return ExitCode.OK
 
 
 def _resolve(args: argparse.Namespace) -> int:

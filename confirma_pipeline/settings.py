@@ -1,38 +1,223 @@
-"""Settings read from the environment by the CLI (Dagster reads the same variables via EnvVar
-in defs/resources.py). Missing settings fail with a message naming the variable."""
+"""Every setting the project reads, parsed in one place.
+
+Each setting is one entry of `SETTINGS`: its environment variable, a parser, a default and a line of
+help. `check()` parses them all before any work starts (the CLI before a command, the resources before a
+Dagster run), so a bad value fails at once with one line that names the setting and what is wrong, never
+a traceback. Dagster reads the same variables through `EnvVar` (defs/resources.py); its resources call
+`check()` and `parse()` so both paths share these parsers. Adding a setting is adding one entry.
+
+Settings marked `secret` are never shown: `secret_values()` feeds their values (and a DSN's password)
+to the redaction applied to every operator error, log line and alert.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from confirma_pipeline.errors import ConfigError
 
 ENVIRONMENTS = ("sandbox", "staging", "production")
 
 
+# --- parsers: return the value or raise ValueError("what is wrong"), never echoing a secret -----------------
+def _text(raw: str) -> str:
+    return raw
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw not in options:
+            raise ValueError(f"unknown value {raw!r} (use {', '.join(options)})")
+        return raw
+
+    return parse
+
+
+def _http_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not an http(s) URL (expected e.g. http://127.0.0.1:8080)")
+    return raw.rstrip("/")
+
+
+def _number(kind: type, *, minimum: float, maximum: float | None = None) -> Callable[[str], Any]:
+    def parse(raw: str) -> Any:
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise ValueError(
+                f"not a number ({'an integer' if kind is int else 'a decimal number, e.g. 0.5'})"
+            ) from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+            raise ValueError(f"must be {bound}")
+        return value
+
+    return parse
+
+
+def _dsn(raw: str) -> str:
+    import psycopg
+
+    try:
+        psycopg.conninfo.conninfo_to_dict(raw)
+    except psycopg.ProgrammingError as exc:
+        from confirma_pipeline.api.redaction import redact_secrets
+
+        first = (str(exc).strip().splitlines() or ["unparseable"])[0]
+        raise ValueError(f"malformed DSN ({redact_secrets(first, dsn_password(raw))})") from None
+    return raw
+
+
+def dsn_password(raw: str) -> tuple[str, ...]:
+    """The password as libpq parses it, when it does: masked verbatim wherever libpq echoes it."""
+    try:
+        import psycopg
+
+        password = psycopg.conninfo.conninfo_to_dict(raw).get("password")
+    except Exception:
+        return ()
+    return (str(password),) if password else ()
+
+
+def _directory(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path} exists and is not a directory")
+    return path
+
+
+def _readable_file(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if path.exists() and not path.is_file():
+        raise ValueError(f"{path} is not a file")
+    return path
+
+
+def _base_url(raw: str) -> str:
+    from confirma_pipeline.api.client import check_base_url
+
+    return check_base_url(raw)
+
+
+def _whole(raw: str) -> tuple[str, ...]:
+    return (raw,)
+
+
+def _keys(raw: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in raw.split(",") if k.strip())
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    parse: Callable[[str], Any]
+    default: str | None
+    help: str
+    # The parts of the raw value that must never be shown (None: nothing is secret).
+    secret: Callable[[str], Iterable[str]] | None = None
+
+
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting("CONFIRMA_ENV", _choice(*ENVIRONMENTS), "sandbox", "which Confirma API to call"),
+        Setting("CONFIRMA_SANDBOX_URL", _http_url, None, "URL of the sandbox API (CONFIRMA_ENV=sandbox)"),
+        Setting("CONFIRMA_BASE_URL", _base_url, None, "overrides any environment's API URL (https)"),
+        Setting("CONFIRMA_PARTNER_CODE", _text, None, "partner code for creditors whose own is blank"),
+        Setting(
+            "CONFIRMA_PROVISIONING_TOKEN", _text, None, "partner token that creates clients", secret=_whole
+        ),
+        Setting(
+            "CONFIRMA_MAX_REQUESTS_PER_S",
+            _number(float, minimum=0),
+            "0",
+            "ceiling of the adaptive request rate; 0: none (429s still slow the client down)",
+        ),
+        Setting("CONFIRMA_CONCURRENCY", _number(int, minimum=1), "32", "requests in flight at most"),
+        Setting("CONFIRMA_TOKEN_KEY", _text, None, "Fernet key(s) encrypting client tokens", secret=_keys),
+        Setting("CONFIRMA_TOKEN_KEY_FILE", _readable_file, None, "file holding the Fernet key(s)"),
+        Setting(
+            "WAREHOUSE_DSN", _dsn, None, "the warehouse (default: embedded PostgreSQL)", secret=dsn_password
+        ),
+        Setting("CONFIRMA_DATA_DIR", _directory, ".confirma", "local state: embedded PostgreSQL, key file"),
+        Setting("DAGSTER_PG_URL", _dsn, None, "Dagster's storage for `ui`/`demo`", secret=dsn_password),
+        Setting(
+            "CONFIRMA_ALERT_WEBHOOK_URL",
+            _http_url,
+            None,
+            "where alerts are posted (unset: alerts are off)",
+            secret=_whole,
+        ),
+        Setting("CONFIRMA_UI_BASE_URL", _http_url, None, "Dagster UI address, for run links in alerts"),
+        Setting(
+            "CONFIRMA_ALERT_REJECTED_SHARE",
+            _number(float, minimum=0.0, maximum=1.0),
+            "0.05",
+            "alert when a run rejects more than this share of its rows",
+        ),
+        Setting(
+            "CONFIRMA_ALERT_FORMAT", _choice("slack", "teams", "json"), "slack", "payload shape of alerts"
+        ),
+    )
+}
+
+
+def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
+    env = os.environ if environ is None else environ
+    value = (env.get(name) or "").strip()
+    return value or None
+
+
+def parse(name: str, raw: str | None) -> Any:
+    """`raw` parsed as setting `name` (None or blank: the default); ConfigError "NAME: what is wrong"."""
+    setting = SETTINGS[name]
+    value = (raw or "").strip() or setting.default
+    if value is None:
+        return None
+    try:
+        return setting.parse(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+def get(name: str, environ: Mapping[str, str] | None = None) -> Any:
+    """The parsed value of setting `name` from the environment (or its default, or None)."""
+    return parse(name, _raw(name, environ))
+
+
+def check(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Parse every setting; the first bad one raises ConfigError naming it. Returns the parsed values."""
+    return {name: get(name, environ) for name in SETTINGS}
+
+
+def secret_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The values (or parts) of the secret settings that are set, for redaction."""
+    out: list[str] = []
+    for setting in SETTINGS.values():
+        raw = _raw(setting.name, environ)
+        if raw and setting.secret:
+            out.extend(part for part in setting.secret(raw) if part)
+    return tuple(out)
+
+
 def environment() -> str:
-    env = os.environ.get("CONFIRMA_ENV", "sandbox").strip() or "sandbox"
-    if env not in ENVIRONMENTS:
-        raise ConfigError(f"CONFIRMA_ENV: unknown environment {env!r} (use {', '.join(ENVIRONMENTS)})")
-    return env
+    return get("CONFIRMA_ENV")
 
 
 def base_url() -> str | None:
     """CONFIRMA_BASE_URL: overrides the base URL of any environment (https; http only to loopback)."""
-    from confirma_pipeline.api.client import check_base_url
-
-    url = os.environ.get("CONFIRMA_BASE_URL", "").strip()
-    if not url:
-        return None
-    try:
-        return check_base_url(url)
-    except ValueError as exc:
-        raise ConfigError(f"CONFIRMA_BASE_URL: {exc}") from None
+    return get("CONFIRMA_BASE_URL")
 
 
 def partner_code() -> str | None:
     """CONFIRMA_PARTNER_CODE: the partner code sent for creditors whose partner_code is blank."""
-    return os.environ.get("CONFIRMA_PARTNER_CODE", "").strip() or None
+    return get("CONFIRMA_PARTNER_CODE")
 
 
 def api_client(*, require_provisioning: bool = False, concurrency: int | None = None):
@@ -40,47 +225,38 @@ def api_client(*, require_provisioning: bool = False, concurrency: int | None = 
     from confirma_pipeline.api import ConfirmaClient
 
     env = environment()
-    sandbox_url = os.environ.get("CONFIRMA_SANDBOX_URL") or None
+    sandbox_url = get("CONFIRMA_SANDBOX_URL")
     override = base_url()
     if env == "sandbox" and not sandbox_url and not override:
         raise ConfigError(
             "CONFIRMA_SANDBOX_URL: not set; start `confirma-pipeline sandbox` and point it there, "
             "or set CONFIRMA_ENV=staging|production"
         )
-    provisioning = os.environ.get("CONFIRMA_PROVISIONING_TOKEN") or None
+    provisioning = get("CONFIRMA_PROVISIONING_TOKEN")
     if require_provisioning and not provisioning:
         raise ConfigError("CONFIRMA_PROVISIONING_TOKEN: not set; it is needed to onboard new clients")
-    return ConfirmaClient.for_environment(
-        env,
-        sandbox_url=sandbox_url,
-        base_url=override,
-        provisioning_token=provisioning,
-        max_requests_per_s=max_requests_per_s(os.environ.get("CONFIRMA_MAX_REQUESTS_PER_S")),
-        max_connections=concurrency or api_concurrency(os.environ.get("CONFIRMA_CONCURRENCY")),
-    )
+    try:
+        return ConfirmaClient.for_environment(
+            env,
+            sandbox_url=sandbox_url,
+            base_url=override,
+            provisioning_token=provisioning,
+            max_requests_per_s=get("CONFIRMA_MAX_REQUESTS_PER_S") or None,
+            max_connections=concurrency or get("CONFIRMA_CONCURRENCY"),
+        )
+    except ValueError as exc:  # e.g. plain http to a host that is not loopback
+        raise ConfigError(f"CONFIRMA_SANDBOX_URL: {exc}") from None
 
 
 def max_requests_per_s(raw: str | float | None) -> float | None:
     """CONFIRMA_MAX_REQUESTS_PER_S: the ceiling of the adaptive request rate; unset or 0: none (the API
     documents no rate limit; 429s still slow the client down)."""
-    value = _number("CONFIRMA_MAX_REQUESTS_PER_S", raw, float, "0", minimum=0)
-    return value or None
+    return parse("CONFIRMA_MAX_REQUESTS_PER_S", None if raw is None else str(raw)) or None
 
 
 def api_concurrency(raw: str | int | None) -> int:
     """CONFIRMA_CONCURRENCY: requests in flight at most (the adaptive limit's ceiling), default 32."""
-    return _number("CONFIRMA_CONCURRENCY", raw, int, "32", minimum=1)
-
-
-def _number(name: str, raw, kind: type, default: str, *, minimum: float):
-    text = default if raw is None or str(raw).strip() == "" else str(raw).strip()
-    try:
-        value = kind(text)
-    except ValueError:
-        raise ConfigError(f"{name}: {text!r} is not {'an integer' if kind is int else 'a number'}") from None
-    if value < minimum:
-        raise ConfigError(f"{name}: must be at least {minimum}, got {text}")
-    return value
+    return parse("CONFIRMA_CONCURRENCY", None if raw is None else str(raw))
 
 
 def token_vault():

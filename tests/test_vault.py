@@ -182,7 +182,7 @@ def test_tokens_import_and_rotate_key_commands(warehouse_dsn, monkeypatch, capsy
         assert load_token(conn, TokenVault([K1]), "C-PDF") == ClientToken(TOKEN)
 
     monkeypatch.setattr("sys.stdin", io.StringIO("   \n"))
-    assert cli.main(["tokens", "import", "--creditor-id", "C-EMPTY"]) == 1
+    assert cli.main(["tokens", "import", "--creditor-id", "C-EMPTY"]) == 2  # ExitCode.USAGE
     assert "empty token" in capsys.readouterr().err
     with psycopg.connect(warehouse_dsn) as conn:
         assert conn.execute(
@@ -201,7 +201,7 @@ def test_tokens_import_and_rotate_key_commands(warehouse_dsn, monkeypatch, capsy
 
     monkeypatch.delenv(KEY_ENV)
     monkeypatch.setattr("sys.stdin", io.StringIO(TOKEN))
-    assert cli.main(["tokens", "import", "--creditor-id", "C-X"]) == 1
+    assert cli.main(["tokens", "import", "--creditor-id", "C-X"]) == 5  # ExitCode.CONFIG
     err = capsys.readouterr().err
     assert KEY_ENV in err and TOKEN not in err
 

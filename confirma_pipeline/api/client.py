@@ -195,6 +195,11 @@ class ConfirmaClient:
         self._post_headers = {"Accept": "application/json", "Content-Type": "application/json"}
         self._calls = 0
         self.drift = DriftRecorder()  # contract drift seen in this client's answers
+        # Attempts that reached the server (answered, or sent and then lost): 0 means unreachable; attempts
+        # answered with anything but 5xx/429 (served) and with 5xx/429 (server errors): see calls_* below.
+        self._reached = 0
+        self._served = 0
+        self._server_errors = 0
         self._calls_lock = threading.Lock()
         self._redaction = install_redaction()
         if self.__provisioning_token:
@@ -248,6 +253,22 @@ class ConfirmaClient:
         return self._calls
 
     @property
+    def calls_reached(self) -> int:
+        """Attempts that reached the server (any answer, or sent and then lost); none after some calls
+        means the API could not be reached at all (refused, DNS, connect timeout)."""
+        return self._reached
+
+    @property
+    def calls_served(self) -> int:
+        """Attempts the API answered with anything but a 5xx or 429 (a refusal counts: the API works)."""
+        return self._served
+
+    @property
+    def calls_server_errors(self) -> int:
+        """Attempts the API answered with a 5xx or 429."""
+        return self._server_errors
+
+    @property
     def http(self) -> httpx.Client:
         """The pooled httpx.Client (for advanced use; prefer the typed methods)."""
         return self._http
@@ -296,6 +317,8 @@ class ConfirmaClient:
                     response.read()
                     slot.status = response.status_code
             except httpx.TransportError as exc:
+                if not isinstance(exc, _NOT_SENT_ERRORS):
+                    self._reached += 1
                 if not idempotent and not isinstance(exc, _NOT_SENT_ERRORS):
                     raise AmbiguousOutcomeError(
                         f"{method} {path}: {type(exc).__name__} after the request was sent; the outcome is "
@@ -306,6 +329,11 @@ class ConfirmaClient:
                 last = type(exc).__name__
             else:
                 status = response.status_code
+                self._reached += 1
+                if status < 500 and status != 429:
+                    self._served += 1
+                else:
+                    self._server_errors += 1
                 if debug:
                     _log.debug("<- %s %s %d", method, path, status)
                 if status < 300:

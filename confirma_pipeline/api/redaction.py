@@ -1,8 +1,12 @@
-"""Keeping secrets out of logs: header redaction and a logging filter.
+"""Keeping secrets out of logs: header redaction, DSN/URL redaction and a logging filter.
 
 Every log line the API client writes about a request goes through `redact_headers`. `RedactingFilter` is a
 second line of defence for records formatted elsewhere (e.g. httpx's own loggers): it masks any
 `X-Api-Key`-style header value and any token explicitly registered with `register_secret`.
+
+`redact_secrets` masks the password-like parts of anything shaped like a DSN or a URL, by shape and not by
+parsing: the strings that leak are exactly the ones a parser refuses (a scheme typo, one slash, an `@`
+inside the password, spaces, quotes, percent-encoding). It errs on masking too much.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Mapping
+from urllib.parse import unquote
 
 from confirma_pipeline.api.contract import API_KEY_HEADER
 
@@ -23,6 +28,22 @@ _HEADER_PATTERN = re.compile(
 _UUID_PATTERN = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 
 LOGGER_NAME = "confirma_pipeline.api"
+
+# `scheme:` (any scheme, typos included) with 0-3 slashes, or a bare `//`, then `user:` -- what follows the
+# colon up to the host's `@` is a password.
+_USERINFO_START = re.compile(r"(?:\b[A-Za-z][A-Za-z0-9+.\-]*:/{0,3}|(?<![\w/])//)[^\s:/@'\"]*:")
+# key=value (libpq conninfo, URL queries, percent-encoded `=`) and quoted JSON/YAML-style key: "value".
+_SECRET_KEYS = r"(?:ssl)?pass(?:word|wd)?|pwd|secret|(?:access_|api[_-]?)?token|api[_-]?key"
+_KEY_VALUE = re.compile(
+    rf"""(?i)(\b(?:{_SECRET_KEYS})\s*(?:=|%3D)\s*)('(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?|\S+)"""
+)
+_KEY_COLON_QUOTED = re.compile(
+    rf"""(?i)(["']?\b(?:{_SECRET_KEYS})["']?\s*:\s*)("(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?)"""
+)
+# `user:password@host` with no scheme: only within one token, and the user must start the token.
+_BARE_USERINFO = re.compile(r"""(?<![\w:/.%\-])([\w.\-]+:)(?!/|\*\*\*@)[^\s'"]+@(?=[\w\[])""")
+_PERCENT_RUN = re.compile(r"\S*%[0-9A-Fa-f]{2}\S*")
+_SPACED_PASSWORD_LIMIT = 128  # how far past a space a password's closing `@` is looked for
 
 
 def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -50,6 +71,78 @@ def redact_text(text: str, secrets: Iterable[str] = (), *, mask_uuids: bool = Fa
     return text
 
 
+def _password_end(text: str, start: int) -> int | None:
+    """Where the password that starts at `start` ends (the host's `@`), or None if nothing follows.
+
+    Within one token the last `@` wins (an `@` inside the password). A password with a space is
+    recognised only while no `/` appeared (i.e. before any path): `host:5432/db` is not a password."""
+    token_end = start
+    while token_end < len(text) and not text[token_end].isspace() and text[token_end] not in "'\"":
+        token_end += 1
+    at = text.rfind("@", start, token_end)
+    if at >= 0:
+        return at
+    if "/" in text[start:token_end]:
+        return None
+    line_end = min(len(text), start + _SPACED_PASSWORD_LIMIT)
+    for stop in "\n'\"":
+        found = text.find(stop, start, line_end)
+        if found >= 0:
+            line_end = found
+    at = text.find("@", token_end, line_end)
+    return at if at >= 0 else None
+
+
+def _redact_userinfo(text: str) -> str:
+    out: list[str] = []
+    position = 0
+    for match in _USERINFO_START.finditer(text):
+        if match.start() < position:
+            continue
+        end = _password_end(text, match.end())
+        if end is None:
+            continue
+        if end == match.end():  # `user:@host`: no password, drop the empty one's colon
+            out.append(text[position : match.end() - 1])
+        else:
+            out.append(text[position : match.end()])
+            out.append(MASK)
+        position = end
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _redact_shapes(text: str) -> str:
+    text = _redact_userinfo(text)
+    text = _BARE_USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
+    text = _KEY_VALUE.sub(lambda m: m.group(1) + MASK, text)
+    return _KEY_COLON_QUOTED.sub(lambda m: m.group(1) + MASK, text)
+
+
+def _redact_percent_encoded(text: str) -> str:
+    """A percent-encoded DSN (`postgresql%3A%2F%2Fu%3Apw%40h`) is redacted in its decoded form."""
+
+    def one(match: re.Match) -> str:
+        decoded = unquote(match.group(0))
+        redacted = _redact_shapes(decoded)
+        return redacted if redacted != decoded else match.group(0)
+
+    return _PERCENT_RUN.sub(one, text)
+
+
+def redact_secrets(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every password-like part of a DSN- or URL-shaped string, every header-style secret and
+    every given secret (also in its percent-encoded form) replaced by ***. Safe on any text: apply it to
+    exception messages, log lines and event text before they leave the process."""
+    if not text:
+        return text
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, MASK)
+    text = _redact_percent_encoded(_redact_shapes(text))
+    return _HEADER_PATTERN.sub(lambda m: m.group(1) + MASK, text)
+
+
 class RedactingFilter(logging.Filter):
     """Formats the record, masks secrets, and stores the masked text as the record's message."""
 
@@ -74,7 +167,7 @@ class RedactingFilter(logging.Filter):
             message = str(record.msg)
         with self._lock:
             secrets = tuple(self._secrets)
-        masked = redact_text(message, secrets)
+        masked = redact_secrets(message, secrets)
         if masked != message or record.args:
             record.msg, record.args = masked, None
         return True

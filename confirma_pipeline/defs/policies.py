@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from contextlib import contextmanager
 
 import dagster as dg
 
+from confirma_pipeline.defs.partitions import TIMEZONE
 from confirma_pipeline.errors import OperatorError
 
 # Every asset that calls the API with client tokens depends on this one, so a token is renewed BEFORE
@@ -23,6 +25,15 @@ API_POOL = "confirma_api"
 # retries cover a step that died (e.g. the API was down for minutes).
 API_RETRY_POLICY = dg.RetryPolicy(
     max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+
+# Every pulled asset (data read from the API) must have been updated between 02:00 and 06:00 Helsinki:
+# the nightly run starts at 02:00 and takes minutes. Asset health and Dagster+ freshness alerts
+# (alert_policies.yaml) read it. The policy is per asset, not per partition, so the partition freshness
+# checks (receivables/checks.py) stay: they prove yesterday's *partition* was filled, which a backfill of
+# an old partition alone would pass for here.
+PULLED_FRESHNESS = dg.FreshnessPolicy.cron(
+    deadline_cron="0 6 * * *", lower_bound_delta=dt.timedelta(hours=4), timezone=TIMEZONE
 )
 
 

@@ -37,6 +37,11 @@ class WarehouseResource(dg.ConfigurableResource):
         return f"WarehouseResource(dsn={'<set>' if self.dsn else '<embedded>'})"
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Every run's first step: all settings are checked here, so a bad one fails the run in one line.
+        from confirma_pipeline import settings
+
+        settings.check()
+        settings.parse("WAREHOUSE_DSN", self.dsn)
         if self.auto_migrate:
             from confirma_pipeline.warehouse.migrations import apply_migrations
 
@@ -81,19 +86,12 @@ class ConfirmaApiResource(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         from confirma_pipeline import settings
 
+        settings.check()
+        settings.parse("CONFIRMA_ENV", self.environment)
+        settings.parse("CONFIRMA_SANDBOX_URL", self.sandbox_url)
+        settings.parse("CONFIRMA_BASE_URL", self.base_url)
         settings.max_requests_per_s(self.max_requests_per_s)  # a bad value fails here, naming the variable
         settings.api_concurrency(self.concurrency)
-        if self.environment not in ("sandbox", "staging", "production"):
-            raise ConfigError(
-                f"CONFIRMA_ENV: unknown environment {self.environment!r} (use sandbox, staging or production)"
-            )
-        if self.base_url:
-            from confirma_pipeline.api.client import check_base_url
-
-            try:
-                check_base_url(self.base_url)
-            except ValueError as exc:
-                raise ConfigError(f"CONFIRMA_BASE_URL: {exc}") from None
 
     def require_provisioning_token(self) -> str:
         if not self.provisioning_token:
@@ -124,8 +122,26 @@ class ConfirmaApiResource(dg.ConfigurableResource):
         )
         try:
             yield client
+            _fail_if_the_api_served_nothing(client)
         finally:
             client.close()
+
+
+def _fail_if_the_api_served_nothing(client) -> None:
+    """A step whose requests never reached the API, or were all answered 5xx/429, did nothing: fail it so
+    the run is red and the run-failure alert goes out. (Requests sent and then lost are not this: their
+    rows are unknown, the stuck-rows ERROR check fails and alerts.) Not retried by Dagster: the client already retried each request
+    with backoff for tens of seconds, so the API was down for the whole step. What the step recorded
+    (failed or unknown rows) stays recorded; nothing is resent on a guess."""
+    if not client.calls_made or client.calls_served:
+        return
+    if client.calls_reached and not client.calls_server_errors:  # only lost answers: rows are unknown
+        return
+    what = "reached it" if not client.calls_reached else "was answered with anything but 5xx/429"
+    raise dg.Failure(
+        description=f"Confirma API ({client.base_url}): none of {client.calls_made} request(s) {what}",
+        allow_retries=False,
+    )
 
 
 class TokenVaultResource(dg.ConfigurableResource):

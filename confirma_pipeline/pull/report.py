@@ -94,6 +94,11 @@ class PullReport:
         totals.update(sorted(self.extra.items()))
         return totals
 
+    def sync_outcome(self) -> tuple[dict[str, int], int, int]:
+        """(counts, API calls, clients left for later) for the run log (warehouse/sync_runs.py)."""
+        counts = {k: v for k, v in self.totals().items() if k != "api_calls"}
+        return counts, self.calls, len(self.unauthorized) + len(self.invalid) + len(self.failed)
+
     def per_client_table(self) -> list[dict]:
         return [{"creditor_id": cid, **dict(sorted(c.items()))} for cid, c in sorted(self.per_client.items())]
 

@@ -449,7 +449,11 @@ def push_invoices(
         show=show,
         screen=screen,
     )
-    with connect(dsn, autocommit=True) as conn, connect(dsn, autocommit=True) as lock_conn:
+    held_all: list[str] = []  # clients this run locked: only their in_flight rows are this run's unknowns
+    with (
+        connect(dsn, autocommit=True) as conn,
+        connect(dsn, autocommit=True, application_name=locks.application_name(run_id)) as lock_conn,
+    ):
         if not dry_run:
             changed = ledger.flag_changed_after_submission(conn, relations.invoices, relations.invoice_rows)
             if changed:
@@ -465,6 +469,9 @@ def push_invoices(
             creditors_df = read_creditors(conn, relations.creditors, creditor_ids=clients)
         for batch in _chunks(clients, settings.lock_batch):
             held = list(batch) if dry_run else locks.try_lock_clients(lock_conn, batch)
+            held_all.extend(held)
+            if len(held) < len(batch):
+                pusher.report.held_by.update(locks.holders(conn, sorted(set(batch) - set(held))))
             pusher.report.clients_locked_elsewhere += len(batch) - len(held)
             try:
                 if held:
@@ -477,7 +484,7 @@ def push_invoices(
                 f"invoices: {len(held)} client(s) done in this batch; so far pushed {r.pushed}, "
                 f"recovered {r.recovered}, rejected {r.rejected_validation + r.rejected_api}, failed {r.failed}"
             )
-        counts = ledger.state_counts(conn, clients)
+        counts = ledger.state_counts(conn, held_all)  # rows another run is sending are not unknown here
         pusher.report.unknown = counts.get("in_flight", 0)
         # sent in earlier runs (not read again, so not counted while processing)
         pusher.report.skipped_done += max(

@@ -144,6 +144,9 @@ def _send_all(conn, client, vault, due, run_id, settings, report, logger) -> Non
         if not registry.claim_for_onboarding(conn, creditor_id, content_hash, run_id, settings.max_attempts):
             report.skipped_done += 1  # another run holds it, or its budget is spent
             report.count(creditor_id, "skipped_claimed_elsewhere")
+            held = registry.in_flight_elsewhere(conn, [creditor_id], run_id)  # {} when its budget is spent
+            report.held_by.update(held)
+            report.clients_locked_elsewhere += len(held)
             continue
         try:
             outcome = client.create_client(body)

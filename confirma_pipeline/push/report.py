@@ -23,6 +23,7 @@ class PushReport:
     would_send: int = 0  # dry run: valid rows that a real run would send
     would_send_after_onboarding: int = 0  # dry run: valid invoices of creditors the same run would onboard
     clients_locked_elsewhere: int = 0
+    held_by: dict[str, str] = field(default_factory=dict)  # creditor_id -> run id of the run that holds it
     waiting_for_client: int = 0  # invoices whose creditor is not onboarded (or has no usable token) yet
     requests: int = 0
     duration_s: float = 0.0
@@ -54,6 +55,31 @@ class PushReport:
             "api_requests": self.requests,
         }
 
+    def held_elsewhere_line(self) -> str:
+        """'skipped 3 client(s) another run holds: run X (2), run Y (1)', or '' when none were."""
+        if not self.held_by:
+            return ""
+        runs = Counter(self.held_by.values())
+        listed = ", ".join(f"{run} ({n})" for run, n in sorted(runs.items()))
+        return f"skipped {len(self.held_by)} client(s) another run holds: {listed}"
+
+    def needs_attention(self) -> int:
+        """Rows this run left for later or for someone: failed, unknown, rejected, waiting for a client."""
+        if self.dry_run:
+            return self.rejected_validation
+        return (
+            self.failed
+            + self.unknown
+            + self.rejected_validation
+            + self.rejected_api
+            + self.waiting_for_client
+        )
+
+    def sync_outcome(self) -> tuple[dict[str, int], int, int]:
+        """(counts, API calls, rows left for later) for the run log (warehouse/sync_runs.py)."""
+        counts = {k: v for k, v in self.totals().items() if k != "api_requests"}
+        return counts, self.requests, self.needs_attention()
+
     def per_client_table(self) -> list[dict]:
         return [{"creditor_id": cid, **dict(sorted(c.items()))} for cid, c in sorted(self.per_client.items())]
 
@@ -72,5 +98,5 @@ class PushReport:
             f"already done {t['skipped_already_done']}, rejected {t['rejected_by_validation']} by validation "
             f"and {t['rejected_by_api']} by the API, failed {t['failed_retry_next_run']}, "
             f"unknown {t['outcome_unknown']}, waiting for their client {t['waiting_for_client']} "
-            f"({self.duration_s:.1f} s)"
+            f"({self.duration_s:.1f} s)" + (f"; {self.held_elsewhere_line()}" if self.held_by else "")
         )

@@ -49,7 +49,7 @@ def _status(args: argparse.Namespace) -> int:
         target = f"embedded, {'running' if running else 'stopped'}, data in {location.pgdata}"
         if not running:
             print(f"warehouse: {target}")
-            return 3
+            return 4  # ExitCode.UNREACHABLE
     with connect() as conn:
         versions = applied_versions(conn)
     print(f"warehouse: {target}")

@@ -1,58 +1,32 @@
 """Connections to the warehouse: `WAREHOUSE_DSN` when set, else the embedded server.
 
-Connection failures become one-line `ConfigError`s that name `WAREHOUSE_DSN` and never contain
-the password (psycopg echoes parts of the DSN in some messages, so the password is removed from
-the message text too).
+A malformed DSN or a refused login becomes a one-line `ConfigError`, a server that does not answer an
+`UnreachableError`; both name `WAREHOUSE_DSN` and never contain the password (psycopg echoes parts of
+the DSN in some messages, so the password is removed from the message text too).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from contextlib import contextmanager
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from confirma_pipeline.errors import ConfigError
+from confirma_pipeline.api.redaction import redact_secrets
+from confirma_pipeline.errors import ConfigError, UnreachableError
+from confirma_pipeline.settings import dsn_password
 
 DSN_ENV = "WAREHOUSE_DSN"
-_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
 def redact_dsn(dsn: str) -> str:
-    """The DSN with any password replaced by `***` (URL or key=value form)."""
-    if "://" in dsn:
-        try:
-            parts = urlsplit(dsn)
-        except ValueError:
-            return "<unparseable DSN>"
-        netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, host = netloc.rsplit("@", 1)
-            if ":" in userinfo:
-                user, password = userinfo.split(":", 1)
-                userinfo = f"{user}:***" if password else user
-            netloc = f"{userinfo}@{host}"
-        query = _KV_PASSWORD.sub(r"\1***", parts.query)
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    return _KV_PASSWORD.sub(r"\1***", dsn)
-
-
-def _password_of(dsn: str) -> str | None:
-    try:
-        params = psycopg.conninfo.conninfo_to_dict(dsn)
-    except Exception:
-        return None
-    return params.get("password") or None
+    """The DSN with any password replaced by `***`, whatever its shape (see api/redaction.py)."""
+    return redact_secrets(dsn, dsn_password(dsn))
 
 
 def _scrub(message: str, dsn: str) -> str:
     first = (message.strip().splitlines() or [""])[0]
-    password = _password_of(dsn)
-    if password:
-        first = first.replace(password, "***")
-    return first
+    return redact_secrets(first, dsn_password(dsn))
 
 
 def resolve_dsn(dsn: str | None = None) -> str:
@@ -85,8 +59,11 @@ def connect(dsn: str | None = None, *, autocommit: bool = False, **kwargs) -> ps
     try:
         return psycopg.connect(target, autocommit=autocommit, connect_timeout=10, **kwargs)
     except psycopg.Error as exc:
-        raise ConfigError(
-            f"{source}: cannot connect to {redact_dsn(target)}: {_scrub(str(exc), target)}"
+        reason = _scrub(str(exc), target)
+        # The server answered but refused us: a wrong setting, not an outage.
+        error = ConfigError if ("authentication failed" in reason or "does not exist" in reason) else None
+        raise (error or UnreachableError)(
+            f"{source}: cannot connect to {redact_dsn(target)}: {reason}"
         ) from None
 
 

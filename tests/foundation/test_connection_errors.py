@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from confirma_pipeline.cli import main
-from confirma_pipeline.errors import ConfigError
+from confirma_pipeline.errors import ConfigError, ExitCode, UnreachableError
 from confirma_pipeline.warehouse.connection import connect, redact_dsn
 
 SECRET = "s3cr3t-pa55"
@@ -13,7 +13,7 @@ SECRET = "s3cr3t-pa55"
 
 def test_unreachable_dsn_names_variable_and_hides_password(monkeypatch):
     monkeypatch.setenv("WAREHOUSE_DSN", f"postgresql://app:{SECRET}@127.0.0.1:1/warehouse")
-    with pytest.raises(ConfigError) as excinfo:
+    with pytest.raises(UnreachableError) as excinfo:
         connect()
     message = str(excinfo.value)
     assert message.startswith("WAREHOUSE_DSN:")
@@ -32,7 +32,7 @@ def test_malformed_keyvalue_dsn_hides_password(monkeypatch):
 
 def test_cli_prints_one_line_without_traceback(monkeypatch, capsys):
     monkeypatch.setenv("WAREHOUSE_DSN", f"postgresql://app:{SECRET}@127.0.0.1:1/warehouse")
-    assert main(["warehouse", "migrate"]) == 1
+    assert main(["warehouse", "migrate"]) == ExitCode.UNREACHABLE
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "WAREHOUSE_DSN" in err
     assert SECRET not in err and "Traceback" not in err

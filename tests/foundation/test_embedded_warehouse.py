@@ -40,7 +40,7 @@ def test_start_attach_migrate_uri_stop():
     finally:
         stopped = _run(["warehouse", "stop"], env)
         assert stopped.returncode == 0 and "stopped" in stopped.stdout
-        assert _run(["warehouse", "status"], env).returncode == 3
+        assert _run(["warehouse", "status"], env).returncode == 4  # ExitCode.UNREACHABLE
         pgdata = locate(data_dir).pgdata
         shutil.rmtree(data_dir, ignore_errors=True)
         if pgdata.parent != data_dir:  # the root fallback outside a private parent directory

@@ -56,6 +56,10 @@ def test_demo_story_runs_twice_without_duplicates(monkeypatch, request):
     assert "invoice action DEMO-WITHDRAW: WITHDRAW sent" in report
     assert "rows rejected (open)" in report and "make ui" in report
     assert "row_status (why a row was not sent): " in report
+    assert "run log (confirma.sync_runs)" in report and "alerts: off: CONFIRMA_ALERT_WEBHOOK_URL" in report
+    logged = {(row[0], row[1], row[2]) for row in first.sync_runs}  # (run_id, direction, entity)
+    for run in first.runs:
+        assert {(run["run_id"], "push", "invoice"), (run["run_id"], "pull", "payments")} <= logged
     assert (base / "token.key").stat().st_mode & 0o777 == 0o600
     # the hand-onboarded client was backfilled with --adopt-existing: its invoices at Confirma adopted (4 of 8)
     assert first.backfill[0].startswith("adopted 4, sent 0, refused by the historical policy")

@@ -180,9 +180,9 @@ def test_refused_invoices_stay_unsent_until_a_policy_sends_them_quietly(
 
 def test_bad_policy_and_pull_to_fail_in_one_line(hand_onboarded, capsys, sandbox):
     before = Counter(journal_invoices(sandbox))
-    assert main([*ARGS, "--historical-policy", "resend"]) == 1
+    assert main([*ARGS, "--historical-policy", "resend"]) == 2  # ExitCode.USAGE
     assert "--historical-policy must be one of refuse, no-distribution, as-is" in capsys.readouterr().err
-    assert main([*ARGS, "--pull-to", "2026-01-15"]) == 1
+    assert main([*ARGS, "--pull-to", "2026-01-15"]) == 2  # ExitCode.USAGE
     assert "--pull-to 2026-01-15 is before --from 2026-02-01" in capsys.readouterr().err
     assert Counter(journal_invoices(sandbox)) == before
 

@@ -28,14 +28,14 @@ def _valid_numbers_of(sample, creditor_id: str) -> set[int]:
 def test_bad_requests_are_refused_before_any_run(backfill_env, capsys, sandbox):
     assert (
         main(["backfill", "client", "--creditor-id", "NOPE-1", "--from", "2026-01-01", "--to", "2026-02-01"])
-        == 1
+        == 2  # ExitCode.USAGE: the request itself is wrong
     )
     assert "unknown creditor id 'NOPE-1'" in capsys.readouterr().err
     assert (
         main(
             ["backfill", "client", "--creditor-id", "CRED-0001", "--from", "2026-03-01", "--to", "2026-01-01"]
         )
-        == 1
+        == 2  # ExitCode.USAGE
     )
     assert "reversed" in capsys.readouterr().err
     assert sandbox.control.journal() == []

@@ -131,7 +131,7 @@ def test_status_command_prints_one_row(seeded, sandbox, api, vault, sample, caps
     assert f"(fails {sample.invalid[bad_invoice]})" in out or sample.invalid[bad_invoice] in out
     assert main(["status", "--creditor-id", sample.creditors["creditor_id"].iloc[0]]) == 0
     assert "invoices: " in capsys.readouterr().out
-    assert main(["status"]) == 1
+    assert main(["status"]) == 2  # ExitCode.USAGE: give an id
     assert "give exactly one of --invoice-id ID or --creditor-id ID" in capsys.readouterr().err
 
 

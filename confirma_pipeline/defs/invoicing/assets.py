@@ -14,6 +14,7 @@ from confirma_pipeline.defs.policies import (
     operator_errors_fail_fast,
 )
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
+from confirma_pipeline.defs.run_log import step_sync_run
 from confirma_pipeline.validation import InvoiceModel
 from confirma_pipeline.validation.push_state import InvoiceLedgerModel
 
@@ -54,7 +55,12 @@ def submitted_invoices(
     with every reason; an invoice changed after submission is flagged, never resent."""
     from confirma_pipeline.push.invoices import push_invoices
 
-    with operator_errors_fail_fast():
+    log_run = (
+        nullcontext()
+        if config.dry_run
+        else step_sync_run(context, warehouse, entity="invoice", direction="push")
+    )
+    with operator_errors_fail_fast(), log_run as run:
         vault = token_vault.get_vault()
         relations = warehouse.relations()
         with nullcontext() if config.dry_run else confirma_api.get_client() as client:
@@ -71,6 +77,8 @@ def submitted_invoices(
                 partner_code=confirma_api.partner_code,
             )
             drift = drift_metadata(warehouse, client)
+            if run is not None:
+                run.outcome(*report.sync_outcome())
     context.log.info(report.summary_line())
     result = push_result(report, warehouse, "confirma.invoice_ledger", InvoiceLedgerModel, config.dry_run)
     return dg.MaterializeResult(metadata={**result.metadata, **drift})

@@ -10,7 +10,7 @@ import dagster as dg
 
 from confirma_pipeline.defs.invoicing.assets import submitted_invoices
 from confirma_pipeline.defs.metadata import OWNERS
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, CLIENT_TOKENS
+from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, CLIENT_TOKENS, PULLED_FRESHNESS
 from confirma_pipeline.defs.receivables.pulled import ALL_CLIENTS_PULLED, definition_metadata, run_pull
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.writeback import FinvoiceCredentialModel
@@ -27,6 +27,7 @@ class FinvoiceConfig(dg.Config):
     kinds={"api", "postgres"},
     pool=API_POOL,
     retry_policy=API_RETRY_POLICY,
+    freshness_policy=PULLED_FRESHNESS,
     metadata=definition_metadata("confirma.finvoice_credentials", FinvoiceCredentialModel),
     check_specs=[dg.AssetCheckSpec(ALL_CLIENTS_PULLED, asset="finvoice_credentials")],
 )

@@ -6,7 +6,7 @@ import dagster as dg
 from confirma_pipeline.defs.invoicing.assets import submitted_invoices
 from confirma_pipeline.defs.metadata import OWNERS
 from confirma_pipeline.defs.partitions import daily_partitions, partition_window, single_run_backfill
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, CLIENT_TOKENS
+from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, CLIENT_TOKENS, PULLED_FRESHNESS
 from confirma_pipeline.defs.receivables.pulled import ALL_CLIENTS_PULLED, definition_metadata, run_pull
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.writeback import CaseModel, DistributionModel
@@ -36,6 +36,7 @@ class CasesConfig(dg.Config):
     backfill_policy=single_run_backfill,
     pool=API_POOL,
     retry_policy=API_RETRY_POLICY,
+    freshness_policy=PULLED_FRESHNESS,
     metadata=definition_metadata("confirma.distribution", DistributionModel),
     check_specs=[dg.AssetCheckSpec(ALL_CLIENTS_PULLED, asset="distribution")],
 )
@@ -81,6 +82,7 @@ def distribution(
     kinds={"api", "postgres"},
     pool=API_POOL,
     retry_policy=API_RETRY_POLICY,
+    freshness_policy=PULLED_FRESHNESS,
     metadata=definition_metadata("confirma.cases", CaseModel),
     check_specs=[dg.AssetCheckSpec(ALL_CLIENTS_PULLED, asset="cases")],
 )

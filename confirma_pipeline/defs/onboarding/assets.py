@@ -8,6 +8,7 @@ import dagster as dg
 from confirma_pipeline.defs.metadata import OWNERS, push_result, table_metadata
 from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
+from confirma_pipeline.defs.run_log import step_sync_run
 from confirma_pipeline.validation import CreditorModel
 from confirma_pipeline.validation.push_state import ClientRegistryModel
 
@@ -56,7 +57,12 @@ def onboarded_clients(
     resent automatically (see the stuck-rows check)."""
     from confirma_pipeline.push.onboarding import onboard_clients
 
-    with operator_errors_fail_fast():
+    log_run = (
+        nullcontext()
+        if config.dry_run
+        else step_sync_run(context, warehouse, entity="client", direction="push")
+    )
+    with operator_errors_fail_fast(), log_run as run:
         vault = None if config.dry_run else token_vault.get_vault()
         relations = warehouse.relations()
         with nullcontext() if config.dry_run else confirma_api.get_client() as client:
@@ -71,5 +77,7 @@ def onboarded_clients(
                 logger=context.log,
                 partner_code=confirma_api.partner_code,
             )
+            if run is not None:
+                run.outcome(*report.sync_outcome())
     context.log.info(report.summary_line())
     return push_result(report, warehouse, "confirma.clients", ClientRegistryModel, config.dry_run)

@@ -5,7 +5,7 @@ import dagster as dg
 
 from confirma_pipeline.defs.metadata import OWNERS, markdown_table
 from confirma_pipeline.defs.onboarding.assets import onboarded_clients
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY
+from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, PULLED_FRESHNESS
 from confirma_pipeline.defs.receivables.pulled import definition_metadata, run_pull
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.writeback import ClientCredentialModel
@@ -25,6 +25,7 @@ class CredentialsConfig(dg.Config):
     kinds={"api", "postgres"},
     pool=API_POOL,
     retry_policy=API_RETRY_POLICY,
+    freshness_policy=PULLED_FRESHNESS,
     metadata=definition_metadata(TABLE, ClientCredentialModel),
 )
 def client_credentials(

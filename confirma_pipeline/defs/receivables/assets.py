@@ -13,7 +13,7 @@ from confirma_pipeline.defs.partitions import (
     partition_window,
     single_run_backfill,
 )
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, CLIENT_TOKENS
+from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, CLIENT_TOKENS, PULLED_FRESHNESS
 from confirma_pipeline.defs.receivables.pulled import ALL_CLIENTS_PULLED, definition_metadata, run_pull
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.writeback import PaymentModel, SettlementModel
@@ -55,6 +55,7 @@ def _all_clients_pulled(asset: str) -> dg.AssetCheckSpec:
     backfill_policy=single_run_backfill,
     pool=API_POOL,
     retry_policy=API_RETRY_POLICY,
+    freshness_policy=PULLED_FRESHNESS,
     metadata=definition_metadata("confirma.payments", PaymentModel),
     check_specs=[_all_clients_pulled("payments")],
 )
@@ -105,6 +106,7 @@ def payments(
     backfill_policy=single_run_backfill,
     pool=API_POOL,
     retry_policy=API_RETRY_POLICY,
+    freshness_policy=PULLED_FRESHNESS,
     metadata=definition_metadata("confirma.settlements", SettlementModel),
     check_specs=[_all_clients_pulled("settlements")],
 )

@@ -8,6 +8,7 @@ import dagster as dg
 from confirma_pipeline.defs.contract_drift import drift_metadata
 from confirma_pipeline.defs.metadata import count_rows, markdown_table, table_metadata
 from confirma_pipeline.defs.policies import operator_errors_fail_fast
+from confirma_pipeline.defs.run_log import step_sync_run
 
 # Name of the WARN check every pulled asset carries: clients skipped because their token was refused.
 ALL_CLIENTS_PULLED = "all_clients_pulled"
@@ -76,11 +77,16 @@ def run_pull(
 ) -> dg.MaterializeResult:
     """Run one pull (`pull(client, vault) -> PullReport`) with a pooled API client and the token vault,
     and turn its report into the asset's MaterializeResult (and its all-clients-pulled check)."""
-    with operator_errors_fail_fast():
+    entity = context.asset_key.to_user_string()
+    with (
+        operator_errors_fail_fast(),
+        step_sync_run(context, warehouse, entity=entity, direction="pull") as run,
+    ):
         vault = token_vault.get_vault()
         with confirma_api.get_client() as client:
             report = pull(client, vault)
             drift = drift_metadata(warehouse, client)
+        run.outcome(*report.sync_outcome())
     checks = (
         [unauthorized_check_result(report, context.asset_key, ALL_CLIENTS_PULLED)]
         if all_clients_check
