@@ -17,7 +17,7 @@ class ExitCode(enum.IntEnum):
     OK = 0  # everything asked for was done
     INTERNAL = 1  # an unexpected error (a bug): the redacted traceback is printed
     USAGE = 2  # the command line or its input is wrong (argparse, a missing argument, an empty stdin)
-    PARTIAL = 3  # done, but some rows failed, are unknown, or wait for an operator
+    PARTIAL = 3  # done, but some rows failed (retried next run) or are unknown (wait for an operator)
     UNREACHABLE = 4  # the API or the warehouse could not be reached
     CONFIG = 5  # a setting is missing or malformed; nothing was done
     INTERRUPTED = 130  # Ctrl-C or SIGTERM: stopped cleanly

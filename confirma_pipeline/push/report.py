@@ -64,16 +64,13 @@ class PushReport:
         return f"skipped {len(self.held_by)} client(s) another run holds: {listed}"
 
     def needs_attention(self) -> int:
-        """Rows this run left for later or for someone: failed, unknown, rejected, waiting for a client."""
+        """Rows whose outcome is not final: failed (tried again next run) or unknown (an operator or a
+        look-up must settle them). Rejected rows and rows waiting for their client are final, explained
+        outcomes (confirma.row_status says why; the *_rejected_this_run checks and their alerts report
+        them), so a night whose only bad rows are bad input is not a partial night."""
         if self.dry_run:
-            return self.rejected_validation
-        return (
-            self.failed
-            + self.unknown
-            + self.rejected_validation
-            + self.rejected_api
-            + self.waiting_for_client
-        )
+            return 0
+        return self.failed + self.unknown
 
     def sync_outcome(self) -> tuple[dict[str, int], int, int]:
         """(counts, API calls, rows left for later) for the run log (warehouse/sync_runs.py)."""

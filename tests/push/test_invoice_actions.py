@@ -341,7 +341,7 @@ def test_asset_check_fails_until_an_operator_resolves_through_the_cli(
     monkeypatch.setenv("WAREHOUSE_DSN", world)
     assert main(["actions", "list", "--state", "in_flight"]) == 0
     assert "C1\tCOMMENT\tin_flight" in capsys.readouterr().out
-    assert main(["actions", "resolve", "--action-id", "nope", "--sent"]) == 1
+    assert main(["actions", "resolve", "--action-id", "nope", "--sent"]) == 2  # ExitCode.USAGE
     assert "no action 'nope'" in capsys.readouterr().err
     assert main(["actions", "resolve", "--action-id", "C1", "--sent"]) == 0
 
