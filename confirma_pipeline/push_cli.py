@@ -77,7 +77,9 @@ def _exit_code(reports, client) -> ExitCode:
         return ExitCode.UNREACHABLE
     left = sum(r.needs_attention() for r in reports)
     if left:
-        print(f"partial: {left} row(s) failed (retried next run) or have an unknown outcome (see confirma.row_status)")
+        print(
+            f"partial: {left} row(s) failed (retried next run) or have an unknown outcome (see confirma.row_status)"
+        )
         return ExitCode.PARTIAL
     return ExitCode.OK
 

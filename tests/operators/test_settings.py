@@ -87,7 +87,7 @@ def test_nightly_sync_fails_naming_the_setting_and_stores_no_password(name, valu
     monkeypatch.setenv(name, value)
     from confirma_pipeline.definitions import defs
 
-    job = defs().get_job_def("nightly_sync")
+    job = defs().resolve_job_def("nightly_sync")
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(instance=instance, partition_key="2026-11-01", raise_on_error=False)
         assert not result.success

@@ -49,7 +49,8 @@ def test_partner_code_from_the_cli_environment(seeded, sandbox, vault, monkeypat
     monkeypatch.setenv("CONFIRMA_SANDBOX_URL", sandbox.url)
     monkeypatch.setenv("CONFIRMA_PROVISIONING_TOKEN", "push-tests-provisioning-9d41")
     monkeypatch.setenv("CONFIRMA_PARTNER_CODE", "FROMENV")
-    assert main(["push", "--only", "clients"]) == 0  # the planted invalid creditor is rejected: final, explained
+    # the planted invalid creditor is rejected: a final, explained outcome, not a partial night
+    assert main(["push", "--only", "clients"]) == 0
     assert "FROMENV" in _sent_codes(sandbox)
 
 
