@@ -89,7 +89,7 @@ def _import_hand_onboarded(env, out, invoices_at_confirma: int) -> None:
 def _backfill_hand_onboarded(instance, first_day: dt.date, last_day: dt.date, out) -> list[str]:
     """`backfill client --adopt-existing` of the hand-onboarded client, before any nightly run could send
     its invoices: what Confirma has is adopted, past-due invoices are refused (the default policy)."""
-    from confirma_pipeline.backfill_cli import outcome_lines
+    from confirma_pipeline.cli.backfill import outcome_lines
     from confirma_pipeline.definitions import defs
 
     config = {

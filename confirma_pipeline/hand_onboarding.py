@@ -33,10 +33,10 @@ def onboard_by_hand(
     `partner_code` fills a blank `service.partnerCode`, as in onboarding.
     Returns None when the warehouse already knows the client (nothing done twice)."""
     from confirma_pipeline.api.client import encode_body
+    from confirma_pipeline.cli.vault import import_token
     from confirma_pipeline.mapping import creditor_bodies
     from confirma_pipeline.mapping.invoices import invoice_bodies
     from confirma_pipeline.push.invoices import Relations
-    from confirma_pipeline.vault_cli import import_token
     from confirma_pipeline.warehouse.connection import connect
     from confirma_pipeline.warehouse.source import iter_invoices, read_creditors
 

@@ -207,7 +207,7 @@ def test_tokens_import_and_rotate_key_commands(warehouse_dsn, monkeypatch, capsy
 
 
 def test_import_token_function_used_by_the_demo(warehouse_dsn, monkeypatch):
-    from confirma_pipeline.vault_cli import import_token
+    from confirma_pipeline.cli.vault import import_token
 
     monkeypatch.setenv(KEY_ENV, K1)
     with psycopg.connect(warehouse_dsn) as conn:

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from confirma_pipeline.cli import main
-from confirma_pipeline.contract_cli import EXIT_CONTRADICTED
+from confirma_pipeline.cli.contract import EXIT_CONTRADICTED
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
 

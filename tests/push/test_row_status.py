@@ -8,9 +8,9 @@ import psycopg
 import pytest
 
 from confirma_pipeline.cli import main
+from confirma_pipeline.cli.status import status_lines
 from confirma_pipeline.push.invoices import Relations, push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
-from confirma_pipeline.status_cli import status_lines
 from confirma_pipeline.warehouse.rejections import rejections_in_run
 
 RELAXED = Relations("mine.creditors", "mine.invoices", "mine.invoice_rows")

@@ -1,8 +1,9 @@
 """The `confirma-pipeline` command line.
 
-Each area of the package owns its sub-commands in a small `cli` module exposing
-`register(subparsers)`; this file only assembles them, so adding a command never means
-editing another area's code. Errors meant for an operator are raised as `OperatorError` and
+One module per command group in this package (`push`, `backfill`, `vault` (tokens, clients),
+`actions`, `accounting`, `contract`, `status`), plus the warehouse's and the sandbox's own, and the
+local environment's `demo` and `ui`; each exposes `register(subparsers)` and this file assembles them
+with static imports. Errors meant for an operator are raised as `OperatorError` and
 printed as one line (never a traceback that could carry a secret).
 
 Every setting is checked before a command starts (settings.check). The exit code says what happened
@@ -13,29 +14,12 @@ processes (ui, sandbox, demo) stop them on `kill`, a container stop or a supervi
 from __future__ import annotations
 
 import argparse
-import importlib
 import signal
 import sys
 import traceback
 from collections.abc import Sequence
 
 from confirma_pipeline.errors import ExitCode, OperatorError, redact
-
-# Modules that contribute sub-commands. Each exposes `register(subparsers) -> None` and sets
-# `func` on its parsers. Missing modules are skipped so the CLI works while areas are built.
-COMMAND_MODULES = (
-    "confirma_pipeline.warehouse.cli",
-    "confirma_pipeline.sandbox.cli",
-    "confirma_pipeline.vault_cli",
-    "confirma_pipeline.push_cli",
-    "confirma_pipeline.actions_cli",
-    "confirma_pipeline.backfill_cli",
-    "confirma_pipeline.contract_cli",
-    "confirma_pipeline.accounting_cli",
-    "confirma_pipeline.demo",
-    "confirma_pipeline.ui",
-    "confirma_pipeline.status_cli",
-)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,13 +28,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="Sync a PostgreSQL warehouse with the Confirma Finance Partner API.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
+    # Static imports, inside the function so that importing `main` stays cheap: a renamed or broken
+    # command module fails here, loudly, instead of silently vanishing from the CLI.
+    from confirma_pipeline import demo, ui
+    from confirma_pipeline.cli import accounting, actions, backfill, contract, push, status, vault
+    from confirma_pipeline.sandbox import cli as sandbox_cli
+    from confirma_pipeline.warehouse import cli as warehouse_cli
+
+    for module in (
+        warehouse_cli,
+        sandbox_cli,
+        vault,
+        push,
+        actions,
+        backfill,
+        contract,
+        accounting,
+        demo,
+        ui,
+        status,
+    ):
         module.register(subparsers)
     return parser
 
@@ -82,7 +79,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     return int(result or 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
