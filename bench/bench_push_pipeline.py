@@ -78,7 +78,7 @@ def _seed(dsn: str, creditors: int, per_creditor: int, rows: int, start: dt.date
     """Build the sample and seed it (runs in a spawned child: its memory never reaches the parent)."""
     import psycopg
 
-    from confirma_pipeline.sample_data import build_sample, seed_warehouse
+    from confirma_pipeline.local.sample_data import build_sample, seed_warehouse
 
     t0 = time.perf_counter()
     sample = build_sample(

@@ -133,9 +133,9 @@ class Browser:
 
 
 def main() -> int:
-    from confirma_pipeline.local_env import LocalEnvironment
+    from confirma_pipeline.local.environment import LocalEnvironment
+    from confirma_pipeline.local.ui import start_dagster_dev, stop_process_group, wait_for_http
     from confirma_pipeline.sandbox.server import free_port
-    from confirma_pipeline.ui import start_dagster_dev, stop_process_group, wait_for_http
 
     binary = find_chromium()
     if not binary:

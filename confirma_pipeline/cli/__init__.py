@@ -30,8 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Static imports, inside the function so that importing `main` stays cheap: a renamed or broken
     # command module fails here, loudly, instead of silently vanishing from the CLI.
-    from confirma_pipeline import demo, ui
     from confirma_pipeline.cli import accounting, actions, backfill, contract, push, status, vault
+    from confirma_pipeline.local import demo, ui
     from confirma_pipeline.sandbox import cli as sandbox_cli
     from confirma_pipeline.warehouse import cli as warehouse_cli
 

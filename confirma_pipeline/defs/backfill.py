@@ -52,7 +52,7 @@ class ClientBackfillConfig(dg.Config):
 def backfill_request(config: ClientBackfillConfig):
     """The checked request (a bad date or policy fails at once, naming it)."""
     from confirma_pipeline.backfill import BackfillRequest, parse_pull_window, parse_window
-    from confirma_pipeline.backfill_policy import HistoricalPolicy
+    from confirma_pipeline.backfill.policy import HistoricalPolicy
 
     window = parse_window(config.date_from, config.date_to)
     HistoricalPolicy(config.historical_policy, after_days=config.historical_after_days)

@@ -46,7 +46,7 @@ def test_code_location_name_agrees_everywhere(tmp_path):
     `confirma-pipeline ui` hands to `dagster dev` name the same location (dagster dev warns otherwise)."""
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
-    from confirma_pipeline.ui import CODE_LOCATION_NAME, write_workspace
+    from confirma_pipeline.local.ui import CODE_LOCATION_NAME, write_workspace
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]
     cloud = yaml.safe_load((ROOT / "dagster_cloud.yaml").read_text())
@@ -86,7 +86,7 @@ def test_instance_configs_pass_dagsters_own_validation(tmp_path, monkeypatch):
     config, _ = dagster_instance_config(str(example))
     assert config["concurrency"]["pools"]["granularity"] == "op"
 
-    from confirma_pipeline import instance
+    from confirma_pipeline.local import instance
 
     generated = instance.prepare_dagster_home(tmp_path)  # DAGSTER_PG_URL set: no embedded server needed
     config, _ = dagster_instance_config(str(generated))

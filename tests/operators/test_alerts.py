@@ -14,7 +14,7 @@ import pytest
 
 from confirma_pipeline.alert_webhook import Alert, payload
 from confirma_pipeline.defs.alerting import NotifierResource, check_alerts, run_failure_alert
-from confirma_pipeline.sample_data import build_sample, seed_warehouse
+from confirma_pipeline.local.sample_data import build_sample, seed_warehouse
 from confirma_pipeline.vault import generate_key
 
 PROVISIONING_TOKEN = "test-provisioning-token-3f9c"  # tests/conftest.py's sandbox

@@ -9,7 +9,7 @@ import psycopg
 
 from confirma_pipeline.defs.automation import new_creditors_sensor, nightly_sync, nightly_sync_schedule
 from confirma_pipeline.defs.resources import WarehouseResource
-from confirma_pipeline.sample_data import build_sample, seed_warehouse
+from confirma_pipeline.local.sample_data import build_sample, seed_warehouse
 
 
 def test_nightly_schedule_runs_at_two_helsinki_time_and_is_stopped_by_default():

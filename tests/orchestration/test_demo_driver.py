@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from confirma_pipeline.demo import run_demo_story
+from confirma_pipeline.local.demo import run_demo_story
 from confirma_pipeline.warehouse.embedded import locate, stop
 
 ENV_TO_CLEAR = (

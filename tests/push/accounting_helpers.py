@@ -7,8 +7,8 @@ from collections import Counter
 import psycopg
 from push_helpers import SANDBOX_START
 
+from confirma_pipeline.local.sample_accounting import build_accounting_sample, seed_accounting
 from confirma_pipeline.push.onboarding import onboard_clients
-from confirma_pipeline.sample_accounting import build_accounting_sample, seed_accounting
 from confirma_pipeline.warehouse.registry import onboarded_with_tokens
 
 

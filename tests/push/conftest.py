@@ -11,7 +11,7 @@ import pytest
 from push_helpers import PROVISIONING_TOKEN, SANDBOX_START, make_client
 
 from confirma_pipeline.api import ConfirmaClient
-from confirma_pipeline.sample_data import build_sample, seed_warehouse
+from confirma_pipeline.local.sample_data import build_sample, seed_warehouse
 from confirma_pipeline.sandbox import SandboxServer
 from confirma_pipeline.vault import TokenVault, generate_key
 

@@ -13,11 +13,11 @@ import psycopg
 import pytest
 from push_helpers import PROVISIONING_TOKEN, journal_invoices, make_client, table_snapshot
 
-from confirma_pipeline.backfill_policy import REFUSE_REASON
+from confirma_pipeline.backfill.policy import REFUSE_REASON
 from confirma_pipeline.cli import main
-from confirma_pipeline.hand_onboarding import onboard_by_hand
+from confirma_pipeline.local.hand_onboarding import onboard_by_hand
+from confirma_pipeline.local.sample_data import build_sample, seed_warehouse
 from confirma_pipeline.push.invoices import push_invoices
-from confirma_pipeline.sample_data import build_sample, seed_warehouse
 from confirma_pipeline.vault import load_tokens
 
 CREDITOR = "CRED-0001"

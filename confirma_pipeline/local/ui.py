@@ -74,8 +74,8 @@ def wait_for_http(url: str, timeout: float = 120) -> None:
 
 
 def _ui(args: argparse.Namespace) -> int:
-    from confirma_pipeline.instance import apply_pool_limits
-    from confirma_pipeline.local_env import LocalEnvironment
+    from confirma_pipeline.local.environment import LocalEnvironment
+    from confirma_pipeline.local.instance import apply_pool_limits
 
     with LocalEnvironment() as env:
         import dagster as dg

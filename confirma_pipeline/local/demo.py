@@ -70,7 +70,7 @@ def _import_hand_onboarded(env, out, invoices_at_confirma: int) -> None:
     PDF, the operator imports it (`confirma-pipeline tokens import`), and another system already
     sent some of its invoices."""
     from confirma_pipeline import settings
-    from confirma_pipeline.hand_onboarding import onboard_by_hand
+    from confirma_pipeline.local.hand_onboarding import onboard_by_hand
 
     with settings.api_client(require_provisioning=True) as client:
         done = onboard_by_hand(
@@ -182,7 +182,7 @@ def _collect(summary: DemoSummary, control) -> None:
             creates[key] = creates.get(key, 0) + 1
     summary.journal_creates = kinds
     summary.duplicate_creates = sum(n - 1 for n in creates.values() if n > 1)
-    from confirma_pipeline.sample_accounting import duplicate_sends
+    from confirma_pipeline.local.sample_accounting import duplicate_sends
     from confirma_pipeline.warehouse.accounting_submissions import status_summary
 
     with connect() as conn:
@@ -193,7 +193,7 @@ def _collect(summary: DemoSummary, control) -> None:
 def _seed_accounting(control, day: dt.date) -> str:
     """A few vouchers and accounting payments of the first creditors; the simulated accounting systems
     sync them two days after they are queued and refuse a quarter of them."""
-    from confirma_pipeline.sample_accounting import seed_demo_accounting
+    from confirma_pipeline.local.sample_accounting import seed_demo_accounting
     from confirma_pipeline.warehouse.connection import connect
 
     control.set_accounting(failure_rate=0.25, sync_delay_days=2)
@@ -214,10 +214,10 @@ def run_demo_story(
     """The demo's driver (also run in-process by a test on a small sample)."""
     import dagster as dg
 
-    from confirma_pipeline import demo_actions
-    from confirma_pipeline.instance import apply_pool_limits
-    from confirma_pipeline.local_env import LocalEnvironment
-    from confirma_pipeline.sample_data import build_sample, seed_warehouse
+    from confirma_pipeline.local import demo_actions
+    from confirma_pipeline.local.environment import LocalEnvironment
+    from confirma_pipeline.local.instance import apply_pool_limits
+    from confirma_pipeline.local.sample_data import build_sample, seed_warehouse
     from confirma_pipeline.sandbox.server import SandboxControl
     from confirma_pipeline.warehouse.connection import connect
 

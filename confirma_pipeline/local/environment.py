@@ -78,7 +78,7 @@ class LocalEnvironment:
         os.environ[name] = value
 
     def __enter__(self) -> LocalEnvironment:
-        from confirma_pipeline.instance import prepare_dagster_home
+        from confirma_pipeline.local.instance import prepare_dagster_home
         from confirma_pipeline.sandbox.server import start_sandbox_process
         from confirma_pipeline.vault import ensure_local_key_file
         from confirma_pipeline.warehouse import embedded

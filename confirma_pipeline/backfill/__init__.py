@@ -5,9 +5,9 @@ window (`--from` to today, or `--pull-to`) is what distribution, payments and se
 payments of old invoices made after `--to` are not missed.
 
 For one creditor, in order: onboard it (or use the token imported for it); with `adopt_existing`, pull its
-distribution records and adopt every invoice Confirma already has (`backfill_adopt`); push its other
+distribution records and adopt every invoice Confirma already has (`backfill.adopt`); push its other
 invoices of the invoice window exactly once, through the same ledger as the nightly run, with the
-historical-invoice policy (`backfill_policy`) deciding about invoices whose due date passed; check its
+historical-invoice policy (`backfill.policy`) deciding about invoices whose due date passed; check its
 token; pull its distribution, cases, payments and settlements for the pull window with one call per
 endpoint. `preview_backfill` computes the same plan reading only (GETs and SELECTs) for `--dry-run`.
 """
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 from psycopg import sql
 
-from confirma_pipeline import backfill_adopt as adopt
-from confirma_pipeline.backfill_policy import REFUSE_REASON, HistoricalPolicy
+from confirma_pipeline.backfill import adopt
+from confirma_pipeline.backfill.policy import REFUSE_REASON, HistoricalPolicy
 from confirma_pipeline.errors import OperatorError
 from confirma_pipeline.pull.window import Window
 from confirma_pipeline.push.invoices import Relations, push_invoices
@@ -220,7 +220,7 @@ def preview_backfill(
     cid, window = request.creditor_id, request.invoice_window
     report = BackfillReport(cid, window, request.pull_window, dry_run=True)
     policy = request.historical_policy(today)
-    releasing = request.policy == "as-is"  # see backfill_adopt.release_refused
+    releasing = request.policy == "as-is"  # see adopt.release_refused
     calls: Counter = Counter()
     with connect(dsn, autocommit=True) as conn:
         registered = registry.load_registry(conn, [cid]).get(cid)
