@@ -131,19 +131,20 @@ def apply_adoption(
     if not plan.adopt:
         return 0
     ids = [invoice_id for invoice_id, _ in plan.adopt]
-    hashes = ledger.source_hashes(conn, invoices_relation, rows_relation, ids)
+    snapshots = ledger.source_snapshots(conn, invoices_relation, rows_relation, ids)
     with conn.transaction():
         done = conn.execute(
             """
             INSERT INTO confirma.invoice_ledger AS l
-                (invoice_id, creditor_id, invoice_number, state, payload_hash, source_hash, case_id,
-                 submitted_at, run_id, origin)
-            SELECT id, %(c)s, num, 'submitted', %(ph)s, sh, case_id, coalesce(created_at, now()), %(run)s, 'adopted'
-            FROM unnest(%(ids)s::text[], %(nums)s::bigint[], %(shs)s::text[], %(cases)s::bigint[],
-                        %(created)s::timestamptz[]) AS n(id, num, sh, case_id, created_at)
+                (invoice_id, creditor_id, invoice_number, state, payload_hash, source_hash, source_updated_at,
+                 case_id, submitted_at, run_id, origin)
+            SELECT id, %(c)s, num, 'submitted', %(ph)s, sh, su, case_id, coalesce(created_at, now()), %(run)s,
+                   'adopted'
+            FROM unnest(%(ids)s::text[], %(nums)s::bigint[], %(shs)s::text[], %(sus)s::timestamptz[],
+                        %(cases)s::bigint[], %(created)s::timestamptz[]) AS n(id, num, sh, su, case_id, created_at)
             ON CONFLICT (invoice_id) DO UPDATE
             SET state = 'submitted', origin = 'adopted', payload_hash = EXCLUDED.payload_hash,
-                source_hash = EXCLUDED.source_hash, case_id = coalesce(EXCLUDED.case_id, l.case_id),
+                source_hash = EXCLUDED.source_hash, source_updated_at = EXCLUDED.source_updated_at, case_id = coalesce(EXCLUDED.case_id, l.case_id),
                 submitted_at = EXCLUDED.submitted_at, last_error = NULL, last_http_status = NULL,
                 run_id = EXCLUDED.run_id, updated_at = now()
             WHERE l.state IN ('pending', 'failed', 'rejected')
@@ -154,7 +155,8 @@ def apply_adoption(
                 "run": run_id,
                 "ids": ids,
                 "nums": [n for _, n in plan.adopt],
-                "shs": [hashes.get(i) for i in ids],
+                "shs": [snapshots[i].source_hash if i in snapshots else None for i in ids],
+                "sus": [snapshots[i].updated_at if i in snapshots else None for i in ids],
                 "cases": [known[n].case_id for _, n in plan.adopt],
                 "created": [known[n].created_at for _, n in plan.adopt],
             },

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from confirma_pipeline.api import contract as c
 from confirma_pipeline.errors import OperatorError
@@ -123,15 +123,7 @@ class HistoricalPolicy:
                 self.sent_without_distribution += 1
                 quiet = json.dumps(_with_fields(decoded, c.NO_DISTRIBUTION_FIELDS), separators=(",", ":"))
                 encoded = quiet.encode()
-                entries.append(
-                    LedgerEntry(
-                        entry.invoice_id,
-                        entry.creditor_id,
-                        entry.invoice_number,
-                        payload_hash(encoded),
-                        entry.source_hash,
-                    )
-                )
+                entries.append(replace(entry, payload_hash=payload_hash(encoded)))
                 bodies.append(encoded)
             else:
                 self.sent_as_is += 1

@@ -102,9 +102,10 @@ def prepare_invoices(conn, invoices_df, rows_df, creditors_df, relations) -> Pre
 
     if invoices_df.empty:
         return PreparedInvoices()
-    source = ledger.source_hashes(
+    snapshots = ledger.source_snapshots(
         conn, relations.invoices, relations.invoice_rows, invoices_df["invoice_id"].tolist()
     )
+    source = {invoice_id: snapshot.source_hash for invoice_id, snapshot in snapshots.items()}
     try:
         result = validate_invoices(invoices_df, rows_df)
     except RelationError as exc:
@@ -114,8 +115,16 @@ def prepare_invoices(conn, invoices_df, rows_df, creditors_df, relations) -> Pre
     rejections = _rejections(result.rejected_df, source)
     valid = result.valid_invoices
     bodies = [encode_body(body) for body in invoice_bodies(valid, result.valid_rows, creditors_df)]
+    missing = ledger.SourceSnapshot(None, None)  # a source row deleted since it was read: nothing to record
     entries = [
-        ledger.LedgerEntry(invoice_id, creditor_id, int(number), payload_hash(body), source.get(invoice_id))
+        ledger.LedgerEntry(
+            invoice_id,
+            creditor_id,
+            int(number),
+            payload_hash(body),
+            snapshots.get(invoice_id, missing).source_hash,
+            snapshots.get(invoice_id, missing).updated_at,
+        )
         for invoice_id, creditor_id, number, body in zip(
             valid["invoice_id"].tolist(),
             valid["creditor_id"].tolist(),

@@ -9,8 +9,10 @@ costs no safety and saves one fsync per invoice.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -26,6 +28,8 @@ class LedgerEntry:
     invoice_number: int
     payload_hash: str
     source_hash: str | None
+    #: the source's updated_at read with source_hash (same statement): lets the nightly check skip the invoice
+    source_updated_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,26 @@ def _hash_sql(
     )
 
 
+class SourceSnapshot(NamedTuple):
+    """An invoice's source hash and the updated_at it was read with (one statement, one snapshot)."""
+
+    source_hash: str
+    updated_at: dt.datetime | None
+
+
+def source_snapshots(
+    conn: psycopg.Connection,
+    invoices_relation: str,
+    rows_relation: str,
+    invoice_ids: Sequence[str],
+    version: int = SOURCE_HASH_VERSION,
+) -> dict[str, SourceSnapshot]:
+    """Each invoice's source hash with its updated_at: what the ledger stores for an invoice it sends."""
+    query = _hash_sql("push/source_hashes.sql", invoices_relation, rows_relation, version)
+    rows = conn.execute(query, {"invoice_ids": list(invoice_ids)}).fetchall()
+    return {invoice_id: SourceSnapshot(h, updated_at) for invoice_id, h, updated_at in rows}
+
+
 def source_hashes(
     conn: psycopg.Connection,
     invoices_relation: str,
@@ -95,8 +119,8 @@ def source_hashes(
     invoice_ids: Sequence[str],
     version: int = SOURCE_HASH_VERSION,
 ) -> dict[str, str]:
-    query = _hash_sql("push/source_hashes.sql", invoices_relation, rows_relation, version)
-    return dict(conn.execute(query, {"invoice_ids": list(invoice_ids)}).fetchall())
+    snapshots = source_snapshots(conn, invoices_relation, rows_relation, invoice_ids, version)
+    return {invoice_id: s.source_hash for invoice_id, s in snapshots.items()}
 
 
 def upgrade_source_hashes(
@@ -156,18 +180,22 @@ def duplicate_numbers(conn: psycopg.Connection, entries: Sequence[LedgerEntry]) 
 
 def ensure_pending(conn: psycopg.Connection, entries: Sequence[LedgerEntry], run_id: str | None) -> None:
     """Register new invoices as `pending`; refresh hashes of rows not yet sent; an invoice the API
-    refused is sent again only once its content changed."""
+    refused is sent again only once its content changed. The source updated_at travels with the source
+    hash, so the first nightly check after the invoice is sent has nothing to hash."""
     if not entries:
         return
     with conn.transaction():
         conn.execute(
             """
             INSERT INTO confirma.invoice_ledger
-                (invoice_id, creditor_id, invoice_number, state, payload_hash, source_hash, run_id)
-            SELECT id, cid, num, 'pending', ph, sh, %s
-            FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[]) AS n(id, cid, num, ph, sh)
+                (invoice_id, creditor_id, invoice_number, state, payload_hash, source_hash, source_updated_at,
+                 run_id)
+            SELECT id, cid, num, 'pending', ph, sh, su, %s
+            FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::timestamptz[])
+                 AS n(id, cid, num, ph, sh, su)
             ON CONFLICT (invoice_id) DO UPDATE
             SET payload_hash = EXCLUDED.payload_hash, source_hash = EXCLUDED.source_hash, updated_at = now(),
+                source_updated_at = EXCLUDED.source_updated_at,
                 source_hash_version = EXCLUDED.source_hash_version,
                 -- refused by the API earlier and changed since: send the corrected version
                 state = CASE WHEN confirma.invoice_ledger.state = 'rejected' THEN 'pending'
@@ -185,6 +213,7 @@ def ensure_pending(conn: psycopg.Connection, entries: Sequence[LedgerEntry], run
                 [e.invoice_number for e in entries],
                 [e.payload_hash for e in entries],
                 [e.source_hash for e in entries],
+                [e.source_updated_at for e in entries],
             ),
         )
 
@@ -212,12 +241,14 @@ def register_held(conn: psycopg.Connection, held: Sequence[tuple[LedgerEntry, ob
     conn.execute(
         """
         INSERT INTO confirma.invoice_ledger
-            (invoice_id, creditor_id, invoice_number, state, payload_hash, source_hash, last_error, run_id)
-        SELECT id, cid, num, 'rejected', ph, sh, err, %s
-        FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[])
-             AS n(id, cid, num, ph, sh, err)
+            (invoice_id, creditor_id, invoice_number, state, payload_hash, source_hash, source_updated_at,
+             last_error, run_id)
+        SELECT id, cid, num, 'rejected', ph, sh, su, err, %s
+        FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::text[])
+             AS n(id, cid, num, ph, sh, su, err)
         ON CONFLICT (invoice_id) DO UPDATE
         SET state = 'rejected', payload_hash = EXCLUDED.payload_hash, source_hash = EXCLUDED.source_hash,
+            source_updated_at = EXCLUDED.source_updated_at,
             last_error = EXCLUDED.last_error, last_http_status = NULL, run_id = EXCLUDED.run_id, updated_at = now()
         WHERE confirma.invoice_ledger.state IN ('pending', 'failed', 'rejected')
         """,
@@ -228,6 +259,7 @@ def register_held(conn: psycopg.Connection, held: Sequence[tuple[LedgerEntry, ob
             [e.invoice_number for e, _ in held],
             [e.payload_hash for e, _ in held],
             [e.source_hash for e, _ in held],
+            [e.source_updated_at for e, _ in held],
             [getattr(r, "reason", None) for _, r in held],
         ),
     )

@@ -73,3 +73,43 @@ def test_a_quiet_night_rewrites_nothing_and_any_edit_is_flagged(seeded):
         )
         assert flag() == 1  # edited back: unflagged
         assert sorted(_flagged(conn)) == sorted(ids[1:3])
+
+
+def _due_for_hashing(conn) -> int:
+    """Submitted invoices the nightly check would hash: its candidate rule (flag_changed_after_submission.sql)."""
+    return conn.execute(
+        f"SELECT count(*) FROM confirma.invoice_ledger l JOIN {INVOICES} i USING (invoice_id) "
+        "WHERE l.state = 'submitted' AND l.source_hash IS NOT NULL "
+        "AND (i.updated_at IS NULL OR l.source_updated_at IS DISTINCT FROM i.updated_at)"
+    ).fetchone()[0]
+
+
+def test_the_first_night_after_a_push_hashes_nothing_and_an_edit_is_still_flagged(seeded, api, vault):
+    """A push records the source updated_at read with the source hash, so the check that follows it
+    (the next run's first step) has no invoice to hash and no ledger row to write."""
+    from confirma_pipeline.push.invoices import push_invoices
+    from confirma_pipeline.push.onboarding import onboard_clients
+
+    onboard_clients(dsn=seeded, client=api, vault=vault, run_id="r1")
+    pushed = push_invoices(dsn=seeded, client=api, vault=vault, run_id="r1").pushed
+    with psycopg.connect(seeded, autocommit=True) as conn:
+        submitted = [
+            r[0]
+            for r in conn.execute("SELECT invoice_id FROM confirma.invoice_ledger WHERE state = 'submitted'")
+        ]
+        assert pushed > 0 and len(submitted) == pushed
+        assert _due_for_hashing(conn) == 0
+        before = _versions(conn)
+        assert ledger.flag_changed_after_submission(conn, INVOICES, ROWS) == 0
+        assert _versions(conn) == before  # the first night after the push wrote no ledger row
+
+        edited = submitted[0]
+        conn.execute(
+            f"UPDATE {INVOICES} SET buyer_email = 'edited@example.fi', updated_at = now() WHERE invoice_id = %s",
+            (edited,),
+        )
+        assert _due_for_hashing(conn) == 1
+        assert ledger.flag_changed_after_submission(conn, INVOICES, ROWS) == 1
+        assert _flagged(conn) == [edited]
+        after = _versions(conn)
+        assert {i for i in before if after[i] != before[i]} == {edited}
