@@ -135,7 +135,7 @@ class Browser:
 def main() -> int:
     from confirma_pipeline.local.environment import LocalEnvironment
     from confirma_pipeline.local.ui import start_dagster_dev, stop_process_group, wait_for_http
-    from confirma_pipeline.sandbox.server import free_port
+    from confirma_pipeline.sandbox.control_client import free_port
 
     binary = find_chromium()
     if not binary:

@@ -218,7 +218,7 @@ def run_demo_story(
     from confirma_pipeline.local.environment import LocalEnvironment
     from confirma_pipeline.local.instance import apply_pool_limits
     from confirma_pipeline.local.sample_data import build_sample, seed_warehouse
-    from confirma_pipeline.sandbox.server import SandboxControl
+    from confirma_pipeline.sandbox.control_client import SandboxControl
     from confirma_pipeline.warehouse.connection import connect
 
     started = time.monotonic()

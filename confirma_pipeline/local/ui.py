@@ -82,7 +82,7 @@ def _ui(args: argparse.Namespace) -> int:
 
         with dg.DagsterInstance.get() as instance:
             apply_pool_limits(instance)
-        from confirma_pipeline.sandbox.server import free_port
+        from confirma_pipeline.sandbox.control_client import free_port
 
         port = args.port or free_port()
         process = start_dagster_dev(port)

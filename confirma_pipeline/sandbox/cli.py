@@ -9,8 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from confirma_pipeline.errors import OperatorError
-
-PROVISIONING_TOKEN_ENV = "CONFIRMA_SANDBOX_PROVISIONING_TOKEN"
+from confirma_pipeline.sandbox.control_client import PROVISIONING_TOKEN_ENV
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -74,7 +74,7 @@ def test_stop_finds_the_server_in_the_fallback_folder_after_the_parent_opened_up
 
 
 def test_sandbox_command_stops_on_sigterm(tmp_path):
-    from confirma_pipeline.sandbox.server import free_port
+    from confirma_pipeline.sandbox.control_client import free_port
 
     port = free_port()
     process = subprocess.Popen(

@@ -12,7 +12,7 @@ from confirma_pipeline.errors import ExitCode
 
 
 def test_unreachable_api_exits_4(seeded, vault, monkeypatch, capsys):
-    from confirma_pipeline.sandbox.server import free_port
+    from confirma_pipeline.sandbox.control_client import free_port
 
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     monkeypatch.setattr(
