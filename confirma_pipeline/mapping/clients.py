@@ -10,36 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from confirma_pipeline.mapping._columns import gc_paused, texts_or_empty
-
-#: body path -> creditors column
-CLIENT_FIELDS: dict[str, str] = {
-    "name": "name",
-    "businessCode": "business_code",
-    "vatRegNbr": "vat_reg_nbr",
-    "postalAddress": "postal_address",
-    "postalCode": "postal_code",
-    "postalDistrict": "postal_district",
-    "countryCode": "country_code",
-    "telephone": "telephone",
-    "email": "email",
-    "website": "website",
-    "languageCode": "language_code",
-    "currencyCode": "currency_code",
-    "ibanAccount": "iban_account",
-    "bic": "bic",
-    "bankgiro": "bankgiro",
-    "plusgiro": "plusgiro",
-}
-CONTACT_FIELDS: dict[str, dict[str, str]] = {
-    "primary": {
-        "name": "primary_contact_name",
-        "telephone": "primary_contact_telephone",
-        "mobile": "primary_contact_mobile",
-        "email": "primary_contact_email",
-    },
-    "technical": {"name": "technical_contact_name", "email": "technical_contact_email"},
-    "accountant": {"name": "accountant_contact_name", "email": "accountant_contact_email"},
-}
+from confirma_pipeline.validation.text_lengths import CLIENT_FIELDS, CONTACT_FIELDS
 
 
 def client_bodies(creditors: pd.DataFrame, *, partner_code: str | None = None) -> list[dict]:

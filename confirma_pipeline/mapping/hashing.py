@@ -1,33 +1,13 @@
-"""Stable hashes: of API bodies (the ledger's "changed after submission") and of source rows (a rejected
-creditor or invoice "changed since it was rejected").
+"""Stable hashes of API bodies (the ledger's "changed after submission"): sha256 hex digests of canonical
+JSON, so they are the same in every process and on every machine.
 
-Both are sha256 hex digests of a canonical text, so they are the same in every process, on every machine and
-across pandas / Python versions (unlike `hash()` or `pd.util.hash_pandas_object`, which are seeded or
-implementation-defined).
-
-Canonical row text (`row_hashes`, `content_hash`): per value a type tag and, for text, its length, so no
-separator or value can be confused with another:
-    null -> `N`;  text -> `s<len>:<text>`;  bool -> `b:t` / `b:f`;
-    numbers -> `n:<int>` when integral (5 and 5.0 hash alike), else `n:<repr(float)>`;
-    dates / timestamps -> `d:<ISO 8601, microseconds>` (tz-aware values converted to UTC and suffixed `Z`).
-The column names (in order) are hashed first, so the same values under other columns hash differently.
-"""
+The hashes of source rows (a rejected row "changed since it was rejected") are `validation.row_hashes`
+(validation hashes what it rejects and must not import mapping, issue #12)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
-import math
-from collections.abc import Mapping, Sequence
-from decimal import Decimal
-
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-
-_SEP = "\x1f"
 
 
 def canonical_json(body: object) -> str:
@@ -46,126 +26,3 @@ def payload_hash(body: object) -> str:
     if isinstance(body, bytes | bytearray | memoryview):
         return hashlib.sha256(body).hexdigest()
     return hashlib.sha256(canonical_json_bytes(body)).hexdigest()
-
-
-# --- row hashes ----------------------------------------------------------------------------------------
-
-
-def _canon_number(x: float) -> str:
-    if math.isnan(x):
-        return "N"
-    if x.is_integer() and abs(x) < 2**53:
-        return f"n:{int(x)}"
-    return f"n:{x!r}"
-
-
-def _canon_timestamp(ts: pd.Timestamp) -> str:
-    if ts.tz is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-        return f"d:{np.datetime_as_string(ts.to_datetime64().astype('datetime64[us]'), unit='us')}Z"
-    return f"d:{np.datetime_as_string(ts.to_datetime64().astype('datetime64[us]'), unit='us')}"
-
-
-def canonical_value(value) -> str:
-    """The canonical text of one value (see the module docstring)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return "N"
-    if isinstance(value, bool | np.bool_):
-        return "b:t" if value else "b:f"
-    if isinstance(value, int | np.integer):
-        return f"n:{int(value)}"
-    if isinstance(value, float | np.floating):
-        return _canon_number(float(value))
-    if isinstance(value, Decimal):
-        return "N" if value.is_nan() else _canon_number(float(value))
-    if isinstance(value, pd.Timestamp | np.datetime64 | dt.datetime | dt.date):
-        ts = pd.Timestamp(value)
-        return "N" if ts is pd.NaT else _canon_timestamp(ts)
-    text = str(value)
-    return f"s{len(text)}:{text}"
-
-
-def _canon_column(s: pd.Series) -> pa.Array:
-    """Vectorised `canonical_value` over a column (same text, value by value), as an Arrow string array."""
-    dtype = s.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind == "b":
-        return pa.array(np.where(s.to_numpy(), "b:t", "b:f"))
-    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
-        return pa.array(("n:" + s.astype("str")).to_numpy(dtype=object))
-    if isinstance(dtype, np.dtype) and dtype.kind == "f":
-        x = s.to_numpy()
-        integral = np.isfinite(x) & (np.floor(x) == x) & (np.abs(x) < 2**53)
-        as_int = np.where(integral, x, 0).astype(np.int64).astype(str)
-        as_repr = s.astype("str").to_numpy(dtype=object, na_value="").astype(str)
-        out = np.where(integral, np.char.add("n:", as_int), np.char.add("n:", as_repr))
-        return pa.array(np.where(np.isnan(x), "N", out))
-    if isinstance(dtype, pd.DatetimeTZDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "M"):
-        values = s
-        suffix = ""
-        if isinstance(dtype, pd.DatetimeTZDtype):
-            values = s.dt.tz_convert("UTC").dt.tz_localize(None)
-            suffix = "Z"
-        arr = values.to_numpy().astype("datetime64[us]")
-        text = np.char.add(np.char.add("d:", np.datetime_as_string(arr, unit="us")), suffix)
-        return pa.array(np.where(np.isnat(arr), "N", text))
-    if isinstance(dtype, pd.StringDtype):
-        arr = pa.array(s)
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        arr = arr.cast(pa.large_string())
-        lengths = pc.utf8_length(arr).cast(pa.large_string())
-        ls = pa.scalar("s", pa.large_string())
-        colon = pa.scalar(":", pa.large_string())
-        text = pc.binary_join_element_wise(ls, lengths, colon, arr, pa.scalar("", pa.large_string()))
-        return pc.fill_null(text, "N")
-    return pa.array([canonical_value(v) for v in s.to_numpy(dtype=object, na_value=None).tolist()])
-
-
-def _header_hasher(columns: Sequence[str]):
-    h = hashlib.sha256()
-    h.update(_SEP.join(f"s{len(c)}:{c}" for c in columns).encode("utf-8"))
-    h.update(b"\x1e")
-    return h
-
-
-def row_hashes(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.Series:
-    """sha256 hex per row over `columns` (default: all, in frame order), aligned on `df.index`."""
-    columns = list(df.columns if columns is None else columns)
-    base = _header_hasher(columns)
-    if not columns:
-        return pd.Series([base.hexdigest()] * len(df), index=df.index, dtype="str")
-    canon = [_canon_column(df[c]).cast(pa.large_string()) for c in columns]
-    sep = pa.scalar(_SEP, pa.large_string())
-    joined = pc.binary_join_element_wise(*canon, sep) if len(canon) > 1 else canon[0]
-    digests = []
-    copy = base.copy
-    for text in joined.to_pylist():
-        h = copy()
-        h.update(text.encode("utf-8"))
-        digests.append(h.hexdigest())
-    return pd.Series(digests, index=df.index, dtype="str")
-
-
-def content_hash(row: Mapping | pd.Series, columns: Sequence[str] | None = None) -> str:
-    """The hash of one row (a mapping column -> value); equals `row_hashes` of the same row in a frame."""
-    columns = list(row.keys() if columns is None else columns)
-    h = _header_hasher(columns)
-    h.update(_SEP.join(canonical_value(row[c]) for c in columns).encode("utf-8"))
-    return h.hexdigest()
-
-
-def invoice_content_hashes(invoices: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
-    """Per invoice (aligned on `invoices.index`): sha256 over the invoice row's hash and the hashes of its rows
-    in row_number order, so a change to the header or to any row gives a new hash."""
-    header = row_hashes(invoices)
-    row_part: dict[object, str] = {}
-    if len(rows) and "invoice_id" in rows.columns:
-        ordered = rows.sort_values(["invoice_id", "row_number"], kind="stable")
-        hashes = row_hashes(ordered).tolist()
-        for invoice_id, digest in zip(ordered["invoice_id"].tolist(), hashes, strict=True):
-            row_part[invoice_id] = row_part.get(invoice_id, "") + digest
-    out = [
-        hashlib.sha256(f"{h}:{row_part.get(invoice_id, '')}".encode("ascii")).hexdigest()
-        for h, invoice_id in zip(header.tolist(), invoices["invoice_id"].tolist(), strict=True)
-    ]
-    return pd.Series(out, index=invoices.index, dtype="str")

@@ -34,10 +34,10 @@ from confirma_pipeline.api.errors import (
     UnauthorizedError,
 )
 from confirma_pipeline.mapping.actions import action_body, action_hash, effect_shown, request_body
-from confirma_pipeline.mapping.hashing import row_hashes
 from confirma_pipeline.push.invoices import _api_error_text
 from confirma_pipeline.push.settings import PushSettings
 from confirma_pipeline.validation.actions import ENTITY, validate_actions, waiting_reason
+from confirma_pipeline.validation.row_hashes import row_hashes
 from confirma_pipeline.vault import load_tokens
 from confirma_pipeline.warehouse import action_ledger as ledger
 from confirma_pipeline.warehouse import locks

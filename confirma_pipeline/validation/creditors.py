@@ -7,7 +7,6 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from confirma_pipeline.api.contract import SERVICE_TYPES
-from confirma_pipeline.mapping.text_paths import CREDITOR_TEXT_PATHS, max_lengths
 from confirma_pipeline.validation import identifiers as ids
 from confirma_pipeline.validation._checks import (
     MAX_LENGTH_CHECK,
@@ -18,6 +17,7 @@ from confirma_pipeline.validation._checks import (
     within_max_length,
 )
 from confirma_pipeline.validation.dtypes import UTCTimestamp
+from confirma_pipeline.validation.text_lengths import CREDITOR_TEXT_PATHS, max_lengths
 
 # Text columns that must not be blank (create-client required fields, contract.REQUIRED_CLIENT_FIELDS, except
 # partnerCode, which the pipeline may fill from its configuration when the row leaves it empty).

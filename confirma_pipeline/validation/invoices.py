@@ -24,7 +24,6 @@ from confirma_pipeline.api.contract import (
     QUANTITY_DECIMALS,
     TOTALS_SIGN,
 )
-from confirma_pipeline.mapping.text_paths import INVOICE_ROW_TEXT_PATHS, INVOICE_TEXT_PATHS, max_lengths
 from confirma_pipeline.validation import identifiers as ids
 from confirma_pipeline.validation._checks import (
     MAX_LENGTH_CHECK,
@@ -36,6 +35,7 @@ from confirma_pipeline.validation._checks import (
     within_max_length,
 )
 from confirma_pipeline.validation.dtypes import DateUS, UTCTimestamp
+from confirma_pipeline.validation.text_lengths import INVOICE_ROW_TEXT_PATHS, INVOICE_TEXT_PATHS, max_lengths
 
 
 def _f(description: str, **kwargs):

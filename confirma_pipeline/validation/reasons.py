@@ -38,7 +38,6 @@ import pandas as pd
 import pandera.pandas as pa
 
 from confirma_pipeline.api.contract import row_amounts
-from confirma_pipeline.mapping.hashing import invoice_content_hashes, row_hashes
 from confirma_pipeline.validation import identifiers as ids
 from confirma_pipeline.validation._checks import MAX_LENGTH_CHECK
 from confirma_pipeline.validation.conform import NOT_NULL_CHECK, RelationError, conform, null_columns
@@ -57,6 +56,7 @@ from confirma_pipeline.validation.invoices import (
     negative_rows,
     row_sums,
 )
+from confirma_pipeline.validation.row_hashes import invoice_content_hashes, row_hashes
 
 #: model name -> column -> CHOSEN maximum length (for the reason's "more than N")
 MAX_LENGTHS = {
@@ -71,7 +71,7 @@ REJECTED_COLUMNS = ("entity", "entity_key", "checks", "reason")
 class ValidationOutcome:
     """`valid_df`: the rows that passed (original index kept). `rejected_df`: one row per rejected input row
     with columns `entity`, `entity_key` (key values joined by '/'), the key columns, `creditor_id` (when the
-    frame has one), `content_hash` (`mapping.hashing.row_hashes` of the input row), `checks` (list of check
+    frame has one), `content_hash` (`validation.row_hashes.row_hashes` of the input row), `checks` (list of check
     names) and `reason` (one sentence listing every failure): the columns of `confirma.rejected_rows`.
     `failure_cases`: number of (row, check) failures."""
 

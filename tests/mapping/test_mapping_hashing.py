@@ -8,13 +8,8 @@ import sys
 import numpy as np
 import pandas as pd
 
-from confirma_pipeline.mapping.hashing import (
-    canonical_json,
-    canonical_json_bytes,
-    content_hash,
-    payload_hash,
-    row_hashes,
-)
+from confirma_pipeline.mapping.hashing import canonical_json, canonical_json_bytes, payload_hash
+from confirma_pipeline.validation.row_hashes import content_hash, row_hashes
 from confirma_pipeline.validation.samples import sample_creditors, sample_invoices
 
 
@@ -67,7 +62,7 @@ def test_row_hash_canonical_rules():
 
 def test_row_hashes_are_the_same_in_another_process():
     code = (
-        "import pandas as pd; from confirma_pipeline.mapping.hashing import row_hashes; "
+        "import pandas as pd; from confirma_pipeline.validation.row_hashes import row_hashes; "
         "from confirma_pipeline.validation.samples import sample_creditors; "
         "print(row_hashes(sample_creditors(2)).iloc[1])"
     )

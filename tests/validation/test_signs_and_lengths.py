@@ -13,14 +13,14 @@ from confirma_pipeline.api.client import encode_body
 from confirma_pipeline.api.contract import TEXT_MAX_LENGTHS, text_max_length
 from confirma_pipeline.mapping.clients import client_bodies
 from confirma_pipeline.mapping.invoices import invoice_bodies
-from confirma_pipeline.mapping.text_paths import (
+from confirma_pipeline.sandbox.validation import validate_client, validate_invoice
+from confirma_pipeline.validation import validate_invoices
+from confirma_pipeline.validation.samples import sample_creditors, sample_invoices
+from confirma_pipeline.validation.text_lengths import (
     CREDITOR_TEXT_PATHS,
     INVOICE_ROW_TEXT_PATHS,
     INVOICE_TEXT_PATHS,
 )
-from confirma_pipeline.sandbox.validation import validate_client, validate_invoice
-from confirma_pipeline.validation import validate_invoices
-from confirma_pipeline.validation.samples import sample_creditors, sample_invoices
 
 HOSTILE = [
     'O\'Brien "Quoted" Oy',

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from confirma_pipeline.mapping.hashing import row_hashes
 from confirma_pipeline.validation import (
     CreditorModel,
     InvoiceModel,
@@ -16,6 +15,7 @@ from confirma_pipeline.validation import (
     validate_with_reasons,
 )
 from confirma_pipeline.validation.conform import RelationError
+from confirma_pipeline.validation.row_hashes import row_hashes
 from confirma_pipeline.validation.samples import sample_creditors, sample_invoices
 
 

@@ -1,11 +1,43 @@
 """Which body field each source text column becomes, so a column's maximum length is the CHOSEN limit of its
 field (`api.contract.TEXT_MAX_LENGTHS`), read in one place by validation and checked against the bodies the
-mappers build (a test maps overlong text and finds it at exactly these paths)."""
+mappers build (a test maps overlong text and finds it at exactly these paths).
+
+It lives in validation/ (not mapping/) so that validation never imports mapping: mapping reads the creditor
+field tables from here (`mapping.clients`), the dependency points one way (issue #12)."""
 
 from __future__ import annotations
 
 from confirma_pipeline.api.contract import TEXT_MAX_LENGTHS
-from confirma_pipeline.mapping.clients import CLIENT_FIELDS, CONTACT_FIELDS
+
+#: body path -> creditors column
+CLIENT_FIELDS: dict[str, str] = {
+    "name": "name",
+    "businessCode": "business_code",
+    "vatRegNbr": "vat_reg_nbr",
+    "postalAddress": "postal_address",
+    "postalCode": "postal_code",
+    "postalDistrict": "postal_district",
+    "countryCode": "country_code",
+    "telephone": "telephone",
+    "email": "email",
+    "website": "website",
+    "languageCode": "language_code",
+    "currencyCode": "currency_code",
+    "ibanAccount": "iban_account",
+    "bic": "bic",
+    "bankgiro": "bankgiro",
+    "plusgiro": "plusgiro",
+}
+CONTACT_FIELDS: dict[str, dict[str, str]] = {
+    "primary": {
+        "name": "primary_contact_name",
+        "telephone": "primary_contact_telephone",
+        "mobile": "primary_contact_mobile",
+        "email": "primary_contact_email",
+    },
+    "technical": {"name": "technical_contact_name", "email": "technical_contact_email"},
+    "accountant": {"name": "accountant_contact_name", "email": "accountant_contact_email"},
+}
 
 _SELLER = "invoice.parties.sellerParty"
 _BUYER = "invoice.parties.buyerParty"
