@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import psycopg
 
@@ -10,6 +11,23 @@ from confirma_pipeline.api import ConfirmaClient
 
 PROVISIONING_TOKEN = "push-tests-provisioning-9d41"
 SANDBOX_START = dt.date(2026, 3, 1)
+
+
+def sandbox_resources(dsn: str, sandbox, key: str | None = None, **api_options) -> dict:
+    """The three resources an asset test materializes with: this warehouse, the sandbox with the push
+    tests' provisioning token, and the token vault (the key defaults to CONFIRMA_TOKEN_KEY)."""
+    from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
+
+    return {
+        "warehouse": WarehouseResource(dsn=dsn),
+        "confirma_api": ConfirmaApiResource(
+            environment="sandbox",
+            sandbox_url=sandbox.url,
+            provisioning_token=PROVISIONING_TOKEN,
+            **api_options,
+        ),
+        "token_vault": TokenVaultResource(key=key or os.environ["CONFIRMA_TOKEN_KEY"]),
+    }
 
 
 def make_client(sandbox, **kwargs) -> ConfirmaClient:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 import psycopg
 from accounting_helpers import expected_identifiers, journal_counts, onboard_and_seed
-from push_helpers import PROVISIONING_TOKEN
+from push_helpers import sandbox_resources
 
 from confirma_pipeline.cli import main
 from confirma_pipeline.defs.accounting import checks
 from confirma_pipeline.defs.accounting.assets import accounting_submissions, accounting_sync_status
-from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 
 CHECKS = [
     checks.accounting_rejected_this_run,
@@ -25,16 +22,7 @@ CHECKS = [
 def _materialize(dsn, sandbox):
     return dg.materialize(
         [accounting_submissions, accounting_sync_status, *CHECKS],
-        resources={
-            "warehouse": WarehouseResource(dsn=dsn),
-            "confirma_api": ConfirmaApiResource(
-                environment="sandbox",
-                sandbox_url=sandbox.url,
-                provisioning_token=PROVISIONING_TOKEN,
-                concurrency=8,
-            ),
-            "token_vault": TokenVaultResource(key=os.environ["CONFIRMA_TOKEN_KEY"]),
-        },
+        resources=sandbox_resources(dsn, sandbox, concurrency=8),
         raise_on_error=False,
     )
 

@@ -8,7 +8,7 @@ from collections import Counter
 
 import psycopg
 import pytest
-from push_helpers import SANDBOX_START, make_client
+from push_helpers import SANDBOX_START, make_client, sandbox_resources
 
 from confirma_pipeline.pull.cases import pull_cases
 from confirma_pipeline.pull.distribution import pull_distribution
@@ -299,10 +299,8 @@ def test_faults_at_20_percent_end_with_every_action_once(world, sandbox, vault):
 def test_asset_check_fails_until_an_operator_resolves_through_the_cli(
     world, sandbox, api, vault, monkeypatch, capsys
 ):
-    import os
 
     import dagster as dg
-    from push_helpers import PROVISIONING_TOKEN
 
     from confirma_pipeline.cli import main
     from confirma_pipeline.defs.invoicing.actions import (
@@ -310,7 +308,6 @@ def test_asset_check_fails_until_an_operator_resolves_through_the_cli(
         invoice_actions_rejected_this_run,
         invoice_actions_unsettled,
     )
-    from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 
     cases = open_cases(world)
     insert_actions(
@@ -323,13 +320,7 @@ def test_asset_check_fails_until_an_operator_resolves_through_the_cli(
     def materialize():
         result = dg.materialize(
             [invoice_actions, invoice_actions_rejected_this_run, invoice_actions_unsettled],
-            resources={
-                "warehouse": WarehouseResource(dsn=world),
-                "confirma_api": ConfirmaApiResource(
-                    environment="sandbox", sandbox_url=sandbox.url, provisioning_token=PROVISIONING_TOKEN
-                ),
-                "token_vault": TokenVaultResource(key=os.environ["CONFIRMA_TOKEN_KEY"]),
-            },
+            resources=sandbox_resources(world, sandbox),
             raise_on_error=False,
         )
         assert result.success

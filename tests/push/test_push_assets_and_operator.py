@@ -8,7 +8,7 @@ import os
 
 import dagster as dg
 import psycopg
-from push_helpers import PROVISIONING_TOKEN, journal_invoices
+from push_helpers import journal_invoices, sandbox_resources
 
 from confirma_pipeline.cli import main
 from confirma_pipeline.defs.invoicing.assets import submitted_invoices
@@ -19,7 +19,6 @@ from confirma_pipeline.defs.invoicing.checks import (
 )
 from confirma_pipeline.defs.onboarding.assets import onboarded_clients
 from confirma_pipeline.defs.onboarding.checks import clients_stuck, creditors_rejected_this_run
-from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.push.onboarding import onboard_clients
 
 ASSETS = [onboarded_clients, submitted_invoices]
@@ -33,16 +32,7 @@ CHECKS = [
 
 
 def _resources(dsn, sandbox, key):
-    return {
-        "warehouse": WarehouseResource(dsn=dsn),
-        "confirma_api": ConfirmaApiResource(
-            environment="sandbox",
-            sandbox_url=sandbox.url,
-            provisioning_token=PROVISIONING_TOKEN,
-            concurrency=8,
-        ),
-        "token_vault": TokenVaultResource(key=key),
-    }
+    return sandbox_resources(dsn, sandbox, key, concurrency=8)
 
 
 def _materialize(dsn, sandbox, key, run_config=None):

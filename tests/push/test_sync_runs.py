@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 import psycopg
-from push_helpers import make_client
+from push_helpers import make_client, sandbox_resources
 
 from confirma_pipeline import settings
 from confirma_pipeline.cli import main
@@ -51,22 +51,12 @@ def test_cli_push_records_one_row_per_entity_and_the_readme_query_answers(
 
 
 def test_dagster_push_records_its_run_id_and_job(seeded, sandbox, vault):
-    import os
-
-    from push_helpers import PROVISIONING_TOKEN
 
     from confirma_pipeline.defs.onboarding.assets import onboarded_clients
-    from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 
     result = dg.materialize(
         [onboarded_clients],
-        resources={
-            "warehouse": WarehouseResource(dsn=seeded),
-            "confirma_api": ConfirmaApiResource(
-                sandbox_url=sandbox.url, provisioning_token=PROVISIONING_TOKEN
-            ),
-            "token_vault": TokenVaultResource(key=os.environ["CONFIRMA_TOKEN_KEY"]),
-        },
+        resources=sandbox_resources(seeded, sandbox),
     )
     (row,) = _rows(seeded)
     assert row[0] == result.run_id and row[1] == "__ephemeral_asset_job__" and row[2] == "client"
