@@ -24,12 +24,12 @@ from confirma_pipeline.backfill import adopt
 from confirma_pipeline.backfill.policy import REFUSE_REASON, HistoricalPolicy
 from confirma_pipeline.errors import OperatorError
 from confirma_pipeline.pull.window import Window
-from confirma_pipeline.push.invoices import Relations, push_invoices
+from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
 from confirma_pipeline.push.settings import PushSettings
 from confirma_pipeline.warehouse import registry
 from confirma_pipeline.warehouse.connection import connect
-from confirma_pipeline.warehouse.source import relation_identifier
+from confirma_pipeline.warehouse.source import Relations, relation_identifier
 
 log = logging.getLogger("confirma_pipeline.backfill")
 

@@ -78,7 +78,7 @@ def backfill_one_client(
     invoices of the range exactly once under the historical policy, and pull its distribution, cases,
     payments and settlements up to today."""
     from confirma_pipeline.backfill import backfill_client, check_creditor
-    from confirma_pipeline.push.invoices import Relations
+    from confirma_pipeline.warehouse.source import Relations
 
     relations = Relations(
         warehouse.creditors_relation, warehouse.invoices_relation, warehouse.invoice_rows_relation

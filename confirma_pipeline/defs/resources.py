@@ -55,7 +55,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def relations(self):
         """The configured input relations, as the push code takes them."""
-        from confirma_pipeline.push.invoices import Relations
+        from confirma_pipeline.warehouse.source import Relations
 
         return Relations(self.creditors_relation, self.invoices_relation, self.invoice_rows_relation)
 

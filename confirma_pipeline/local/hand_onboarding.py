@@ -36,9 +36,8 @@ def onboard_by_hand(
     from confirma_pipeline.cli.vault import import_token
     from confirma_pipeline.mapping import creditor_bodies
     from confirma_pipeline.mapping.invoices import invoice_bodies
-    from confirma_pipeline.push.invoices import Relations
     from confirma_pipeline.warehouse.connection import connect
-    from confirma_pipeline.warehouse.source import iter_invoices, read_creditors
+    from confirma_pipeline.warehouse.source import Relations, iter_invoices, read_creditors
 
     relations = relations or Relations()
     with connect(dsn) as conn:

@@ -49,16 +49,9 @@ from confirma_pipeline.warehouse.rejections import (
     record_rejections,
     resolve_rejections,
 )
-from confirma_pipeline.warehouse.source import iter_invoices, read_creditors
+from confirma_pipeline.warehouse.source import Relations, iter_invoices, read_creditors
 
 log = logging.getLogger("confirma_pipeline.push")
-
-
-@dataclass(frozen=True)
-class Relations:
-    creditors: str = "confirma_source.creditors"
-    invoices: str = "confirma_source.invoices"
-    invoice_rows: str = "confirma_source.invoice_rows"
 
 
 @dataclass

@@ -23,7 +23,7 @@ from confirma_pipeline.api.errors import (
     UnauthorizedError,
 )
 from confirma_pipeline.errors import ConfigError
-from confirma_pipeline.push.invoices import Relations, _api_error_text
+from confirma_pipeline.push.invoices import _api_error_text
 from confirma_pipeline.push.report import PushReport
 from confirma_pipeline.push.settings import PushSettings
 from confirma_pipeline.push.validation_steps import prepare_creditors
@@ -31,7 +31,7 @@ from confirma_pipeline.vault import store_token
 from confirma_pipeline.warehouse import registry
 from confirma_pipeline.warehouse.connection import connect
 from confirma_pipeline.warehouse.rejections import Rejection, record_rejections, resolve_rejections
-from confirma_pipeline.warehouse.source import read_creditors
+from confirma_pipeline.warehouse.source import Relations, read_creditors
 
 log = logging.getLogger("confirma_pipeline.push")
 

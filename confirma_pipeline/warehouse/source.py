@@ -261,6 +261,15 @@ DEFAULT_INVOICES = "confirma_source.invoices"
 DEFAULT_INVOICE_ROWS = "confirma_source.invoice_rows"
 
 
+@dataclass(frozen=True)
+class Relations:
+    """The three relations the push reads (the defaults, or a user's own tables or views)."""
+
+    creditors: str = DEFAULT_CREDITORS
+    invoices: str = DEFAULT_INVOICES
+    invoice_rows: str = DEFAULT_INVOICE_ROWS
+
+
 def empty_frame(contract: Mapping[str, ColumnSpec]) -> pd.DataFrame:
     """A zero-row frame with the contract's columns and dtypes."""
     return pd.DataFrame({name: pd.Series([], dtype=spec.dtype) for name, spec in contract.items()})

@@ -16,7 +16,7 @@ ROOT = Path(confirma_pipeline.__file__).parent
 
 #: layers that know nothing of orchestration, the push, the pull or the local environment
 LIBRARY_LAYERS = ("api", "warehouse", "validation", "mapping")
-UPPER_LAYERS = ("push", "pull", "defs", "cli", "local")
+UPPER_LAYERS = ("push", "pull", "run", "backfill", "defs", "cli", "local")
 
 #: (importing module, imported module) pairs allowed despite the rules; none today. Name each with the reason.
 EXCLUDED: frozenset[tuple[str, str]] = frozenset()

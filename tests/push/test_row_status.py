@@ -9,9 +9,10 @@ import pytest
 
 from confirma_pipeline.cli import main
 from confirma_pipeline.cli.status import status_lines
-from confirma_pipeline.push.invoices import Relations, push_invoices
+from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
 from confirma_pipeline.warehouse.rejections import rejections_in_run
+from confirma_pipeline.warehouse.source import Relations
 
 RELAXED = Relations("mine.creditors", "mine.invoices", "mine.invoice_rows")
 
