@@ -5,7 +5,7 @@
 import dagster as dg
 from pydantic import Field
 
-from confirma_pipeline.defs.policies import API_POOL, operator_errors_fail_fast
+from confirma_pipeline.defs.lib.policies import API_POOL, operator_errors_fail_fast
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 
 # Assets a client backfill materializes. All of them WITHOUT a partition key, tagged with the client:

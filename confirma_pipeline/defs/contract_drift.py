@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from confirma_pipeline.defs.metadata import markdown_table
+from confirma_pipeline.defs.lib.metadata import markdown_table
 from confirma_pipeline.defs.resources import WarehouseResource
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dagster as dg
 
 from confirma_pipeline.definitions import defs
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY
+from confirma_pipeline.defs.lib.policies import API_POOL, API_RETRY_POLICY
 
 PULLED = {
     "payments": ("receivables", "confirma.payments", {"submitted_invoices", "client_credentials"}),

@@ -12,7 +12,7 @@ import pytest
 from pull_world import materialize, metadata_value
 
 import confirma_pipeline.pull.settlements as settlements_module
-from confirma_pipeline.defs.partitions import daily_partitions
+from confirma_pipeline.defs.lib.partitions import daily_partitions
 from confirma_pipeline.defs.receivables.assets import SettlementsConfig, settlements
 from confirma_pipeline.defs.receivables.checks import settlements_not_lost
 from confirma_pipeline.pull.errors import PullIncompleteError

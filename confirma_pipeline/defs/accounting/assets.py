@@ -5,14 +5,14 @@ from typing import Optional
 
 import dagster as dg
 
-from confirma_pipeline.defs.metadata import OWNERS, markdown_table, table_metadata
-from confirma_pipeline.defs.policies import (
+from confirma_pipeline.defs.lib.metadata import OWNERS, markdown_table, table_metadata
+from confirma_pipeline.defs.lib.policies import (
     API_POOL,
     API_RETRY_POLICY,
     CLIENT_TOKENS,
     operator_errors_fail_fast,
 )
-from confirma_pipeline.defs.receivables.pulled import ALL_CLIENTS_PULLED, definition_metadata, run_pull
+from confirma_pipeline.defs.lib.pulled import ALL_CLIENTS_PULLED, definition_metadata, run_pull
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.accounting import (
     AccountingPaymentModel,

@@ -4,8 +4,8 @@ items the target system has not synced long after they were sent."""
 import dagster as dg
 
 from confirma_pipeline.defs.accounting.assets import accounting_submissions, accounting_sync_status
-from confirma_pipeline.defs.checks_common import rejected_rows_check
-from confirma_pipeline.defs.metadata import markdown_table
+from confirma_pipeline.defs.lib.checks import rejected_rows_check
+from confirma_pipeline.defs.lib.metadata import markdown_table
 from confirma_pipeline.defs.resources import WarehouseResource
 from confirma_pipeline.pull.accounting_sync import PENDING_ERROR_AFTER_DAYS
 from confirma_pipeline.push.settings import PushSettings

@@ -4,17 +4,17 @@ from contextlib import nullcontext
 
 import dagster as dg
 
-from confirma_pipeline.defs.checks_common import rejected_rows_check, stuck_rows_check
 from confirma_pipeline.defs.invoicing.assets import _settings, submitted_invoices
 from confirma_pipeline.defs.invoicing.writeback import distribution
-from confirma_pipeline.defs.metadata import OWNERS, count_rows, markdown_table, table_metadata
-from confirma_pipeline.defs.onboarding.assets import PushConfig
-from confirma_pipeline.defs.policies import (
+from confirma_pipeline.defs.lib.checks import rejected_rows_check, stuck_rows_check
+from confirma_pipeline.defs.lib.metadata import OWNERS, count_rows, markdown_table, table_metadata
+from confirma_pipeline.defs.lib.policies import (
     API_POOL,
     API_RETRY_POLICY,
     CLIENT_TOKENS,
     operator_errors_fail_fast,
 )
+from confirma_pipeline.defs.onboarding.assets import PushConfig
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.actions import ActionLedgerModel, InvoiceActionModel
 

@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from confirma_pipeline.defs.checks_common import rejected_rows_check, stuck_rows_check
 from confirma_pipeline.defs.contract_drift import contract_drift_check
 from confirma_pipeline.defs.invoicing.assets import submitted_invoices
 from confirma_pipeline.defs.invoicing.writeback import distribution
-from confirma_pipeline.defs.metadata import markdown_table
+from confirma_pipeline.defs.lib.checks import rejected_rows_check, stuck_rows_check
+from confirma_pipeline.defs.lib.metadata import markdown_table
 from confirma_pipeline.defs.resources import WarehouseResource
 from confirma_pipeline.push.settings import PushSettings
 

@@ -9,9 +9,9 @@ they say nothing about money received.
 import dagster as dg
 
 from confirma_pipeline.defs.invoicing.assets import submitted_invoices
-from confirma_pipeline.defs.metadata import OWNERS
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, CLIENT_TOKENS, PULLED_FRESHNESS
-from confirma_pipeline.defs.receivables.pulled import ALL_CLIENTS_PULLED, definition_metadata, run_pull
+from confirma_pipeline.defs.lib.metadata import OWNERS
+from confirma_pipeline.defs.lib.policies import API_POOL, API_RETRY_POLICY, CLIENT_TOKENS, PULLED_FRESHNESS
+from confirma_pipeline.defs.lib.pulled import ALL_CLIENTS_PULLED, definition_metadata, run_pull
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.writeback import FinvoiceCredentialModel
 

@@ -5,10 +5,10 @@ from typing import Optional
 
 import dagster as dg
 
-from confirma_pipeline.defs.metadata import OWNERS, push_result, table_metadata
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
+from confirma_pipeline.defs.lib.metadata import OWNERS, push_result, table_metadata
+from confirma_pipeline.defs.lib.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
+from confirma_pipeline.defs.lib.run_log import step_sync_run
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
-from confirma_pipeline.defs.run_log import step_sync_run
 from confirma_pipeline.validation import CreditorModel
 from confirma_pipeline.validation.push_state import ClientRegistryModel
 

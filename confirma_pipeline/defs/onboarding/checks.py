@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from confirma_pipeline.defs.checks_common import rejected_rows_check, stuck_rows_check
+from confirma_pipeline.defs.lib.checks import rejected_rows_check, stuck_rows_check
 from confirma_pipeline.defs.onboarding.assets import onboarded_clients
 from confirma_pipeline.defs.resources import WarehouseResource
 from confirma_pipeline.push.settings import PushSettings

@@ -3,10 +3,10 @@
 # No `from __future__ import annotations`: Dagster resolves Config annotations at definition time.
 import dagster as dg
 
-from confirma_pipeline.defs.metadata import OWNERS, markdown_table
+from confirma_pipeline.defs.lib.metadata import OWNERS, markdown_table
+from confirma_pipeline.defs.lib.policies import API_POOL, API_RETRY_POLICY, PULLED_FRESHNESS
+from confirma_pipeline.defs.lib.pulled import definition_metadata, run_pull
 from confirma_pipeline.defs.onboarding.assets import onboarded_clients
-from confirma_pipeline.defs.policies import API_POOL, API_RETRY_POLICY, PULLED_FRESHNESS
-from confirma_pipeline.defs.receivables.pulled import definition_metadata, run_pull
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.writeback import ClientCredentialModel
 

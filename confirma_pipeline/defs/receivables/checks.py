@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from confirma_pipeline.defs.metadata import markdown_table
-from confirma_pipeline.defs.partitions import TIMEZONE
+from confirma_pipeline.defs.lib.metadata import markdown_table
+from confirma_pipeline.defs.lib.partitions import TIMEZONE
 from confirma_pipeline.defs.receivables.assets import payments, settlements
 from confirma_pipeline.defs.resources import WarehouseResource
 

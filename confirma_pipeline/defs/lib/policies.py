@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import dagster as dg
 
-from confirma_pipeline.defs.partitions import TIMEZONE
+from confirma_pipeline.defs.lib.partitions import TIMEZONE
 from confirma_pipeline.errors import OperatorError
 
 # Every asset that calls the API with client tokens depends on this one, so a token is renewed BEFORE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from confirma_pipeline.defs.metadata import markdown_table
+from confirma_pipeline.defs.lib.metadata import markdown_table
 
 
 def rejected_rows_check(conn, run_id: str, entities: list[str], what: str) -> dg.AssetCheckResult:

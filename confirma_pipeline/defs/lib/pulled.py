@@ -6,9 +6,9 @@ from __future__ import annotations
 import dagster as dg
 
 from confirma_pipeline.defs.contract_drift import drift_metadata
-from confirma_pipeline.defs.metadata import count_rows, markdown_table, table_metadata
-from confirma_pipeline.defs.policies import operator_errors_fail_fast
-from confirma_pipeline.defs.run_log import step_sync_run
+from confirma_pipeline.defs.lib.metadata import count_rows, markdown_table, table_metadata
+from confirma_pipeline.defs.lib.policies import operator_errors_fail_fast
+from confirma_pipeline.defs.lib.run_log import step_sync_run
 
 # Name of the WARN check every pulled asset carries: clients skipped because their token was refused.
 ALL_CLIENTS_PULLED = "all_clients_pulled"
