@@ -291,6 +291,7 @@ def _run(args: argparse.Namespace) -> dict:
 
     from confirma_pipeline.push.invoices import push_invoices
     from confirma_pipeline.push.onboarding import onboard_clients
+    from confirma_pipeline.run.context import RunContext
     from confirma_pipeline.sandbox import SandboxControl, stop_sandbox_process
     from confirma_pipeline.vault import TokenVault, generate_key
 
@@ -343,7 +344,7 @@ def _run(args: argparse.Namespace) -> dict:
                 print(f"onboarding {args.creditors:,} clients ...", flush=True)
                 with Stopwatch(pids) as sw:
                     onboarded = onboard_clients(
-                        dsn=uri, client=client, vault=vault, settings=settings, run_id="onboard"
+                        RunContext(uri, client, vault, settings=settings, run_id="onboard")
                     )
                 result["onboarding"] = {
                     "clients": args.creditors,
@@ -364,7 +365,7 @@ def _run(args: argparse.Namespace) -> dict:
                 print(f"first night: pushing {n:,} invoices ...", flush=True)
                 with Phases() as phases, RssPeak() as rss, Stopwatch(pids) as sw:
                     report = push_invoices(
-                        dsn=uri, client=client, vault=vault, settings=settings, run_id="night-1"
+                        RunContext(uri, client, vault, settings=settings, run_id="night-1")
                     )
                 maxrss = ru_maxrss_mb()
                 bound_s = n / (args.concurrency / (args.latency_ms / 1000)) if args.latency_ms else None
@@ -397,9 +398,7 @@ def _run(args: argparse.Namespace) -> dict:
 
                 print("second night (nothing new) ...", flush=True)
                 with Phases() as phases2, Stopwatch(pids) as sw:
-                    again = push_invoices(
-                        dsn=uri, client=client, vault=vault, settings=settings, run_id="night-2"
-                    )
+                    again = push_invoices(RunContext(uri, client, vault, settings=settings, run_id="night-2"))
                 result["second_night"] = {
                     "wall_s": round(sw.wall_s, 2),
                     "requests": again.requests,
@@ -464,6 +463,7 @@ def _profile(
 
     from confirma_pipeline.push.invoices import push_invoices
     from confirma_pipeline.push.onboarding import onboard_clients
+    from confirma_pipeline.run.context import RunContext
     from confirma_pipeline.sandbox import stop_sandbox_process
     from confirma_pipeline.vault import TokenVault, generate_key
 
@@ -487,7 +487,7 @@ def _profile(
     try:
         vault = TokenVault([generate_key()])
         with _client(url, concurrency) as client:
-            onboard_clients(dsn=dsn, client=client, vault=vault, settings=settings, run_id="onboard")
+            onboard_clients(RunContext(dsn, client, vault, settings=settings, run_id="onboard"))
             main = cProfile.Profile(time.thread_time)
             sampler = CpuSampler()
             cpu0, t0 = time.process_time(), time.perf_counter()
@@ -497,9 +497,7 @@ def _profile(
             else:
                 sampler.__enter__()
             try:
-                report = push_invoices(
-                    dsn=dsn, client=client, vault=vault, settings=settings, run_id="profiled"
-                )
+                report = push_invoices(RunContext(dsn, client, vault, settings=settings, run_id="profiled"))
             finally:
                 if profiler == "cprofile":
                     main.disable()

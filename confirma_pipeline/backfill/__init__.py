@@ -15,7 +15,6 @@ endpoint. `preview_backfill` computes the same plan reading only (GETs and SELEC
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
 
 from psycopg import sql
@@ -26,12 +25,10 @@ from confirma_pipeline.errors import OperatorError
 from confirma_pipeline.pull.window import Window
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
-from confirma_pipeline.push.settings import PushSettings
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.warehouse import registry
 from confirma_pipeline.warehouse.connection import connect
-from confirma_pipeline.warehouse.source import Relations, relation_identifier
-
-log = logging.getLogger("confirma_pipeline.backfill")
+from confirma_pipeline.warehouse.source import relation_identifier
 
 
 class BackfillRequestError(OperatorError):
@@ -68,9 +65,10 @@ def parse_pull_window(
     return Window(invoice_window.start, end)
 
 
-def check_creditor(dsn: str | None, creditor_id: str, relations: Relations = Relations()) -> None:
+def check_creditor(ctx: RunContext, creditor_id: str) -> None:
+    relations = ctx.relations
     relation = relation_identifier(relations.creditors)
-    with connect(dsn, autocommit=True) as conn:
+    with ctx.connect(autocommit=True) as conn:
         found = conn.execute(
             sql.SQL("SELECT 1 FROM {} WHERE creditor_id = %s").format(relation), (creditor_id,)
         ).fetchone()
@@ -198,14 +196,7 @@ def _not_sent_again(conn, entries, releasing: bool) -> int:
 
 
 def preview_backfill(
-    *,
-    dsn: str | None,
-    client,
-    vault,
-    request: BackfillRequest,
-    relations: Relations = Relations(),
-    settings: PushSettings = PushSettings(),
-    today: dt.date | None = None,
+    ctx: RunContext, request: BackfillRequest, *, today: dt.date | None = None
 ) -> BackfillReport:
     """`backfill client --dry-run`: what a real run would adopt, send, refuse and reject, and how many API
     calls it would make. Reads only: SELECTs, and one distribution GET when adopting (nothing is written,
@@ -218,14 +209,15 @@ def preview_backfill(
     from confirma_pipeline.warehouse.source import iter_invoices, read_creditors
 
     cid, window = request.creditor_id, request.invoice_window
+    client, relations, settings = ctx.client, ctx.relations, ctx.settings
     report = BackfillReport(cid, window, request.pull_window, dry_run=True)
     policy = request.historical_policy(today)
     releasing = request.policy == "as-is"  # see adopt.release_refused
     calls: Counter = Counter()
-    with connect(dsn, autocommit=True) as conn:
+    with ctx.connect(autocommit=True) as conn:
         registered = registry.load_registry(conn, [cid]).get(cid)
         onboarded = registered is not None and registered.state in registry.DONE_STATES
-        token = load_tokens(conn, vault, [cid]).get(cid) if onboarded else None
+        token = load_tokens(conn, ctx.vault, [cid]).get(cid) if onboarded else None
         calls["onboarding"] = 0 if onboarded else 1
         known: dict[int, adopt.AtConfirma] = {}
         if request.adopt_existing and token is not None:
@@ -277,42 +269,28 @@ def preview_backfill(
 
 
 def backfill_client(
-    *,
-    dsn: str | None,
-    client,
-    vault,
-    request: BackfillRequest,
-    relations: Relations = Relations(),
-    settings: PushSettings = PushSettings(),
-    run_id: str | None = None,
-    logger=None,
-    today: dt.date | None = None,
+    ctx: RunContext, request: BackfillRequest, *, today: dt.date | None = None
 ) -> BackfillReport:
+    """Every step for the request's client, in order (see the module docstring); `ctx` is narrowed to it."""
     from confirma_pipeline.pull.cases import pull_cases
     from confirma_pipeline.pull.credentials import refresh_credentials
     from confirma_pipeline.pull.distribution import pull_distribution
     from confirma_pipeline.pull.payments import pull_payments
     from confirma_pipeline.pull.settlements import pull_settlements
 
-    logger = logger or log
     creditor_id, window, pulls = request.creditor_id, request.invoice_window, request.pull_window
+    ctx = ctx.for_clients([creditor_id])
+    dsn, client, vault, relations, run_id, logger = (
+        ctx.dsn, ctx.client, ctx.vault, ctx.relations, ctx.run_id, ctx.logger
+    )  # fmt: skip
     ids = [creditor_id]
     report = BackfillReport(creditor_id, window, pulls)
     policy = request.historical_policy(today)
     logger.info(f"backfill of client {creditor_id}, invoices of {window}, pulls of {pulls}: onboarding")
-    onboarded = onboard_clients(
-        dsn=dsn,
-        client=client,
-        vault=vault,
-        relations=relations,
-        settings=settings,
-        run_id=run_id,
-        creditor_ids=ids,
-        logger=logger,
-    )
+    onboarded = onboard_clients(ctx)
     report.steps["onboarding"] = onboarded.totals()
     logger.info(f"client {creditor_id}: {onboarded.summary_line()}")
-    with connect(dsn, autocommit=True) as conn:
+    with ctx.connect(autocommit=True) as conn:
         registered = registry.load_registry(conn, ids).get(creditor_id)
     if registered is None or registered.state not in registry.DONE_STATES:
         raise OperatorError(
@@ -335,7 +313,7 @@ def backfill_client(
         pull(
             "distribution_before_adopting", lambda: pull_distribution(dsn, client, vault, pulls, ids, logger)
         )
-        with connect(dsn, autocommit=True) as conn:
+        with ctx.connect(autocommit=True) as conn:
             known = adopt.known_from_table(conn, creditor_id, window)
             plan = adopt.plan_adoption(conn, relations.invoices, creditor_id, window, known)
             adopt.apply_adoption(
@@ -352,25 +330,13 @@ def backfill_client(
             )
         )
     if request.policy == "as-is":
-        with connect(dsn, autocommit=True) as conn:
+        with ctx.connect(autocommit=True) as conn:
             released = adopt.release_refused(conn, relations.invoices, creditor_id, window, REFUSE_REASON)
         if released:
             logger.info(
                 f"client {creditor_id}: {released} invoice(s) refused earlier now go by '{request.policy}'"
             )
-    pushed = push_invoices(
-        dsn=dsn,
-        client=client,
-        vault=vault,
-        relations=relations,
-        settings=settings,
-        run_id=run_id,
-        creditor_ids=ids,
-        date_from=window.start,
-        date_to=window.end,
-        logger=logger,
-        screen=policy.screen,
-    )
+    pushed = push_invoices(ctx, date_from=window.start, date_to=window.end, screen=policy.screen)
     report.steps["invoices"] = {**pushed.totals(), **policy.counts()}
     report.policy = policy.describe()
     logger.info(f"client {creditor_id}: {pushed.summary_line()}; {policy.describe()}: {policy.counts()}")

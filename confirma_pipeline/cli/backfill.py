@@ -42,9 +42,10 @@ def _preview(request) -> int:
     """--dry-run: computed in this process, no Dagster run (a preview writes nothing, not even a run)."""
     from confirma_pipeline import settings
     from confirma_pipeline.backfill import preview_backfill
+    from confirma_pipeline.run.context import RunContext
 
     with settings.api_client() as client:
-        report = preview_backfill(dsn=None, client=client, vault=settings.token_vault(), request=request)
+        report = preview_backfill(RunContext(None, client, settings.token_vault()), request)
     for line in report.lines():
         print(line)
     return 0
@@ -53,10 +54,11 @@ def _preview(request) -> int:
 def _client(args: argparse.Namespace) -> int:
     from confirma_pipeline.backfill import check_creditor
     from confirma_pipeline.defs.backfill import ClientBackfillConfig, backfill_request
+    from confirma_pipeline.run.context import RunContext
 
     config = _config(args)
     request = backfill_request(ClientBackfillConfig(**config))
-    check_creditor(None, args.creditor_id)
+    check_creditor(RunContext(None), args.creditor_id)
     if args.dry_run:
         return _preview(request)
     print(

@@ -25,6 +25,7 @@ def _push(args: argparse.Namespace) -> int:
     from confirma_pipeline import settings
     from confirma_pipeline.push.invoices import push_invoices
     from confirma_pipeline.push.onboarding import onboard_clients
+    from confirma_pipeline.run.context import RunContext
     from confirma_pipeline.warehouse.sync_runs import cli_run_id, sync_run
 
     creditor_ids = args.creditor_id or None
@@ -33,13 +34,15 @@ def _push(args: argparse.Namespace) -> int:
     client = None if args.dry_run else settings.api_client()
     vault = settings.token_vault()
     run_id = cli_run_id()
-    common = dict(dsn=None, client=client, vault=vault, dry_run=args.dry_run, creditor_ids=creditor_ids)
-    common.update(partner_code=settings.partner_code(), run_id=None if args.dry_run else run_id)
+    ctx = RunContext(None, client, vault, run_id=None if args.dry_run else run_id, creditor_ids=creditor_ids)
+    common = dict(dry_run=args.dry_run, partner_code=settings.partner_code())
     steps = (
-        ("client", lambda: onboard_clients(**common)),
+        ("client", lambda: onboard_clients(ctx, **common)),
         (
             "invoice",
-            lambda: push_invoices(**common, date_from=args.date_from, date_to=args.date_to, show=args.show),
+            lambda: push_invoices(
+                ctx, **common, date_from=args.date_from, date_to=args.date_to, show=args.show
+            ),
         ),
     )
     reports = []

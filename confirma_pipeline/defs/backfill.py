@@ -5,6 +5,7 @@
 import dagster as dg
 from pydantic import Field
 
+from confirma_pipeline.defs.lib.context import step_run_context
 from confirma_pipeline.defs.lib.policies import API_POOL, operator_errors_fail_fast
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 
@@ -78,24 +79,12 @@ def backfill_one_client(
     invoices of the range exactly once under the historical policy, and pull its distribution, cases,
     payments and settlements up to today."""
     from confirma_pipeline.backfill import backfill_client, check_creditor
-    from confirma_pipeline.warehouse.source import Relations
 
-    relations = Relations(
-        warehouse.creditors_relation, warehouse.invoices_relation, warehouse.invoice_rows_relation
-    )
     with operator_errors_fail_fast():
         request = backfill_request(config)
-        check_creditor(warehouse.dsn, config.creditor_id, relations)
-        with confirma_api.get_client() as client:
-            report = backfill_client(
-                dsn=warehouse.dsn,
-                client=client,
-                vault=token_vault.get_vault(),
-                request=request,
-                relations=relations,
-                run_id=context.run.run_id,
-                logger=context.log,
-            )
+        with step_run_context(context, warehouse, confirma_api, token_vault) as ctx:
+            check_creditor(ctx, config.creditor_id)
+            report = backfill_client(ctx, request)
     for line in report.lines():
         context.log.info(line)
     tags = {"confirma/creditor_id": config.creditor_id}

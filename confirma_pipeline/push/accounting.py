@@ -23,7 +23,6 @@ are looked up before being sent again, which is safe whether or not the API acce
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -41,7 +40,7 @@ from confirma_pipeline.api.errors import (
 from confirma_pipeline.mapping.accounting import item_date, payment_items, voucher_bodies
 from confirma_pipeline.mapping.hashing import payload_hash
 from confirma_pipeline.push.report import PushReport
-from confirma_pipeline.push.settings import PushSettings
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.validation.accounting import (
     PAYMENT_ENTITY,
     VOUCHER_ENTITY,
@@ -52,10 +51,7 @@ from confirma_pipeline.vault import fingerprint, load_tokens
 from confirma_pipeline.warehouse import accounting_submissions as subs
 from confirma_pipeline.warehouse import locks, registry
 from confirma_pipeline.warehouse.accounting_source import AccountingRelations, read_payments, read_vouchers
-from confirma_pipeline.warehouse.connection import connect
 from confirma_pipeline.warehouse.rejections import Rejection, record_rejections, resolve_rejections
-
-log = logging.getLogger("confirma_pipeline.push.accounting")
 
 # Advisory-lock namespace of the accounting push (the invoice push uses locks.LOCK_NAMESPACE).
 LOCK_NAMESPACE = 0x0C15
@@ -175,13 +171,13 @@ def batch_outcomes(identifiers: Sequence[str], exc: BaseException | None) -> lis
 class AccountingPusher:
     """One run over the given clients. Use `push_accounting(...)`."""
 
-    def __init__(self, *, conn, client, relations, settings, run_id, logger) -> None:
+    def __init__(self, conn, ctx: RunContext, relations: AccountingRelations) -> None:
         self.conn = conn
-        self.client = client
+        self.client = ctx.client
         self.relations = relations
-        self.settings = settings
-        self.run_id = run_id
-        self.log = logger or log
+        self.settings = ctx.settings
+        self.run_id = ctx.run_id
+        self.log = ctx.logger
         self.reports = {k.kind: PushReport(entity=k.entity) for k in KINDS}
         self.invalid_tokens: set[str] = set()
 
@@ -291,31 +287,19 @@ class AccountingPusher:
 
 
 def push_accounting(
-    *,
-    dsn: str | None,
-    client,
-    vault,
-    relations: AccountingRelations = AccountingRelations(),
-    settings: PushSettings = PushSettings(),
-    run_id: str | None = None,
-    creditor_ids: Sequence[str] | None = None,
-    logger=None,
+    ctx: RunContext, *, relations: AccountingRelations = AccountingRelations()
 ) -> dict[str, PushReport]:
     """Send every voucher and accounting payment that is due; returns a report per kind."""
     started = time.monotonic()
-    requests_before = getattr(client, "calls_made", 0)
-    with connect(dsn, autocommit=True) as conn, connect(dsn, autocommit=True) as lock_conn:
-        pusher = AccountingPusher(
-            conn=conn, client=client, relations=relations, settings=settings, run_id=run_id, logger=logger
-        )
-        clients = registry.onboarded_with_tokens(
-            conn, list(creditor_ids) if creditor_ids is not None else None
-        )
+    requests_before = getattr(ctx.client, "calls_made", 0)
+    with ctx.connect(autocommit=True) as conn, ctx.connect(autocommit=True) as lock_conn:
+        pusher = AccountingPusher(conn, ctx, relations)
+        clients = registry.onboarded_with_tokens(conn, ctx.client_ids)
         held = locks.try_lock_clients(lock_conn, clients, LOCK_NAMESPACE)
         for report in pusher.reports.values():
             report.clients_locked_elsewhere = len(clients) - len(held)
         try:
-            tokens = load_tokens(conn, vault, held)
+            tokens = load_tokens(conn, ctx.vault, held)
             for creditor_id in held:
                 for spec in KINDS:
                     if creditor_id in tokens and creditor_id not in pusher.invalid_tokens:
@@ -328,5 +312,5 @@ def push_accounting(
         report.unknown = counts.get((kind, "in_flight"), 0)
         report.skipped_done += max(0, counts.get((kind, "submitted"), 0) - report.pushed - report.recovered)
         report.duration_s = elapsed
-    pusher.reports["ledger"].requests = getattr(client, "calls_made", 0) - requests_before
+    pusher.reports["ledger"].requests = getattr(ctx.client, "calls_made", 0) - requests_before
     return pusher.reports

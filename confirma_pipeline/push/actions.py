@@ -19,7 +19,6 @@ action_id order, so two actions on one case reach the agency in the order the cr
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -35,17 +34,15 @@ from confirma_pipeline.api.errors import (
 )
 from confirma_pipeline.mapping.actions import action_body, action_hash, effect_shown, request_body
 from confirma_pipeline.push.invoices import _api_error_text
-from confirma_pipeline.push.settings import PushSettings
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.validation.actions import ENTITY, validate_actions, waiting_reason
 from confirma_pipeline.validation.row_hashes import row_hashes
 from confirma_pipeline.vault import load_tokens
 from confirma_pipeline.warehouse import action_ledger as ledger
 from confirma_pipeline.warehouse import locks
-from confirma_pipeline.warehouse.connection import connect
 from confirma_pipeline.warehouse.registry import set_token_status
 from confirma_pipeline.warehouse.rejections import Rejection, record_rejections, resolve_rejections
 
-log = logging.getLogger("confirma_pipeline.push.actions")
 WAITING_CHECK = "waiting_for_case"
 
 
@@ -146,9 +143,9 @@ def _text(value) -> str | None:
 
 
 class _Sender:
-    def __init__(self, conn, client, tokens: dict[str, str], settings, run_id, report, logger) -> None:
-        self.conn, self.client, self.tokens = conn, client, tokens
-        self.settings, self.run_id, self.report, self.log = settings, run_id, report, logger
+    def __init__(self, conn, ctx: RunContext, tokens: dict[str, str], report: ActionReport) -> None:
+        self.conn, self.client, self.tokens = conn, ctx.client, tokens
+        self.settings, self.run_id, self.report, self.log = ctx.settings, ctx.run_id, report, ctx.logger
         self.refused: set[str] = set()
 
     def _refuse_token(self, creditor_id: str) -> None:
@@ -238,31 +235,20 @@ class _Sender:
 
 
 def push_actions(
-    *,
-    dsn: str | None,
-    client,
-    vault,
-    relation: str = ledger.DEFAULT_ACTIONS,
-    settings: PushSettings = PushSettings(),
-    run_id: str | None = None,
-    dry_run: bool = False,
-    creditor_ids: Sequence[str] | None = None,
-    logger=None,
+    ctx: RunContext, *, dry_run: bool = False, relation: str = ledger.DEFAULT_ACTIONS
 ) -> ActionReport:
     """Send every invoice action that is due (see the module docstring); returns the run's report."""
-    logger = logger or log
+    client, creditor_ids = ctx.client, ctx.client_ids
     started = time.monotonic()
     calls_before = getattr(client, "calls_made", 0) if client is not None else 0
     report = ActionReport(dry_run=dry_run)
-    with connect(dsn, autocommit=True) as conn, connect(dsn, autocommit=True) as lock_conn:
-        _prepare(conn, relation, creditor_ids, report, run_id, dry_run)
+    with ctx.connect(autocommit=True) as conn, ctx.connect(autocommit=True) as lock_conn:
+        _prepare(conn, relation, creditor_ids, report, ctx.run_id, dry_run)
         if not dry_run:
             clients = ledger.creditors_with_work(conn, creditor_ids)
             held = locks.try_lock_clients(lock_conn, clients)
             try:
-                sender = _Sender(
-                    conn, client, load_tokens(conn, vault, held), settings, run_id, report, logger
-                )
+                sender = _Sender(conn, ctx, load_tokens(conn, ctx.vault, held), report)
                 sender.settle(held)
                 sender.send(held)
             finally:
@@ -270,5 +256,5 @@ def push_actions(
             report.unknown = ledger.state_counts(conn).get("in_flight", 0)
     report.duration_s = time.monotonic() - started
     report.requests = (getattr(client, "calls_made", 0) - calls_before) if client is not None else 0
-    logger.info(report.summary_line())
+    ctx.logger.info(report.summary_line())
     return report

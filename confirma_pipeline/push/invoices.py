@@ -20,7 +20,6 @@ An invoice whose source changed after it was submitted is never resent; it is fl
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -37,11 +36,10 @@ from confirma_pipeline.api.errors import (
 from confirma_pipeline.push import recovery
 from confirma_pipeline.push.preview import mask_personal
 from confirma_pipeline.push.report import PushReport
-from confirma_pipeline.push.settings import PushSettings
 from confirma_pipeline.push.validation_steps import prepare_invoices, refuse_reused_numbers
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.vault import fingerprint, load_tokens
 from confirma_pipeline.warehouse import ledger, locks, registry
-from confirma_pipeline.warehouse.connection import connect
 from confirma_pipeline.warehouse.registry import set_token_status
 from confirma_pipeline.warehouse.rejections import (
     Rejection,
@@ -49,9 +47,7 @@ from confirma_pipeline.warehouse.rejections import (
     record_rejections,
     resolve_rejections,
 )
-from confirma_pipeline.warehouse.source import Relations, iter_invoices, read_creditors
-
-log = logging.getLogger("confirma_pipeline.push")
+from confirma_pipeline.warehouse.source import iter_invoices, read_creditors
 
 
 @dataclass
@@ -94,18 +90,15 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
 class InvoicePusher:
     """One push run. Use `push_invoices(...)`; the class only keeps the run's collaborators."""
 
-    def __init__(
-        self, *, dsn, client, vault, relations, settings, run_id, dry_run, logger, show=0, screen=None
-    ) -> None:
-        self.dsn = dsn
-        self.client = client
-        self.vault = vault
-        self.relations = relations
-        self.settings = settings
-        self.run_id = run_id
+    def __init__(self, ctx: RunContext, *, dry_run: bool, show: int = 0, screen=None) -> None:
+        self.ctx = ctx
+        self.client = ctx.client
+        self.relations = ctx.relations
+        self.settings = ctx.settings
+        self.run_id = ctx.run_id
         self.dry_run = dry_run
         self.screen = screen  # optional last say before registering (the backfill's historical policy)
-        self.log = logger or log
+        self.log = ctx.logger
         self.report = PushReport(entity="invoice", dry_run=dry_run)
         self._tokens: dict[str, str] = {}  # clients without a stored token are absent
         self._invalid_tokens: set[str] = set()
@@ -116,7 +109,9 @@ class InvoicePusher:
     # -- tokens -------------------------------------------------------------------------------------
     def _load_tokens(self, conn, creditor_ids: Sequence[str]) -> None:
         """Decrypt the batch's tokens once, before any thread needs them."""
-        self._tokens.update(load_tokens(conn, self.vault, [c for c in creditor_ids if c not in self._tokens]))
+        self._tokens.update(
+            load_tokens(conn, self.ctx.vault, [c for c in creditor_ids if c not in self._tokens])
+        )
 
     def _token_rejected(self, conn, creditor_id: str) -> None:
         """Mark the token this run used invalid: only that one (by fingerprint), never a token another
@@ -254,7 +249,7 @@ class InvoicePusher:
         refused: list[Rejection] = []
         unknown: list[str] = []
         last_flush = time.monotonic()
-        with connect(self.dsn, autocommit=True) as claim_conn:
+        with self.ctx.connect(autocommit=True) as claim_conn:
             answers = run_bounded(self._send_one, self._claimed(claim_conn, sends), self.settings.concurrency)
             for item, outcome in answers:
                 if isinstance(outcome, BaseException):  # a bug, not an API answer: keep it in flight
@@ -344,7 +339,7 @@ class InvoicePusher:
         this thread, in chunk order."""
         unknown: list[str] = []
         with (
-            connect(self.dsn, autocommit=True) as read_conn,
+            self.ctx.connect(autocommit=True) as read_conn,
             ThreadPoolExecutor(1, "confirma-prepare") as helper,
         ):
             chunks = iter_invoices(
@@ -406,18 +401,11 @@ class InvoicePusher:
 
 
 def push_invoices(
+    ctx: RunContext,
     *,
-    dsn: str | None,
-    client,
-    vault,
-    relations: Relations = Relations(),
-    settings: PushSettings = PushSettings(),
-    run_id: str | None = None,
     dry_run: bool = False,
-    creditor_ids: Sequence[str] | None = None,
     date_from=None,
     date_to=None,
-    logger=None,
     partner_code: str | None = None,
     show: int = 0,
     screen=None,
@@ -429,23 +417,13 @@ def push_invoices(
     (the same run would create its client; `partner_code` as in onboarding) or `waiting_for_client`
     (it would not), and keeps `show` sample bodies with personal fields masked."""
     started = time.monotonic()
+    client, relations, creditor_ids = ctx.client, ctx.relations, ctx.client_ids
     requests_before = getattr(client, "calls_made", 0) if client is not None else 0
-    pusher = InvoicePusher(
-        dsn=dsn,
-        client=client,
-        vault=vault,
-        relations=relations,
-        settings=settings,
-        run_id=run_id,
-        dry_run=dry_run,
-        logger=logger,
-        show=show,
-        screen=screen,
-    )
+    pusher = InvoicePusher(ctx, dry_run=dry_run, show=show, screen=screen)
     held_all: list[str] = []  # clients this run locked: only their in_flight rows are this run's unknowns
     with (
-        connect(dsn, autocommit=True) as conn,
-        connect(dsn, autocommit=True, application_name=locks.application_name(run_id)) as lock_conn,
+        ctx.connect(autocommit=True) as conn,
+        ctx.connect(autocommit=True, application_name=locks.application_name(ctx.run_id)) as lock_conn,
     ):
         if not dry_run:
             changed = ledger.flag_changed_after_submission(conn, relations.invoices, relations.invoice_rows)
@@ -453,14 +431,12 @@ def push_invoices(
                 pusher.log.warning(
                     f"{changed} submitted invoice(s) changed their 'changed after submission' flag"
                 )
-        clients = registry.onboarded_with_tokens(
-            conn, list(creditor_ids) if creditor_ids is not None else None
-        )
+        clients = registry.onboarded_with_tokens(conn, creditor_ids)
         if dry_run:
             clients, creditors_df = _preview_clients(pusher, conn, clients, creditor_ids, partner_code)
         else:
             creditors_df = read_creditors(conn, relations.creditors, creditor_ids=clients)
-        for batch in _chunks(clients, settings.lock_batch):
+        for batch in _chunks(clients, ctx.settings.lock_batch):
             held = list(batch) if dry_run else locks.try_lock_clients(lock_conn, batch)
             held_all.extend(held)
             if len(held) < len(batch):
@@ -490,7 +466,7 @@ def push_invoices(
                 invoice_rows=relations.invoice_rows,
                 creditors=relations.creditors,
                 creditor_ids=creditor_ids,
-                run_id=run_id,
+                run_id=ctx.run_id,
             )
             if unsent.creditor_missing or unsent.orphan_rows:
                 pusher.log.warning(
@@ -498,7 +474,7 @@ def push_invoices(
                     f"{unsent.orphan_rows} invoice row(s) have no invoice: reasons in confirma.row_status"
                 )
             pusher.report.waiting_for_client = ledger.waiting_for_client(
-                conn, relations.invoices, list(creditor_ids) if creditor_ids is not None else None
+                conn, relations.invoices, creditor_ids
             )
     pusher.report.duration_s = time.monotonic() - started
     pusher.report.requests = (getattr(client, "calls_made", 0) - requests_before) if client is not None else 0
@@ -510,11 +486,7 @@ def _preview_clients(pusher: InvoicePusher, conn, ready: list[str], creditor_ids
     would become."""
     from confirma_pipeline.push.onboarding import creditors_to_onboard
 
-    creditors_df = read_creditors(
-        conn,
-        pusher.relations.creditors,
-        creditor_ids=list(creditor_ids) if creditor_ids is not None else None,
-    )
+    creditors_df = read_creditors(conn, pusher.relations.creditors, creditor_ids=creditor_ids)
     new = creditors_to_onboard(
         conn, creditors_df[~creditors_df["creditor_id"].isin(ready)], partner_code, pusher.settings
     )

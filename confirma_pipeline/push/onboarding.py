@@ -11,9 +11,7 @@ resolve`) and the stuck-rows check fails until then.
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Sequence
 
 from confirma_pipeline.api.errors import (
     AmbiguousOutcomeError,
@@ -27,13 +25,11 @@ from confirma_pipeline.push.invoices import _api_error_text
 from confirma_pipeline.push.report import PushReport
 from confirma_pipeline.push.settings import PushSettings
 from confirma_pipeline.push.validation_steps import prepare_creditors
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.vault import store_token
 from confirma_pipeline.warehouse import registry
-from confirma_pipeline.warehouse.connection import connect
 from confirma_pipeline.warehouse.rejections import Rejection, record_rejections, resolve_rejections
-from confirma_pipeline.warehouse.source import Relations, read_creditors
-
-log = logging.getLogger("confirma_pipeline.push")
+from confirma_pipeline.warehouse.source import read_creditors
 
 
 def _due(prepared, known: dict[str, registry.RegistryRow], settings: PushSettings, report: PushReport):
@@ -72,38 +68,26 @@ def creditors_to_onboard(conn, creditors_df, partner_code: str | None, settings:
     return {cid for cid, _, _ in _due(prepared, known, settings, PushReport(entity="client"))}
 
 
-def onboard_clients(
-    *,
-    dsn: str | None,
-    client,
-    vault,
-    relations: Relations = Relations(),
-    settings: PushSettings = PushSettings(),
-    run_id: str | None = None,
-    dry_run: bool = False,
-    creditor_ids: Sequence[str] | None = None,
-    logger=None,
-    partner_code: str | None = None,
-) -> PushReport:
+def onboard_clients(ctx: RunContext, *, dry_run: bool = False, partner_code: str | None = None) -> PushReport:
     """`partner_code` (CONFIRMA_PARTNER_CODE) fills blank partner codes; a creditor left blank is
     rejected by validation, never sent."""
     started = time.monotonic()
-    logger = logger or log
+    client = ctx.client
     report = PushReport(entity="client", dry_run=dry_run)
     requests_before = getattr(client, "calls_made", 0) if client is not None else 0
-    with connect(dsn, autocommit=True) as conn:
-        ids = list(creditor_ids) if creditor_ids is not None else None
+    with ctx.connect(autocommit=True) as conn:
+        ids = ctx.client_ids
         known = registry.load_registry(conn, ids)
-        creditors_df = read_creditors(conn, relations.creditors, creditor_ids=ids)
+        creditors_df = read_creditors(conn, ctx.relations.creditors, creditor_ids=ids)
         # Creditors already onboarded are not re-validated: nothing would be sent for them.
         fresh = _not_yet_onboarded(creditors_df, known)
         report.skipped_done += len(creditors_df) - len(fresh)
-        prepared = prepare_creditors(fresh, partner_code, relation=relations.creditors)
+        prepared = prepare_creditors(fresh, partner_code, relation=ctx.relations.creditors)
         report.rejected_validation = len(prepared.rejections)
         report.add_rejections(prepared.rejections)
         for r in prepared.rejections:
             report.count(r.entity_key, "rejected_validation")
-        due = _due(prepared, known, settings, report)
+        due = _due(prepared, known, ctx.settings, report)
         if dry_run:
             report.would_send = len(due)
             for creditor_id, _, _ in due:
@@ -111,11 +95,11 @@ def onboard_clients(
             report.duration_s = time.monotonic() - started
             return report
         with conn.transaction():
-            record_rejections(conn, prepared.rejections, run_id)
+            record_rejections(conn, prepared.rejections, ctx.run_id)
             resolve_rejections(conn, "creditor", [cid for cid, _, _ in due])
         if due:
-            _require_ready(client, vault)
-            _send_all(conn, client, vault, due, run_id, settings, report, logger)
+            _require_ready(client, ctx.vault)
+            _send_all(conn, ctx, due, report)
     report.duration_s = time.monotonic() - started
     report.requests = (getattr(client, "calls_made", 0) - requests_before) if client is not None else 0
     return report
@@ -131,7 +115,7 @@ def _require_ready(client, vault) -> None:
         raise ConfigError("CONFIRMA_TOKEN_KEY: not set; client tokens cannot be stored without it")
 
 
-def _send_all(conn, client, vault, due, run_id, settings, report, logger) -> None:
+def _send_all(conn, ctx: RunContext, due, report: PushReport) -> None:
     """POST each due creditor, ONE AT A TIME: claim its row `in_flight` (committed), POST, commit
     the answer, then the next.
 
@@ -141,18 +125,22 @@ def _send_all(conn, client, vault, due, run_id, settings, report, logger) -> Non
     token from Confirma support. One at a time bounds that to one client per crash; creation is
     rare (new creditors only), so the lost throughput does not matter."""
     for creditor_id, content_hash, body in due:
-        if not registry.claim_for_onboarding(conn, creditor_id, content_hash, run_id, settings.max_attempts):
+        if not registry.claim_for_onboarding(
+            conn, creditor_id, content_hash, ctx.run_id, ctx.settings.max_attempts
+        ):
             report.skipped_done += 1  # another run holds it, or its budget is spent
             report.count(creditor_id, "skipped_claimed_elsewhere")
-            held = registry.in_flight_elsewhere(conn, [creditor_id], run_id)  # {} when its budget is spent
+            held = registry.in_flight_elsewhere(
+                conn, [creditor_id], ctx.run_id
+            )  # {} when its budget is spent
             report.held_by.update(held)
             report.clients_locked_elsewhere += len(held)
             continue
         try:
-            outcome = client.create_client(body)
+            outcome = ctx.client.create_client(body)
         except Exception as exc:  # classified by _record (an unknown exception after sending = unknown)
             outcome = exc
-        _record(conn, vault, creditor_id, content_hash, outcome, run_id, report, logger)
+        _record(conn, ctx, creditor_id, content_hash, outcome, report)
         if isinstance(outcome, UnauthorizedError):
             # the provisioning token was refused: claim nothing more
             raise ConfigError(
@@ -160,7 +148,7 @@ def _send_all(conn, client, vault, due, run_id, settings, report, logger) -> Non
             )
 
 
-def _record(conn, vault, creditor_id, content_hash, outcome, run_id, report, logger) -> None:
+def _record(conn, ctx: RunContext, creditor_id, content_hash, outcome, report: PushReport) -> None:
     """Commit one answer. The token is returned only in a success answer: ids and the encrypted
     token are committed together, at once."""
     if isinstance(outcome, UnauthorizedError):
@@ -184,7 +172,7 @@ def _record(conn, vault, creditor_id, content_hash, outcome, run_id, report, log
                         "api",
                     )
                 ],
-                run_id,
+                ctx.run_id,
             )
         report.rejected_api += 1
         report.count(creditor_id, "rejected_api")
@@ -195,7 +183,7 @@ def _record(conn, vault, creditor_id, content_hash, outcome, run_id, report, log
         registry.mark_outcome(conn, creditor_id, "in_flight", f"outcome unknown: {type(outcome).__name__}")
         report.unknown += 1
         report.count(creditor_id, "unknown")
-        logger.warning(
+        ctx.logger.warning(
             f"creditor {creditor_id}: outcome of create-client unknown; an operator must resolve it"
         )
     elif isinstance(outcome, (RetryableError, ConfirmaApiError)):
@@ -211,6 +199,6 @@ def _record(conn, vault, creditor_id, content_hash, outcome, run_id, report, log
                 customer_code=outcome.confirma_finance_customer_code,
                 payment_reference_prefix=outcome.payment_reference_prefix,
             )
-            store_token(conn, vault, creditor_id, outcome.access_token, status="valid")
+            store_token(conn, ctx.vault, creditor_id, outcome.access_token, status="valid")
         report.pushed += 1
         report.count(creditor_id, "created")

@@ -9,12 +9,13 @@ from push_helpers import SANDBOX_START
 
 from confirma_pipeline.local.sample_accounting import build_accounting_sample, seed_accounting
 from confirma_pipeline.push.onboarding import onboard_clients
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.warehouse.registry import onboarded_with_tokens
 
 
 def onboard_and_seed(dsn, api, vault, n_creditors: int = 3):
     """Onboard the sample's creditors, seed accounting items for the first onboarded ones; the sample."""
-    onboard_clients(dsn=dsn, client=api, vault=vault, run_id="setup")
+    onboard_clients(RunContext(dsn, api, vault, run_id="setup"))
     with psycopg.connect(dsn) as conn:
         ids = onboarded_with_tokens(conn)[:n_creditors]
         creditors = conn.execute(

@@ -10,6 +10,7 @@ from push_helpers import make_client
 
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.settings import PushSettings
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.vault import TokenVault
 
 SETTINGS = PushSettings(concurrency=2, claim_batch=10, outcome_batch=10_000, flush_seconds=3600.0)
@@ -23,7 +24,5 @@ class _Sandbox:
 if __name__ == "__main__":
     dsn, url, run_id = sys.argv[1:4]
     with make_client(_Sandbox(url), max_retries=1) as api:
-        report = push_invoices(
-            dsn=dsn, client=api, vault=TokenVault.from_env(), settings=SETTINGS, run_id=run_id
-        )
+        report = push_invoices(RunContext(dsn, api, TokenVault.from_env(), settings=SETTINGS, run_id=run_id))
     print(report.summary_line(), flush=True)

@@ -8,6 +8,7 @@ from accounting_helpers import expected_identifiers, onboard_and_seed
 from confirma_pipeline.api import contract as c
 from confirma_pipeline.pull.accounting_sync import pull_accounting_sync
 from confirma_pipeline.push.accounting import push_accounting
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.sandbox.accounting import FAILURE_DESCRIPTIONS
 from confirma_pipeline.vault import load_tokens
 from confirma_pipeline.warehouse import accounting_submissions as subs
@@ -24,7 +25,7 @@ def _statuses(dsn) -> dict[str, tuple[int, str | None, object]]:
 def test_statuses_over_simulated_days(seeded, sandbox, api, vault):
     sample = onboard_and_seed(seeded, api, vault)
     sandbox.control.set_accounting(failure_rate=0.3, sync_delay_days=2)
-    push_accounting(dsn=seeded, client=api, vault=vault, run_id="r1")
+    push_accounting(RunContext(seeded, api, vault, run_id="r1"))
     sent = expected_identifiers(sample, "ledger") | expected_identifiers(sample, "payment")
 
     pull_accounting_sync(dsn=seeded, client=api, vault=vault)
@@ -55,7 +56,7 @@ def test_statuses_over_simulated_days(seeded, sandbox, api, vault):
 
 def test_pending_too_long_and_204_when_nothing_matches(seeded, sandbox, api, vault):
     onboard_and_seed(seeded, api, vault, n_creditors=1)
-    push_accounting(dsn=seeded, client=api, vault=vault, run_id="r1")
+    push_accounting(RunContext(seeded, api, vault, run_id="r1"))
     pull_accounting_sync(dsn=seeded, client=api, vault=vault)
     with psycopg.connect(seeded) as conn:
         assert subs.pending_too_long(conn, 3) == []

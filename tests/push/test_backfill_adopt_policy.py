@@ -18,6 +18,7 @@ from confirma_pipeline.cli import main
 from confirma_pipeline.local.hand_onboarding import onboard_by_hand
 from confirma_pipeline.local.sample_data import build_sample, seed_warehouse
 from confirma_pipeline.push.invoices import push_invoices
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.vault import load_tokens
 
 CREDITOR = "CRED-0001"
@@ -153,7 +154,7 @@ def test_refused_invoices_stay_unsent_until_a_policy_sends_them_quietly(
 
     # The nightly push (no policy of its own) does not send what the backfill refused.
     with make_client(sandbox) as api:
-        report = push_invoices(dsn=warehouse_dsn, client=api, vault=vault, creditor_ids=[CREDITOR])
+        report = push_invoices(RunContext(warehouse_dsn, api, vault, creditor_ids=[CREDITOR]))
     assert report.pushed == 0
     assert Counter(journal_invoices(sandbox)) == before
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import psycopg
 
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.warehouse import ledger
 
 INVOICES, ROWS = "confirma_source.invoices", "confirma_source.invoice_rows"
@@ -90,8 +91,8 @@ def test_the_first_night_after_a_push_hashes_nothing_and_an_edit_is_still_flagge
     from confirma_pipeline.push.invoices import push_invoices
     from confirma_pipeline.push.onboarding import onboard_clients
 
-    onboard_clients(dsn=seeded, client=api, vault=vault, run_id="r1")
-    pushed = push_invoices(dsn=seeded, client=api, vault=vault, run_id="r1").pushed
+    onboard_clients(RunContext(seeded, api, vault, run_id="r1"))
+    pushed = push_invoices(RunContext(seeded, api, vault, run_id="r1")).pushed
     with psycopg.connect(seeded, autocommit=True) as conn:
         submitted = [
             r[0]

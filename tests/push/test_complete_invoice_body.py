@@ -14,6 +14,7 @@ from confirma_pipeline.pull.cases import pull_cases
 from confirma_pipeline.pull.distribution import pull_distribution
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.warehouse import ledger
 from confirma_pipeline.warehouse.source import read_invoices
 
@@ -62,8 +63,8 @@ def test_collection_costs_interest_and_discount_round_trip(seeded, sandbox, api,
         not in invoice_bodies(invoices[invoices["invoice_id"] != invoice_id].head(1), rows)[0]["invoice"]
     )  # only when given
 
-    onboard_clients(dsn=seeded, client=api, vault=vault, run_id="setup")
-    report = push_invoices(dsn=seeded, client=api, vault=vault, run_id="full-body")
+    onboard_clients(RunContext(seeded, api, vault, run_id="setup"))
+    report = push_invoices(RunContext(seeded, api, vault, run_id="full-body"))
     assert report.rejected_api == 0
     with psycopg.connect(seeded) as conn:
         assert conn.execute(
@@ -88,8 +89,8 @@ def test_collection_costs_interest_and_discount_round_trip(seeded, sandbox, api,
 
 
 def test_hashes_stored_before_the_upgrade_flag_only_real_changes(seeded, sandbox, api, vault, sample):
-    onboard_clients(dsn=seeded, client=api, vault=vault, run_id="setup")
-    push_invoices(dsn=seeded, client=api, vault=vault, run_id="before")
+    onboard_clients(RunContext(seeded, api, vault, run_id="setup"))
+    push_invoices(RunContext(seeded, api, vault, run_id="before"))
     relations = ("confirma_source.invoices", "confirma_source.invoice_rows")
     with psycopg.connect(seeded, autocommit=True) as conn:
         ids = [r[0] for r in conn.execute("SELECT invoice_id FROM confirma.invoice_ledger ORDER BY 1")]

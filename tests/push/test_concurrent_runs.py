@@ -10,6 +10,7 @@ from confirma_pipeline import settings
 from confirma_pipeline.cli import main
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.warehouse import locks
 
 OTHER_RUN = "run-other-4f2a"
@@ -18,7 +19,7 @@ OTHER_RUN = "run-other-4f2a"
 def test_client_held_by_another_run_is_counted_named_and_not_unknown(
     seeded, sandbox, api, vault, monkeypatch, capsys
 ):
-    onboard_clients(dsn=seeded, client=api, vault=vault)
+    onboard_clients(RunContext(seeded, api, vault))
     with psycopg.connect(seeded, autocommit=True) as conn:
         (held,) = conn.execute(
             "SELECT creditor_id FROM confirma.clients WHERE state = 'created' ORDER BY 1 LIMIT 1"
@@ -28,7 +29,7 @@ def test_client_held_by_another_run_is_counted_named_and_not_unknown(
         seeded, autocommit=True, application_name=locks.application_name(OTHER_RUN)
     ) as other:
         assert locks.try_lock_clients(other, [held]) == [held]
-        first = push_invoices(dsn=seeded, client=api, vault=vault, creditor_ids=[held])
+        first = push_invoices(RunContext(seeded, api, vault, creditor_ids=[held]))
         assert first.pushed == 0 and first.held_by == {held: OTHER_RUN}
         other.execute(
             "INSERT INTO confirma.invoice_ledger (invoice_id, creditor_id, invoice_number, state, attempts, run_id, payload_hash) "
@@ -36,7 +37,7 @@ def test_client_held_by_another_run_is_counted_named_and_not_unknown(
             "WHERE creditor_id = %s ON CONFLICT DO NOTHING",
             (OTHER_RUN, held),
         )
-        report = push_invoices(dsn=seeded, client=api, vault=vault)
+        report = push_invoices(RunContext(seeded, api, vault))
         assert report.held_by == {held: OTHER_RUN} and report.clients_locked_elsewhere == 1
         assert report.unknown == 0  # the other run's rows in flight are not this run's unknowns
         assert f"skipped 1 client(s) another run holds: {OTHER_RUN} (1)" in report.summary_line()

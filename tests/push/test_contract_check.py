@@ -11,6 +11,7 @@ from confirma_pipeline.cli import main
 from confirma_pipeline.cli.contract import EXIT_CONTRADICTED
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
+from confirma_pipeline.run.context import RunContext
 
 CONTRADICTED_BY = {
     "records_key": "distribution records come as a list under",
@@ -21,8 +22,8 @@ CONTRADICTED_BY = {
 
 @pytest.fixture
 def world(seeded, sandbox, api, vault, monkeypatch, tmp_path):
-    onboard_clients(dsn=seeded, client=api, vault=vault, run_id="r")
-    push_invoices(dsn=seeded, client=api, vault=vault, run_id="r")
+    onboard_clients(RunContext(seeded, api, vault, run_id="r"))
+    push_invoices(RunContext(seeded, api, vault, run_id="r"))
     sandbox.control.advance(20)  # invoices distributed, cases opened
     monkeypatch.setenv("CONFIRMA_SANDBOX_URL", sandbox.url)
     monkeypatch.setenv("CONFIRMA_DATA_DIR", str(tmp_path))

@@ -8,6 +8,7 @@ import psycopg
 from confirma_pipeline.api import contract as c
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.vault import load_token
 from confirma_pipeline.warehouse import contract_observations
 
@@ -20,15 +21,15 @@ def _token(dsn, vault, creditor_id="CRED-0001") -> str:
 
 
 def test_the_standard_sandbox_shows_no_unknown_field(seeded, sandbox, api, vault):
-    onboard_clients(dsn=seeded, client=api, vault=vault, run_id="r")
-    push_invoices(dsn=seeded, client=api, vault=vault, run_id="r")
+    onboard_clients(RunContext(seeded, api, vault, run_id="r"))
+    push_invoices(RunContext(seeded, api, vault, run_id="r"))
     api.get_distribution(_token(seeded, vault), "2026-01-01", "2026-03-31")
     assert [k for k in api.drift.take() if k[2] == "unknown"] == []
 
 
 def test_records_under_another_key_are_counted_and_stored_without_values(seeded, sandbox, api, vault):
-    onboard_clients(dsn=seeded, client=api, vault=vault, run_id="r")
-    push_invoices(dsn=seeded, client=api, vault=vault, run_id="r")
+    onboard_clients(RunContext(seeded, api, vault, run_id="r"))
+    push_invoices(RunContext(seeded, api, vault, run_id="r"))
     api.drift.take()
     sandbox.control.set_variants("records_key", "no_total_count")
     token = _token(seeded, vault)

@@ -22,6 +22,7 @@ import pytest
 from push_helpers import journal_invoices
 
 from confirma_pipeline.push.onboarding import onboard_clients
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.warehouse import ledger
 
 CHILD = Path(__file__).with_name("crash_child.py")
@@ -68,7 +69,7 @@ EXPECTED_UNKNOWN_REASON = {
 
 @pytest.mark.parametrize("variant", ["standard", "records_key", "no_total_count", "cut_30_days"])
 def test_killed_push_and_killed_recovery_never_accept_an_invoice_twice(seeded, sandbox, api, vault, variant):
-    onboard_clients(dsn=seeded, client=api, vault=vault, run_id="setup")
+    onboard_clients(RunContext(seeded, api, vault, run_id="setup"))
     sandbox.control.set_variants("accepts_duplicates")
     sandbox.control.set_faults(latency_ms=40)
 

@@ -12,10 +12,11 @@ from test_push_exactly_once import _valid_invoice_numbers
 
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
+from confirma_pipeline.run.context import RunContext
 
 
 def test_dry_run_on_an_empty_registry_reports_every_invoice(seeded, sandbox, api, vault, sample):
-    dry = push_invoices(dsn=seeded, client=None, vault=vault, dry_run=True)
+    dry = push_invoices(RunContext(seeded, None, vault), dry_run=True)
     total = len(sample.invoices)
     assert dry.would_send == 0
     assert dry.would_send_after_onboarding + dry.waiting_for_client + dry.rejected_validation == total
@@ -23,8 +24,8 @@ def test_dry_run_on_an_empty_registry_reports_every_invoice(seeded, sandbox, api
     assert dry.waiting_for_client > 0  # the invalid creditor's valid invoices
     assert "waiting for their client" in dry.summary_line()
 
-    onboard_clients(dsn=seeded, client=api, vault=vault, run_id="real")
-    real = push_invoices(dsn=seeded, client=api, vault=vault, run_id="real")
+    onboard_clients(RunContext(seeded, api, vault, run_id="real"))
+    real = push_invoices(RunContext(seeded, api, vault, run_id="real"))
     assert real.pushed == dry.would_send_after_onboarding
 
 

@@ -16,6 +16,7 @@ from confirma_pipeline.pull.window import Window
 from confirma_pipeline.push.actions import push_actions
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.validation.actions import today
 from confirma_pipeline.warehouse import action_ledger
 
@@ -78,8 +79,8 @@ def pull(dsn, api, vault) -> None:
 @pytest.fixture
 def world(seeded, sandbox, api, vault):
     """Clients onboarded, invoices submitted, one agency day later: distributed, cases opened and pulled."""
-    onboard_clients(dsn=seeded, client=api, vault=vault, run_id="setup")
-    push_invoices(dsn=seeded, client=api, vault=vault, run_id="setup")
+    onboard_clients(RunContext(seeded, api, vault, run_id="setup"))
+    push_invoices(RunContext(seeded, api, vault, run_id="setup"))
     sandbox.control.advance(1)
     pull(seeded, api, vault)
     return seeded
@@ -111,10 +112,10 @@ def test_each_code_sent_once_and_its_effect_reaches_the_warehouse(world, sandbox
             "SELECT capital_amount FROM confirma.cases WHERE case_id = %s", (cases[0][2],)
         ).fetchone()[0]
 
-    report = push_actions(dsn=world, client=api, vault=vault, run_id="n2")
+    report = push_actions(RunContext(world, api, vault, run_id="n2"))
     assert report.sent == 7 and report.rejected_validation == 0 and report.unknown == 0
     assert journal_actions(sandbox) == Counter(a["action_id"] for a in actions)
-    again = push_actions(dsn=world, client=api, vault=vault, run_id="n2b")
+    again = push_actions(RunContext(world, api, vault, run_id="n2b"))
     assert again.sent == 0 and again.requests == 0
     assert journal_actions(sandbox) == Counter(a["action_id"] for a in actions)
 
@@ -185,7 +186,7 @@ def test_bad_actions_rejected_with_reasons_good_ones_go_on(world, sandbox, api, 
     }
     good_action = {"action_id": "G-comment", "invoice_id": good, "code": "COMMENT", "comment": "G-comment"}
     insert_actions(world, [*bad, good_action])
-    report = push_actions(dsn=world, client=api, vault=vault, run_id="bad")
+    report = push_actions(RunContext(world, api, vault, run_id="bad"))
     assert report.rejected_validation == len(bad) and report.sent == 1
     assert journal_actions(sandbox) == Counter({"G-comment": 1})
     with psycopg.connect(world) as conn:
@@ -209,7 +210,7 @@ def test_action_waits_with_its_reason_until_the_invoice_has_a_case(world, sandbo
             "WHERE NOT EXISTS (SELECT 1 FROM confirma.invoice_ledger l WHERE l.invoice_id = i.invoice_id) LIMIT 1"
         ).fetchone()[0]
     insert_actions(world, [{"action_id": "W1", "invoice_id": unsent, "code": "PAUSE"}])
-    report = push_actions(dsn=world, client=api, vault=vault, run_id="w")
+    report = push_actions(RunContext(world, api, vault, run_id="w"))
     assert report.waiting == 1 and report.sent == 0
     assert sandbox.control.journal("action") == []
     with psycopg.connect(world) as conn:
@@ -238,7 +239,7 @@ def test_kill_between_post_and_commit_leaves_in_flight_never_resent_until_resolv
         kill_after_post(patch)
         for _ in actions:  # each run dies after its first POST
             with pytest.raises(KeyboardInterrupt):
-                push_actions(dsn=world, client=api, vault=vault, run_id="killed")
+                push_actions(RunContext(world, api, vault, run_id="killed"))
     assert ledger_states(world) == {"K1-COMMENT": "in_flight", "K2-DUEDATE": "in_flight"}
     assert journal_actions(sandbox) == Counter({"K1-COMMENT": 1, "K2-DUEDATE": 1})
 
@@ -247,12 +248,12 @@ def test_kill_between_post_and_commit_leaves_in_flight_never_resent_until_resolv
     with psycopg.connect(world) as conn:
         assert len(action_ledger.unsettled(conn, PushSettings().max_attempts)) == 2  # the check fails
 
-    report = push_actions(dsn=world, client=api, vault=vault, run_id="next")  # same day: no effect visible
+    report = push_actions(RunContext(world, api, vault, run_id="next"))  # same day: no effect visible
     assert report.unknown == 2 and report.sent == 0
     assert journal_actions(sandbox) == Counter({"K1-COMMENT": 1, "K2-DUEDATE": 1})
 
     sandbox.control.advance(1)  # the DUEDATE takes effect: the case details settle it
-    report = push_actions(dsn=world, client=api, vault=vault, run_id="next-day")
+    report = push_actions(RunContext(world, api, vault, run_id="next-day"))
     assert report.settled_from_case == 1 and report.unknown == 1
     assert ledger_states(world) == {"K1-COMMENT": "in_flight", "K2-DUEDATE": "sent"}
 
@@ -261,7 +262,7 @@ def test_kill_between_post_and_commit_leaves_in_flight_never_resent_until_resolv
         assert action_ledger.unsettled(conn, PushSettings().max_attempts) == []
         with pytest.raises(LookupError):
             action_ledger.resolve(conn, "K1-COMMENT", sent=False)
-    push_actions(dsn=world, client=api, vault=vault, run_id="after")
+    push_actions(RunContext(world, api, vault, run_id="after"))
     assert journal_actions(sandbox) == Counter({"K1-COMMENT": 1, "K2-DUEDATE": 1})
 
 
@@ -282,16 +283,16 @@ def test_faults_at_20_percent_end_with_every_action_once(world, sandbox, vault):
             drop_after_commit_rate=0.05,
         )  # fmt: skip
         for run in range(3):
-            push_actions(dsn=world, client=api, vault=vault, run_id=f"f{run}")
+            push_actions(RunContext(world, api, vault, run_id=f"f{run}"))
         sandbox.control.clear_faults()
         # same agency day (no case can close meanwhile): nothing shows yet, so in-flight rows stay in flight
-        push_actions(dsn=world, client=api, vault=vault, run_id="settle")
+        push_actions(RunContext(world, api, vault, run_id="settle"))
         seen = journal_actions(sandbox)
         with psycopg.connect(world, autocommit=True) as conn:
             for action_id, state in ledger_states(world).items():
                 if state == "in_flight":
                     action_ledger.resolve(conn, action_id, sent=seen[action_id] == 1)
-        push_actions(dsn=world, client=api, vault=vault, run_id="final")
+        push_actions(RunContext(world, api, vault, run_id="final"))
     assert journal_actions(sandbox) == Counter(a["action_id"] for a in actions)
     assert set(ledger_states(world).values()) == {"sent"}
 
@@ -315,7 +316,7 @@ def test_asset_check_fails_until_an_operator_resolves_through_the_cli(
     )
     with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
         kill_after_post(patch)
-        push_actions(dsn=world, client=api, vault=vault, run_id="killed")
+        push_actions(RunContext(world, api, vault, run_id="killed"))
 
     def materialize():
         result = dg.materialize(
@@ -372,7 +373,7 @@ def test_sandbox_state_with_actions_saves_as_json(world, sandbox, api, vault, tm
         {"action_id": "J1", "invoice_id": invoice_id, "code": "DIRECTPAYMENT", "payment_method": "Bank transfer",
          "amount": 12.34, "currency": "EUR", "payment_date": TODAY, "reference": "J1-REF"},
     ])  # fmt: skip
-    assert push_actions(dsn=world, client=api, vault=vault, run_id="j").sent == 1
+    assert push_actions(RunContext(world, api, vault, run_id="j")).sent == 1
     sandbox.sandbox.state.save(tmp_path / "queued.json")
     sandbox.control.advance(1)
     sandbox.sandbox.state.save(tmp_path / "applied.json")

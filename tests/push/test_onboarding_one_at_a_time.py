@@ -7,6 +7,7 @@ import psycopg
 import pytest
 
 from confirma_pipeline.push.onboarding import onboard_clients
+from confirma_pipeline.run.context import RunContext
 
 
 def test_a_crash_during_onboarding_leaves_one_client_for_an_operator(
@@ -24,7 +25,7 @@ def test_a_crash_during_onboarding_leaves_one_client_for_an_operator(
 
     monkeypatch.setattr(api, "create_client", dies_after_the_second_post)
     with pytest.raises(KeyboardInterrupt):
-        onboard_clients(dsn=seeded, client=api, vault=vault, run_id="crashed")
+        onboard_clients(RunContext(seeded, api, vault, run_id="crashed"))
 
     assert sandbox.control.state()["counts"]["clients"] == 2  # nothing was sent after the crash
     with psycopg.connect(seeded) as conn:

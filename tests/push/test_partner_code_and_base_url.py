@@ -9,6 +9,7 @@ import pytest
 
 from confirma_pipeline.errors import ConfigError
 from confirma_pipeline.push.onboarding import onboard_clients
+from confirma_pipeline.run.context import RunContext
 
 
 def _blank_codes(dsn: str, creditor_ids: list[str]) -> None:
@@ -25,14 +26,14 @@ def _sent_codes(sandbox) -> list[str]:
 
 def test_configured_partner_code_fills_only_blank_codes(seeded, sandbox, api, vault):
     _blank_codes(seeded, ["CRED-0001", "CRED-0002"])
-    report = onboard_clients(dsn=seeded, client=api, vault=vault, run_id="r", partner_code="PARTNER9")
+    report = onboard_clients(RunContext(seeded, api, vault, run_id="r"), partner_code="PARTNER9")
     assert report.pushed == 5
     assert _sent_codes(sandbox) == ["DEMO1", "DEMO1", "DEMO1", "PARTNER9", "PARTNER9"]
 
 
 def test_blank_code_without_configuration_is_rejected_naming_the_variable(seeded, sandbox, api, vault):
     _blank_codes(seeded, ["CRED-0001"])
-    report = onboard_clients(dsn=seeded, client=api, vault=vault, run_id="r", partner_code=None)
+    report = onboard_clients(RunContext(seeded, api, vault, run_id="r"), partner_code=None)
     assert "blank" not in _sent_codes(sandbox) and len(_sent_codes(sandbox)) == 4  # never a request for it
     with psycopg.connect(seeded) as conn:
         reason = conn.execute(

@@ -8,13 +8,14 @@ from accounting_helpers import expected_identifiers, journal_counts, onboard_and
 from push_helpers import make_client
 
 from confirma_pipeline.push.accounting import push_accounting
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.warehouse import accounting_submissions as subs
 
 
 def test_vouchers_and_payments_end_to_end_exactly_once(seeded, sandbox, api, vault):
     sample = onboard_and_seed(seeded, api, vault)
-    first = push_accounting(dsn=seeded, client=api, vault=vault, run_id="r1")
-    again = push_accounting(dsn=seeded, client=api, vault=vault, run_id="r2")
+    first = push_accounting(RunContext(seeded, api, vault, run_id="r1"))
+    again = push_accounting(RunContext(seeded, api, vault, run_id="r2"))
 
     ledgers, payments = journal_counts(sandbox)
     assert set(ledgers) == expected_identifiers(sample, "ledger") and set(ledgers.values()) == {1}
@@ -35,7 +36,7 @@ def test_vouchers_and_payments_end_to_end_exactly_once(seeded, sandbox, api, vau
 
 def test_unbalanced_and_inconsistent_items_are_rejected_with_reasons(seeded, sandbox, api, vault):
     sample = onboard_and_seed(seeded, api, vault)
-    report = push_accounting(dsn=seeded, client=api, vault=vault, run_id="r1")
+    report = push_accounting(RunContext(seeded, api, vault, run_id="r1"))
 
     ledgers, payments = journal_counts(sandbox)
     planted = set(sample.invalid)
@@ -60,7 +61,7 @@ def test_unbalanced_and_inconsistent_items_are_rejected_with_reasons(seeded, san
     assert report["ledger"].rejected_validation == 2 and report["payment"].rejected_validation == 1
 
     # Unchanged bad items found again the next night are the same rejections, not new ones.
-    push_accounting(dsn=seeded, client=api, vault=vault, run_id="r2")
+    push_accounting(RunContext(seeded, api, vault, run_id="r2"))
     with psycopg.connect(seeded) as conn:
         count = "SELECT count(*) FROM confirma.rejected_rows WHERE entity IN ('ledger_voucher', 'accounting_payment')"
         assert conn.execute(count).fetchone()[0] == len(planted)
@@ -80,7 +81,7 @@ def test_crash_between_post_and_commit_is_settled_by_the_status_look_up(
 
     monkeypatch.setattr(subs, "record_outcomes", crash_after_the_post)
     with pytest.raises(KeyboardInterrupt):
-        push_accounting(dsn=seeded, client=api, vault=vault, run_id="crashed")
+        push_accounting(RunContext(seeded, api, vault, run_id="crashed"))
     monkeypatch.setattr(subs, "record_outcomes", real_record)
     with psycopg.connect(seeded) as conn:
         assert (
@@ -91,7 +92,7 @@ def test_crash_between_post_and_commit_is_settled_by_the_status_look_up(
             >= 1
         )
 
-    report = push_accounting(dsn=seeded, client=api, vault=vault, run_id="rerun")
+    report = push_accounting(RunContext(seeded, api, vault, run_id="rerun"))
     assert report[kind].recovered >= 1
     ledgers, payments = journal_counts(sandbox)
     assert set(ledgers) == expected_identifiers(sample, "ledger") and set(ledgers.values()) == {1}
@@ -104,13 +105,13 @@ def test_an_answer_that_cannot_be_understood_is_never_resent(seeded, sandbox, ap
     monkeypatch.setattr(
         type(api), "post_ledger", lambda self, token, body: (_ for _ in ()).throw(ValueError("?"))
     )
-    push_accounting(dsn=seeded, client=api, vault=vault, run_id="r1")
+    push_accounting(RunContext(seeded, api, vault, run_id="r1"))
     assert journal_counts(sandbox)[0] == {}  # the POST was never made (patched), Confirma lacks them ...
     monkeypatch.undo()
     monkeypatch.setattr(
         type(api), "get_ledger_status", lambda self, *a, **k: (_ for _ in ()).throw(ValueError("unreadable"))
     )
-    push_accounting(dsn=seeded, client=api, vault=vault, run_id="r2")
+    push_accounting(RunContext(seeded, api, vault, run_id="r2"))
     assert journal_counts(sandbox)[0] == {}  # ... but an unreadable look-up never leads to a resend
     with psycopg.connect(seeded) as conn:
         stuck = subs.stuck(conn, 5)
@@ -124,7 +125,7 @@ def test_faults_at_20_percent_still_end_exactly_once(seeded, sandbox, vault):
         sandbox.control.set_faults(error_rate=0.1, error_statuses=[500, 502, 503], drop_after_commit_rate=0.1)
         calls_before = api.calls_made
         for run in ("f1", "f2", "f3"):
-            push_accounting(dsn=seeded, client=api, vault=vault, run_id=run)
+            push_accounting(RunContext(seeded, api, vault, run_id=run))
         calls = api.calls_made - calls_before
     sandbox.control.clear_faults()
     assert calls > 6 + 3  # more than one call per voucher and per payment batch: faults were met and survived

@@ -20,6 +20,7 @@ from confirma_pipeline.defs.invoicing.checks import (
 from confirma_pipeline.defs.onboarding.assets import onboarded_clients
 from confirma_pipeline.defs.onboarding.checks import clients_stuck, creditors_rejected_this_run
 from confirma_pipeline.push.onboarding import onboard_clients
+from confirma_pipeline.run.context import RunContext
 
 ASSETS = [onboarded_clients, submitted_invoices]
 CHECKS = [
@@ -96,12 +97,12 @@ def test_dry_run_config_on_the_assets_writes_nothing(seeded, sandbox, vault):
 
 def test_client_with_unknown_outcome_is_never_resent_until_resolved(seeded, sandbox, api, vault, capsys):
     sandbox.control.set_faults(drop_after_commit_rate=1.0)
-    report = onboard_clients(dsn=seeded, client=api, vault=vault, creditor_ids=["CRED-0001"])
+    report = onboard_clients(RunContext(seeded, api, vault, creditor_ids=["CRED-0001"]))
     sandbox.control.clear_faults()
     assert report.unknown == 1
     assert len(sandbox.control.journal("client")) == 1  # it was created at Confirma
 
-    again = onboard_clients(dsn=seeded, client=api, vault=vault, creditor_ids=["CRED-0001"])
+    again = onboard_clients(RunContext(seeded, api, vault, creditor_ids=["CRED-0001"]))
     assert again.pushed == 0 and len(sandbox.control.journal("client")) == 1  # never resent
 
     result = dg.materialize(
@@ -114,13 +115,13 @@ def test_client_with_unknown_outcome_is_never_resent_until_resolved(seeded, sand
 
     assert main(["clients", "resolve", "--creditor-id", "CRED-0001", "--not-created"]) == 0
     assert "not created" in capsys.readouterr().out
-    resent = onboard_clients(dsn=seeded, client=api, vault=vault, creditor_ids=["CRED-0001"])
+    resent = onboard_clients(RunContext(seeded, api, vault, creditor_ids=["CRED-0001"]))
     assert resent.pushed == 1 and len(sandbox.control.journal("client")) == 2
 
 
 def test_resolve_as_created_needs_the_token_import(seeded, sandbox, api, vault, capsys, monkeypatch):
     sandbox.control.set_faults(drop_after_commit_rate=1.0)
-    onboard_clients(dsn=seeded, client=api, vault=vault, creditor_ids=["CRED-0001"])
+    onboard_clients(RunContext(seeded, api, vault, creditor_ids=["CRED-0001"]))
     sandbox.control.clear_faults()
     created = sandbox.control.journal("client")[0]["clientIdentifier"]
     assert (

@@ -13,6 +13,7 @@ from confirma_pipeline.errors import ConfigError
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
 from confirma_pipeline.push.settings import PushSettings
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.warehouse import ledger
 
 SMALL = PushSettings(concurrency=8, claim_batch=7, outcome_batch=5)
@@ -26,28 +27,28 @@ def _valid_invoice_numbers(sample) -> set[int]:
 
 
 def _push_all(dsn, api, vault, settings=SMALL, **kw):
-    clients = onboard_clients(dsn=dsn, client=api, vault=vault, settings=settings, run_id="r1", **kw)
-    invoices = push_invoices(dsn=dsn, client=api, vault=vault, settings=settings, run_id="r1", **kw)
+    clients = onboard_clients(RunContext(dsn, api, vault, settings=settings, run_id="r1"), **kw)
+    invoices = push_invoices(RunContext(dsn, api, vault, settings=settings, run_id="r1"), **kw)
     return clients, invoices
 
 
 def test_dry_run_sends_and_writes_nothing_and_predicts_the_real_run(seeded, sandbox, api, vault, sample):
     before = table_snapshot(seeded)
-    dry_clients = onboard_clients(dsn=seeded, client=None, vault=None, dry_run=True)
+    dry_clients = onboard_clients(RunContext(seeded, None, None), dry_run=True)
     assert table_snapshot(seeded) == before
     assert sandbox.control.journal() == []
     assert dry_clients.would_send == 5 and dry_clients.rejected_validation == 1
     assert dry_clients.rejected_sample and "CRED-0006" in dry_clients.rejected_sample[0][1]
 
-    real_clients = onboard_clients(dsn=seeded, client=api, vault=vault, run_id="real")
+    real_clients = onboard_clients(RunContext(seeded, api, vault, run_id="real"))
     assert real_clients.pushed == dry_clients.would_send
     assert real_clients.rejected_validation == dry_clients.rejected_validation
 
     before = table_snapshot(seeded)
-    dry_invoices = push_invoices(dsn=seeded, client=None, vault=vault, dry_run=True)
+    dry_invoices = push_invoices(RunContext(seeded, None, vault), dry_run=True)
     assert table_snapshot(seeded) == before
     assert journal_invoices(sandbox) == []
-    real_invoices = push_invoices(dsn=seeded, client=api, vault=vault, run_id="real")
+    real_invoices = push_invoices(RunContext(seeded, api, vault, run_id="real"))
     assert real_invoices.pushed == dry_invoices.would_send > 0
     assert real_invoices.rejected_validation == dry_invoices.rejected_validation > 0
     for cid, counts in dry_invoices.per_client.items():
@@ -91,7 +92,7 @@ def test_every_valid_row_sent_once_every_invalid_row_explained(seeded, sandbox, 
 
 
 def test_crash_between_post_and_commit_does_not_resend(seeded, sandbox, api, vault, sample, monkeypatch):
-    onboard_clients(dsn=seeded, client=api, vault=vault, run_id="setup")
+    onboard_clients(RunContext(seeded, api, vault, run_id="setup"))
     real_record = ledger.record_outcomes
     calls = {"n": 0}
 
@@ -103,7 +104,7 @@ def test_crash_between_post_and_commit_does_not_resend(seeded, sandbox, api, vau
 
     monkeypatch.setattr(ledger, "record_outcomes", crash_after_first_batch)
     with pytest.raises(KeyboardInterrupt):
-        push_invoices(dsn=seeded, client=api, vault=vault, settings=SMALL, run_id="crashed")
+        push_invoices(RunContext(seeded, api, vault, settings=SMALL, run_id="crashed"))
     monkeypatch.setattr(ledger, "record_outcomes", real_record)
     with psycopg.connect(seeded) as conn:
         in_flight = conn.execute(
@@ -111,7 +112,7 @@ def test_crash_between_post_and_commit_does_not_resend(seeded, sandbox, api, vau
         ).fetchone()[0]
     assert in_flight > 0  # the crash left sent-but-unrecorded rows behind
 
-    report = push_invoices(dsn=seeded, client=api, vault=vault, settings=SMALL, run_id="rerun")
+    report = push_invoices(RunContext(seeded, api, vault, settings=SMALL, run_id="rerun"))
     assert report.recovered >= 1
     sent = journal_invoices(sandbox)
     assert Counter(sent) == Counter(_valid_invoice_numbers(sample))
@@ -124,12 +125,12 @@ def test_faults_at_20_percent_still_end_exactly_once(seeded, sandbox, vault, sam
     when Confirma does not have it. Clients are onboarded first: an ambiguous create-client is settled by
     an operator, never resent (tested elsewhere)."""
     with make_client(sandbox, max_retries=8) as api:
-        onboard_clients(dsn=seeded, client=api, vault=vault, settings=SMALL, run_id="setup")
+        onboard_clients(RunContext(seeded, api, vault, settings=SMALL, run_id="setup"))
         sandbox.control.set_faults(
             error_rate=0.1, error_statuses=[500, 502, 503], rate_limit_rate=0.1, retry_after_s=0
         )
-        first = push_invoices(dsn=seeded, client=api, vault=vault, settings=SMALL, run_id="f1")
-        push_invoices(dsn=seeded, client=api, vault=vault, settings=SMALL, run_id="f2")
+        first = push_invoices(RunContext(seeded, api, vault, settings=SMALL, run_id="f1"))
+        push_invoices(RunContext(seeded, api, vault, settings=SMALL, run_id="f2"))
     sandbox.control.clear_faults()
     assert first.requests > len(_valid_invoice_numbers(sample))  # faults really happened and were retried
     sent = Counter(journal_invoices(sandbox))
@@ -138,15 +139,13 @@ def test_faults_at_20_percent_still_end_exactly_once(seeded, sandbox, vault, sam
 
 def test_two_concurrent_runs_send_each_invoice_once(seeded, sandbox, vault, sample):
     with make_client(sandbox) as api:
-        onboard_clients(dsn=seeded, client=api, vault=vault, run_id="setup")
+        onboard_clients(RunContext(seeded, api, vault, run_id="setup"))
     reports, errors = [], []
 
     def run(name):
         try:
             with make_client(sandbox) as api:
-                reports.append(
-                    push_invoices(dsn=seeded, client=api, vault=vault, settings=SMALL, run_id=name)
-                )
+                reports.append(push_invoices(RunContext(seeded, api, vault, settings=SMALL, run_id=name)))
         except Exception as exc:  # surfaced below
             errors.append(exc)
 
@@ -215,9 +214,9 @@ def test_invoice_number_reused_under_another_id_is_refused_across_chunks(seeded,
             (original[0],),
         )
     one_per_chunk = PushSettings(concurrency=4, chunk_size=1, claim_batch=3, outcome_batch=2)
-    onboard_clients(dsn=seeded, client=api, vault=vault, run_id="r")
+    onboard_clients(RunContext(seeded, api, vault, run_id="r"))
     push_invoices(
-        dsn=seeded, client=api, vault=vault, settings=one_per_chunk, run_id="r", creditor_ids=["CRED-0001"]
+        RunContext(seeded, api, vault, settings=one_per_chunk, run_id="r", creditor_ids=["CRED-0001"])
     )
     assert journal_invoices(sandbox).count(original[1]) == 1
     with psycopg.connect(seeded) as conn:

@@ -11,6 +11,7 @@ from confirma_pipeline.cli import main
 from confirma_pipeline.cli.status import status_lines
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.warehouse.rejections import rejections_in_run
 from confirma_pipeline.warehouse.source import Relations
 
@@ -50,13 +51,11 @@ def test_unsent_rows_are_explained_in_row_status(seeded, sandbox, api, vault, sa
             "INSERT INTO mine.invoice_rows SELECT 'GHOST-1', row_number, product_code, name, quantity, unit_code, "
             "unit_price, vat_percentage, net_amount, vat_amount, gross_amount FROM mine.invoice_rows LIMIT 2"
         )
-    onboard_clients(dsn=seeded, client=api, vault=vault, relations=RELAXED, run_id="r1")
+    onboard_clients(RunContext(seeded, api, vault, relations=RELAXED, run_id="r1"))
     first_batch = [c for c in good if c != refused_creditor]
-    push_invoices(
-        dsn=seeded, client=api, vault=vault, relations=RELAXED, run_id="r1", creditor_ids=first_batch
-    )
+    push_invoices(RunContext(seeded, api, vault, relations=RELAXED, run_id="r1", creditor_ids=first_batch))
     sandbox.control.set_faults(error_rate=1.0, error_statuses=[400])
-    report = push_invoices(dsn=seeded, client=api, vault=vault, relations=RELAXED, run_id="r2")
+    report = push_invoices(RunContext(seeded, api, vault, relations=RELAXED, run_id="r2"))
     sandbox.control.clear_faults()
     assert report.rejected_api > 0
 
@@ -109,7 +108,7 @@ def test_unsent_rows_are_explained_in_row_status(seeded, sandbox, api, vault, sa
         conn.execute(
             "UPDATE mine.invoices SET creditor_id = %s WHERE invoice_id = %s", (first_batch[0], lost)
         )
-    push_invoices(dsn=seeded, client=api, vault=vault, relations=RELAXED, run_id="r3")
+    push_invoices(RunContext(seeded, api, vault, relations=RELAXED, run_id="r3"))
     with psycopg.connect(seeded) as conn:
         status = _status(conn)
         assert status[("invoice", lost)][1] == "submitted"
@@ -123,8 +122,8 @@ def test_unsent_rows_are_explained_in_row_status(seeded, sandbox, api, vault, sa
 
 def test_status_command_prints_one_row(seeded, sandbox, api, vault, sample, capsys, monkeypatch):
     monkeypatch.setenv("WAREHOUSE_DSN", seeded)
-    onboard_clients(dsn=seeded, client=api, vault=vault, run_id="r1")
-    push_invoices(dsn=seeded, client=api, vault=vault, run_id="r1")
+    onboard_clients(RunContext(seeded, api, vault, run_id="r1"))
+    push_invoices(RunContext(seeded, api, vault, run_id="r1"))
     bad_invoice = next(k for k in sample.invalid if k.startswith("INV"))
     assert main(["status", "--invoice-id", bad_invoice]) == 0
     out = capsys.readouterr().out
@@ -141,11 +140,11 @@ def test_a_column_that_cannot_be_read_stops_the_run_naming_relation_and_column(s
         relax(conn)
         conn.execute("ALTER TABLE mine.invoices ALTER COLUMN distribution_enabled TYPE text")
         conn.execute("UPDATE mine.invoices SET distribution_enabled = 'maybe'")
-    onboard_clients(dsn=seeded, client=api, vault=vault, relations=RELAXED, run_id="r1")
+    onboard_clients(RunContext(seeded, api, vault, relations=RELAXED, run_id="r1"))
     from confirma_pipeline.errors import ConfigError
 
     with pytest.raises(ConfigError) as err:
-        push_invoices(dsn=seeded, client=api, vault=vault, relations=RELAXED, run_id="r1")
+        push_invoices(RunContext(seeded, api, vault, relations=RELAXED, run_id="r1"))
     message = str(err.value)
     assert message == (
         "cannot read mine.invoices: column distribution_enabled has a value that cannot be read as bool "

@@ -8,6 +8,7 @@ import psycopg
 
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
+from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.vault import fingerprint, load_token, store_token
 
 
@@ -21,7 +22,7 @@ def _token_status(dsn: str, creditor_id: str) -> tuple[str, str]:
 def test_a_401_on_a_token_renewed_meanwhile_leaves_the_new_token_valid(
     seeded, sandbox, api, vault, monkeypatch
 ):
-    onboard_clients(dsn=seeded, client=api, vault=vault, run_id="setup")
+    onboard_clients(RunContext(seeded, api, vault, run_id="setup"))
     real_create = api.create_invoice
     renewed = {}
 
@@ -39,20 +40,20 @@ def test_a_401_on_a_token_renewed_meanwhile_leaves_the_new_token_valid(
         return real_create(token, body)  # the old token: 401
 
     monkeypatch.setattr(api, "create_invoice", renewal_races_the_push)
-    push_invoices(dsn=seeded, client=api, vault=vault, run_id="raced")
+    push_invoices(RunContext(seeded, api, vault, run_id="raced"))
     status, stored = _token_status(seeded, renewed["creditor_id"])
     assert stored == renewed["fingerprint"]
     assert status == "valid"
 
 
 def test_a_401_on_the_stored_token_marks_it_invalid(seeded, sandbox, api, vault):
-    onboard_clients(dsn=seeded, client=api, vault=vault, run_id="setup")
+    onboard_clients(RunContext(seeded, api, vault, run_id="setup"))
     with psycopg.connect(seeded, autocommit=True) as conn:
         ident = conn.execute(
             "SELECT client_identifier FROM confirma.clients WHERE creditor_id = 'CRED-0001'"
         ).fetchone()[0]
     sandbox.control.expire_token(ident, "2000-01-01T00:00:00Z")
-    push_invoices(dsn=seeded, client=api, vault=vault, run_id="expired")
+    push_invoices(RunContext(seeded, api, vault, run_id="expired"))
     assert _token_status(seeded, "CRED-0001")[0] == "invalid"
     assert _token_status(seeded, "CRED-0002")[0] == "valid"
 

@@ -5,6 +5,7 @@ from typing import Optional
 
 import dagster as dg
 
+from confirma_pipeline.defs.lib.context import step_run_context
 from confirma_pipeline.defs.lib.metadata import OWNERS, markdown_table, table_metadata
 from confirma_pipeline.defs.lib.policies import (
     API_POOL,
@@ -80,17 +81,13 @@ def accounting_submissions(
     endpoints (sourceIdentifier) before any resend; invalid items are quarantined with every reason."""
     from confirma_pipeline.push.accounting import push_accounting
 
-    with operator_errors_fail_fast():
-        vault = token_vault.get_vault()
-        with confirma_api.get_client() as client:
-            reports = push_accounting(
-                dsn=warehouse.dsn,
-                client=client,
-                vault=vault,
-                run_id=context.run.run_id,
-                creditor_ids=config.creditor_ids,
-                logger=context.log,
-            )
+    with (
+        operator_errors_fail_fast(),
+        step_run_context(
+            context, warehouse, confirma_api, token_vault, creditor_ids=config.creditor_ids
+        ) as ctx,
+    ):
+        reports = push_accounting(ctx)
     metadata = {}
     for kind, report in reports.items():
         context.log.info(report.summary_line())

@@ -1,12 +1,11 @@
 """Invoice actions: what a creditor tells the agency happened outside it, sent exactly once (push/actions.py)."""
 
-from contextlib import nullcontext
-
 import dagster as dg
 
-from confirma_pipeline.defs.invoicing.assets import _settings, submitted_invoices
+from confirma_pipeline.defs.invoicing.assets import submitted_invoices
 from confirma_pipeline.defs.invoicing.writeback import distribution
 from confirma_pipeline.defs.lib.checks import rejected_rows_check, stuck_rows_check
+from confirma_pipeline.defs.lib.context import step_run_context
 from confirma_pipeline.defs.lib.metadata import OWNERS, count_rows, markdown_table, table_metadata
 from confirma_pipeline.defs.lib.policies import (
     API_POOL,
@@ -57,19 +56,18 @@ def invoice_actions(
     otherwise by an operator (`confirma-pipeline actions resolve`); `invoice_actions_unsettled` fails meanwhile."""
     from confirma_pipeline.push.actions import push_actions
 
-    with operator_errors_fail_fast():
-        vault = token_vault.get_vault()
-        with nullcontext() if config.dry_run else confirma_api.get_client() as client:
-            report = push_actions(
-                dsn=warehouse.dsn,
-                client=client,
-                vault=vault,
-                settings=_settings(confirma_api),
-                run_id=context.run.run_id,
-                dry_run=config.dry_run,
-                creditor_ids=config.creditor_ids,
-                logger=context.log,
-            )
+    with (
+        operator_errors_fail_fast(),
+        step_run_context(
+            context,
+            warehouse,
+            confirma_api,
+            token_vault,
+            creditor_ids=config.creditor_ids,
+            api=not config.dry_run,
+        ) as ctx,
+    ):
+        report = push_actions(ctx, dry_run=config.dry_run)
     with warehouse.connect() as conn:
         rows = count_rows(conn, LEDGER)
     return dg.MaterializeResult(

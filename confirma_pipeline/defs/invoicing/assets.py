@@ -5,6 +5,7 @@ from contextlib import nullcontext
 import dagster as dg
 
 from confirma_pipeline.defs.contract_drift import drift_metadata
+from confirma_pipeline.defs.lib.context import step_run_context
 from confirma_pipeline.defs.lib.metadata import OWNERS, push_result, table_metadata
 from confirma_pipeline.defs.lib.policies import (
     API_POOL,
@@ -60,31 +61,22 @@ def submitted_invoices(
         if config.dry_run
         else step_sync_run(context, warehouse, entity="invoice", direction="push")
     )
-    with operator_errors_fail_fast(), log_run as run:
-        vault = token_vault.get_vault()
-        relations = warehouse.relations()
-        with nullcontext() if config.dry_run else confirma_api.get_client() as client:
-            report = push_invoices(
-                dsn=warehouse.dsn,
-                client=client,
-                vault=vault,
-                relations=relations,
-                settings=_settings(confirma_api),
-                run_id=context.run.run_id,
-                dry_run=config.dry_run,
-                creditor_ids=config.creditor_ids,
-                logger=context.log,
-                partner_code=confirma_api.partner_code,
-            )
-            drift = drift_metadata(warehouse, client)
-            if run is not None:
-                run.outcome(*report.sync_outcome())
+    with (
+        operator_errors_fail_fast(),
+        log_run as run,
+        step_run_context(
+            context,
+            warehouse,
+            confirma_api,
+            token_vault,
+            creditor_ids=config.creditor_ids,
+            api=not config.dry_run,
+        ) as ctx,
+    ):
+        report = push_invoices(ctx, dry_run=config.dry_run, partner_code=confirma_api.partner_code)
+        drift = drift_metadata(warehouse, ctx.client)
+        if run is not None:
+            run.outcome(*report.sync_outcome())
     context.log.info(report.summary_line())
     result = push_result(report, warehouse, "confirma.invoice_ledger", InvoiceLedgerModel, config.dry_run)
     return dg.MaterializeResult(metadata={**result.metadata, **drift})
-
-
-def _settings(confirma_api: ConfirmaApiResource):
-    from confirma_pipeline.push.settings import PushSettings
-
-    return PushSettings(concurrency=confirma_api.concurrency)

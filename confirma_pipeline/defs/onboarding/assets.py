@@ -5,6 +5,7 @@ from typing import Optional
 
 import dagster as dg
 
+from confirma_pipeline.defs.lib.context import step_run_context
 from confirma_pipeline.defs.lib.metadata import OWNERS, push_result, table_metadata
 from confirma_pipeline.defs.lib.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
 from confirma_pipeline.defs.lib.run_log import step_sync_run
@@ -62,22 +63,21 @@ def onboarded_clients(
         if config.dry_run
         else step_sync_run(context, warehouse, entity="client", direction="push")
     )
-    with operator_errors_fail_fast(), log_run as run:
-        vault = None if config.dry_run else token_vault.get_vault()
-        relations = warehouse.relations()
-        with nullcontext() if config.dry_run else confirma_api.get_client() as client:
-            report = onboard_clients(
-                dsn=warehouse.dsn,
-                client=client,
-                vault=vault,
-                relations=relations,
-                run_id=context.run.run_id,
-                dry_run=config.dry_run,
-                creditor_ids=config.creditor_ids,
-                logger=context.log,
-                partner_code=confirma_api.partner_code,
-            )
-            if run is not None:
-                run.outcome(*report.sync_outcome())
+    with (
+        operator_errors_fail_fast(),
+        log_run as run,
+        step_run_context(
+            context,
+            warehouse,
+            confirma_api,
+            token_vault,
+            creditor_ids=config.creditor_ids,
+            api=not config.dry_run,
+            vault=not config.dry_run,
+        ) as ctx,
+    ):
+        report = onboard_clients(ctx, dry_run=config.dry_run, partner_code=confirma_api.partner_code)
+        if run is not None:
+            run.outcome(*report.sync_outcome())
     context.log.info(report.summary_line())
     return push_result(report, warehouse, "confirma.clients", ClientRegistryModel, config.dry_run)
