@@ -33,7 +33,7 @@ from confirma_pipeline.api.errors import (
     UnauthorizedError,
 )
 from confirma_pipeline.mapping.actions import action_body, action_hash, effect_shown, request_body
-from confirma_pipeline.push.invoices import _api_error_text
+from confirma_pipeline.push.invoice_sending import api_error_text
 from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.validation.actions import ENTITY, validate_actions, waiting_reason
 from confirma_pipeline.validation.row_hashes import row_hashes
@@ -215,14 +215,14 @@ class _Sender:
         try:
             answer = self.client.invoice_actions(token, request_body(item.payload))
         except RejectedError as exc:
-            return "rejected", _api_error_text(exc), exc.status
+            return "rejected", api_error_text(exc), exc.status
         except UnauthorizedError as exc:
             self._refuse_token(item.creditor_id)
-            return "pending", _api_error_text(exc), exc.status or 401
+            return "pending", api_error_text(exc), exc.status or 401
         except AmbiguousOutcomeError as exc:
-            return "in_flight", "outcome unknown: " + _api_error_text(exc), None
+            return "in_flight", "outcome unknown: " + api_error_text(exc), None
         except RetryableError as exc:
-            return "failed", _api_error_text(exc), exc.status
+            return "failed", api_error_text(exc), exc.status
         except Exception as exc:  # noqa: BLE001 - a bug, not an answer: the outcome is unknown
             return "in_flight", f"outcome unknown: client error {type(exc).__name__}", None
         if "queued_count" in answer.model_fields_set and answer.queued_count != 1:

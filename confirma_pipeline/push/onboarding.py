@@ -21,7 +21,7 @@ from confirma_pipeline.api.errors import (
     UnauthorizedError,
 )
 from confirma_pipeline.errors import ConfigError
-from confirma_pipeline.push.invoices import _api_error_text
+from confirma_pipeline.push.invoice_sending import api_error_text
 from confirma_pipeline.push.report import PushReport
 from confirma_pipeline.push.settings import PushSettings
 from confirma_pipeline.push.validation_steps import prepare_creditors
@@ -152,11 +152,11 @@ def _record(conn, ctx: RunContext, creditor_id, content_hash, outcome, report: P
     """Commit one answer. The token is returned only in a success answer: ids and the encrypted
     token are committed together, at once."""
     if isinstance(outcome, UnauthorizedError):
-        registry.mark_outcome(conn, creditor_id, "failed", _api_error_text(outcome))
+        registry.mark_outcome(conn, creditor_id, "failed", api_error_text(outcome))
         report.failed += 1
         report.count(creditor_id, "failed")
     elif isinstance(outcome, RejectedError):
-        reason = _api_error_text(outcome)
+        reason = api_error_text(outcome)
         with conn.transaction():
             registry.mark_outcome(conn, creditor_id, "rejected", reason)
             record_rejections(
@@ -187,7 +187,7 @@ def _record(conn, ctx: RunContext, creditor_id, content_hash, outcome, report: P
             f"creditor {creditor_id}: outcome of create-client unknown; an operator must resolve it"
         )
     elif isinstance(outcome, (RetryableError, ConfirmaApiError)):
-        registry.mark_outcome(conn, creditor_id, "failed", _api_error_text(outcome))
+        registry.mark_outcome(conn, creditor_id, "failed", api_error_text(outcome))
         report.failed += 1
         report.count(creditor_id, "failed")
     else:

@@ -23,7 +23,7 @@ Understood and listing the number -> `submitted` (not resent). Understood and no
 (resent). Not understood, an error, a missing token or date, or a source changed since the send -> stays
 `in_flight` with the reason. The rule is listed in `api/contract.py` (CHOSEN recovery rule).
 
-Pure functions only: the push (push/invoices.py) asks, this module decides.
+Pure functions only: the push (push/invoice_recovery.py) asks, this module decides.
 """
 
 from __future__ import annotations

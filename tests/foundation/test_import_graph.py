@@ -30,8 +30,6 @@ KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset(
         frozenset({"confirma_pipeline.errors", "confirma_pipeline.settings", "confirma_pipeline.vault"}),
         # reference.py checks a Finnish reference with identifiers.is_finnish_reference (inside a function)
         frozenset({"confirma_pipeline.validation.identifiers", "confirma_pipeline.validation.reference"}),
-        # push/invoices.py asks push/onboarding.creditors_to_onboard (inside a function)
-        frozenset({"confirma_pipeline.push.invoices", "confirma_pipeline.push.onboarding"}),
     }
 )
 
