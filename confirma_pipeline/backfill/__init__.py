@@ -17,8 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from psycopg import sql
-
 from confirma_pipeline.backfill import adopt
 from confirma_pipeline.backfill.policy import REFUSE_REASON, HistoricalPolicy
 from confirma_pipeline.errors import OperatorError
@@ -26,9 +24,9 @@ from confirma_pipeline.pull.window import Window
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
 from confirma_pipeline.run.context import RunContext
-from confirma_pipeline.warehouse import registry
+from confirma_pipeline.warehouse import ledger, receivables, registry
 from confirma_pipeline.warehouse.connection import connect
-from confirma_pipeline.warehouse.source import relation_identifier
+from confirma_pipeline.warehouse.source import creditor_exists
 
 
 class BackfillRequestError(OperatorError):
@@ -67,16 +65,10 @@ def parse_pull_window(
 
 def check_creditor(ctx: RunContext, creditor_id: str) -> None:
     relations = ctx.relations
-    relation = relation_identifier(relations.creditors)
     with ctx.connect(autocommit=True) as conn:
-        found = conn.execute(
-            sql.SQL("SELECT 1 FROM {} WHERE creditor_id = %s").format(relation), (creditor_id,)
-        ).fetchone()
-        imported = conn.execute(
-            "SELECT 1 FROM confirma.clients WHERE creditor_id = %s AND state IN ('created', 'imported')",
-            (creditor_id,),
-        ).fetchone()
-    if not found and not imported:
+        found = creditor_exists(conn, relations.creditors, creditor_id)
+        registered = registry.load_registry(conn, [creditor_id]).get(creditor_id)
+    if not found and (registered is None or registered.state not in registry.DONE_STATES):
         raise BackfillRequestError(
             f"unknown creditor id {creditor_id!r}: it is neither in {relations.creditors} nor an imported client"
         )
@@ -147,52 +139,14 @@ class BackfillReport:
 
 def _per_day(dsn, creditor_id: str, window: Window) -> list[tuple[str, int, int, int]]:
     with connect(dsn, autocommit=True) as conn:
-        return [
-            (day.isoformat(), inv, pay, sett)
-            for day, inv, pay, sett in conn.execute(
-                """
-                SELECT d::date,
-                       (SELECT count(*) FROM confirma.invoice_ledger l JOIN confirma.distribution x
-                          ON x.creditor_id = l.creditor_id AND x.invoice_number = l.invoice_number
-                        WHERE l.creditor_id = %(c)s AND x.invoice_date = d::date),
-                       (SELECT count(*) FROM confirma.payments p WHERE p.creditor_id = %(c)s AND p.payment_day = d::date),
-                       (SELECT count(*) FROM confirma.settlements s
-                        WHERE s.creditor_id = %(c)s AND s.settlement_date = d::date)
-                FROM generate_series(%(a)s::date, %(b)s::date, interval '1 day') AS d
-                """,
-                {"c": creditor_id, "a": window.start, "b": window.end},
-            ).fetchall()
-        ]
+        return receivables.activity_per_day(conn, creditor_id, window.start, window.end)
 
 
 def _cases_to_fetch(conn, creditor_id: str, known_case_ids: set[int]) -> int:
     """How many case details the cases pull would ask for: every case id known (distribution records, from
     the table or from a preview's answer, and the ledger) whose case is not already fetched CLOSED."""
-    from confirma_pipeline.pull.common import pull_sql
-
-    wanted = {row[1] for row in conn.execute(pull_sql("cases_to_fetch"), {"ids": [creditor_id]}).fetchall()}
-    closed = {
-        row[0]
-        for row in conn.execute(
-            "SELECT case_id FROM confirma.cases WHERE status = 'CLOSED' AND case_id = ANY(%s::bigint[])",
-            (sorted(known_case_ids),),
-        ).fetchall()
-    }
-    return len(wanted | (known_case_ids - closed))
-
-
-def _not_sent_again(conn, entries, releasing: bool) -> int:
-    """Entries a real run would leave alone: the ledger holds them `rejected` with this very payload
-    (refused by the API, or by the policy unless this run's policy releases them)."""
-    if not entries:
-        return 0
-    return conn.execute(
-        "SELECT count(*) FROM unnest(%s::text[], %s::text[]) AS n(invoice_id, payload_hash) "
-        "JOIN confirma.invoice_ledger l USING (invoice_id) "
-        "WHERE l.state = 'rejected' AND l.payload_hash = n.payload_hash "
-        "AND NOT (%s AND starts_with(coalesce(l.last_error, ''), %s))",
-        ([e.invoice_id for e in entries], [e.payload_hash for e in entries], releasing, REFUSE_REASON),
-    ).fetchone()[0]
+    wanted = receivables.case_ids_to_fetch(conn, [creditor_id])
+    return len(wanted | (known_case_ids - receivables.closed_case_ids(conn, known_case_ids)))
 
 
 def preview_backfill(
@@ -205,7 +159,6 @@ def preview_backfill(
 
     from confirma_pipeline.push.validation_steps import prepare_invoices, refuse_reused_numbers
     from confirma_pipeline.vault import load_tokens
-    from confirma_pipeline.warehouse import ledger
     from confirma_pipeline.warehouse.source import iter_invoices, read_creditors
 
     cid, window = request.creditor_id, request.invoice_window
@@ -228,9 +181,7 @@ def preview_backfill(
         report.orphans = plan.orphans_text()
 
         creditors_df = read_creditors(conn, relations.creditors, creditor_ids=[cid])
-        exclude = sql.SQL("{} UNION ALL SELECT unnest({}::text[])").format(
-            ledger.done_invoice_ids_sql(settings.max_attempts), sql.Literal([i for i, _ in plan.adopt])
-        )
+        exclude = ledger.done_or_these_sql(settings.max_attempts, [i for i, _ in plan.adopt])
         invoices: Counter = Counter()
         for invoices_df, rows_df in iter_invoices(
             conn,
@@ -248,7 +199,11 @@ def preview_backfill(
             invoices["rejected_by_validation"] += len(prepared.rejections)
             sendable, held = policy.screen(prepared)
             invoices["refused_by_policy"] += len(held)
-            kept = _not_sent_again(conn, sendable.entries, releasing)
+            # a real run leaves alone what the ledger holds refused with this very payload (by the API,
+            # or by the policy unless this run's policy releases them)
+            kept = ledger.refused_with_same_payload(
+                conn, sendable.entries, REFUSE_REASON if releasing else None
+            )
             invoices["not_resent_refused_earlier"] += kept
             invoices["would_send"] += len(sendable.entries) - kept
         invoices.update({k: v for k, v in policy.counts().items() if k != "refused_by_policy"})

@@ -106,12 +106,10 @@ def _resolve(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from confirma_pipeline.warehouse.connection import connect
+    from confirma_pipeline.warehouse.registry import list_clients
 
     with connect() as conn:
-        rows = conn.execute(
-            "SELECT c.creditor_id, c.state, c.client_identifier, c.attempts, t.status, c.last_error "
-            "FROM confirma.clients c LEFT JOIN confirma.client_tokens t USING (creditor_id) ORDER BY 1"
-        ).fetchall()
+        rows = list_clients(conn)
     for cid, state, ident, attempts, token_status, error in rows:
         print(f"{cid}\t{state}\tclient={ident}\tattempts={attempts}\ttoken={token_status}\t{error or ''}")
     return 0

@@ -66,6 +66,7 @@ def import_token(
     row in state `created` keeps it) and the encrypted token, in one transaction. Returns (fingerprint, state).
     Used by `tokens import` and by the demo."""
     from confirma_pipeline.warehouse.connection import connect
+    from confirma_pipeline.warehouse.registry import mark_imported
 
     creditor_id = creditor_id.strip()
     if not creditor_id:
@@ -78,21 +79,8 @@ def import_token(
     vault = vault or TokenVault.from_env()
     with connect(dsn) as conn:
         try:
-            with conn.transaction(), conn.cursor() as cur:
-                cur.execute(
-                    """
-                    INSERT INTO confirma.clients (creditor_id, state, client_identifier)
-                    VALUES (%s, 'imported', %s)
-                    ON CONFLICT (creditor_id) DO UPDATE SET
-                        state = CASE WHEN clients.state = 'created' THEN clients.state ELSE 'imported' END,
-                        client_identifier = COALESCE(EXCLUDED.client_identifier, clients.client_identifier),
-                        in_flight_since = NULL,
-                        updated_at = now()
-                    RETURNING state
-                    """,
-                    (creditor_id, client_identifier),
-                )
-                state = cur.fetchone()[0]
+            with conn.transaction():
+                state = mark_imported(conn, creditor_id, client_identifier)
                 fp = store_token(conn, vault, creditor_id, value.strip())
         except psycopg.errors.UniqueViolation:
             raise OperatorError(
@@ -131,13 +119,10 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from confirma_pipeline.warehouse.connection import connect
+    from confirma_pipeline.warehouse.registry import list_credentials
 
-    with connect() as conn, conn.cursor() as cur:
-        cur.execute(
-            "SELECT c.creditor_id, c.state, t.fingerprint, t.status, t.expires_at "
-            "FROM confirma.clients c LEFT JOIN confirma.client_tokens t USING (creditor_id) ORDER BY 1"
-        )
-        rows = cur.fetchall()
+    with connect() as conn:
+        rows = list_credentials(conn)
     print(f"{'creditor_id':<24} {'state':<12} {'token':<10} {'status':<9} expires_at")
     for creditor_id, state, fp, status, expires in rows:
         print(f"{creditor_id:<24} {state:<12} {fp or '-':<10} {status or '-':<9} {expires or ''}")

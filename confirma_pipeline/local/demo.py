@@ -141,37 +141,13 @@ def _check_results(result) -> list[tuple[str, str, bool, str]]:
 
 def _collect(summary: DemoSummary, control) -> None:
     from confirma_pipeline.warehouse.connection import connect
+    from confirma_pipeline.warehouse.overview import overview
 
     with connect() as conn:
-        summary.clients = dict(
-            conn.execute("SELECT state, count(*) FROM confirma.clients GROUP BY 1").fetchall()
-        )
-        summary.invoices = dict(
-            conn.execute("SELECT state, count(*) FROM confirma.invoice_ledger GROUP BY 1").fetchall()
-        )
-        summary.rejected = conn.execute(
-            "SELECT entity, entity_key, reason FROM confirma.rejected_rows WHERE resolved_at IS NULL "
-            "ORDER BY entity, entity_key"
-        ).fetchall()
-        summary.row_status = conn.execute(
-            "SELECT entity, state, count(*) FROM confirma.row_status GROUP BY 1, 2 ORDER BY 1, 2"
-        ).fetchall()
-        summary.not_sent = conn.execute(
-            "SELECT DISTINCT ON (state) entity, entity_key, state, open_reasons[1] FROM confirma.row_status "
-            "WHERE cardinality(open_reasons) > 0 ORDER BY state, entity_key"
-        ).fetchall()
-        n, total = conn.execute("SELECT count(*), coalesce(sum(amount), 0) FROM confirma.payments").fetchone()
-        summary.payments = (n, float(total))
-        n, total = conn.execute(
-            "SELECT count(*), coalesce(sum(settlement_amount), 0) FROM confirma.settlements"
-        ).fetchone()
-        allocations = conn.execute("SELECT count(*) FROM confirma.settlement_allocations").fetchone()[0]
-        summary.settlements = (n, float(total), allocations)
-        summary.sync_runs = conn.execute(
-            "SELECT run_id, direction, entity, status, counts, api_calls, duration_s FROM confirma.sync_runs "
-            "WHERE run_id = ANY(%s) ORDER BY id",
-            ([run["run_id"] for run in summary.runs],),
-        ).fetchall()
+        seen = overview(conn, [run["run_id"] for run in summary.runs])
+    summary.clients, summary.invoices, summary.rejected = seen.clients, seen.invoices, seen.rejected
+    summary.row_status, summary.not_sent, summary.sync_runs = seen.row_status, seen.not_sent, seen.sync_runs
+    summary.payments, summary.settlements = seen.payments, seen.settlements
     creates: dict[tuple[str, str], int] = {}
     kinds: dict[str, int] = {}
     for entry in control.journal():

@@ -50,6 +50,13 @@ def done_invoice_ids_sql(max_attempts: int) -> sql.Composable:
     ).format(sql.Literal(int(max_attempts)))
 
 
+def done_or_these_sql(max_attempts: int, invoice_ids: Sequence[str]) -> sql.Composable:
+    """`done_invoice_ids_sql` and these ids too (a backfill preview leaves out the invoices it would adopt)."""
+    return sql.SQL("{} UNION ALL SELECT unnest({}::text[])").format(
+        done_invoice_ids_sql(max_attempts), sql.Literal(list(invoice_ids))
+    )
+
+
 def all_but_sql(invoices_relation: str, invoice_ids: Sequence[str]) -> sql.Composable:
     """A query of every source invoice id except these (to re-read just a retry set)."""
     return sql.SQL("SELECT invoice_id FROM {} WHERE NOT (invoice_id = ANY({}::text[]))").format(
@@ -406,3 +413,24 @@ def waiting_for_client(
     return conn.execute(query, {"ids": list(creditor_ids) if creditor_ids is not None else None}).fetchone()[
         0
     ]
+
+
+def refused_with_same_payload(
+    conn: psycopg.Connection, entries: Sequence[LedgerEntry], released_reason: str | None = None
+) -> int:
+    """How many of these entries the ledger holds `rejected` with this very payload (a real run leaves them
+    alone), not counting those whose last error starts with `released_reason` (refusals being released)."""
+    if not entries:
+        return 0
+    return conn.execute(
+        "SELECT count(*) FROM unnest(%s::text[], %s::text[]) AS n(invoice_id, payload_hash) "
+        "JOIN confirma.invoice_ledger l USING (invoice_id) "
+        "WHERE l.state = 'rejected' AND l.payload_hash = n.payload_hash "
+        "AND NOT (%s AND starts_with(coalesce(l.last_error, ''), %s))",
+        (
+            [e.invoice_id for e in entries],
+            [e.payload_hash for e in entries],
+            released_reason is not None,
+            released_reason or "",
+        ),
+    ).fetchone()[0]

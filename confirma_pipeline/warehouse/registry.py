@@ -144,6 +144,43 @@ def resolve_in_flight(
     )
 
 
+def mark_imported(conn: psycopg.Connection, creditor_id: str, client_identifier: int | None) -> str:
+    """Record a client onboarded by hand (`tokens import`): state `imported`, except that a row the pipeline
+    created keeps `created`; returns the state. Raises psycopg's UniqueViolation when the identifier belongs
+    to another creditor."""
+    return conn.execute(
+        """
+        INSERT INTO confirma.clients (creditor_id, state, client_identifier)
+        VALUES (%s, 'imported', %s)
+        ON CONFLICT (creditor_id) DO UPDATE SET
+            state = CASE WHEN clients.state = 'created' THEN clients.state ELSE 'imported' END,
+            client_identifier = COALESCE(EXCLUDED.client_identifier, clients.client_identifier),
+            in_flight_since = NULL,
+            updated_at = now()
+        RETURNING state
+        """,
+        (creditor_id, client_identifier),
+    ).fetchone()[0]
+
+
+def list_clients(conn: psycopg.Connection) -> list[tuple]:
+    """(creditor_id, state, client_identifier, attempts, token status, last_error) of every client, for
+    `clients list`."""
+    return conn.execute(
+        "SELECT c.creditor_id, c.state, c.client_identifier, c.attempts, t.status, c.last_error "
+        "FROM confirma.clients c LEFT JOIN confirma.client_tokens t USING (creditor_id) ORDER BY 1"
+    ).fetchall()
+
+
+def list_credentials(conn: psycopg.Connection) -> list[tuple]:
+    """(creditor_id, state, token fingerprint, token status, expires_at) of every client, for `tokens list`
+    (never a token)."""
+    return conn.execute(
+        "SELECT c.creditor_id, c.state, t.fingerprint, t.status, t.expires_at "
+        "FROM confirma.clients c LEFT JOIN confirma.client_tokens t USING (creditor_id) ORDER BY 1"
+    ).fetchall()
+
+
 def onboarded_with_tokens(conn: psycopg.Connection, creditor_ids: list[str] | None = None) -> list[str]:
     """Creditors whose client exists and whose token we hold (and is not known invalid)."""
     rows = conn.execute(

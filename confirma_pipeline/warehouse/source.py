@@ -406,6 +406,12 @@ def _ids_literal(ids: Iterable[str]) -> sql.Composable:
 # --- public readers -------------------------------------------------------------------------------------
 
 
+def creditor_exists(conn: psycopg.Connection, relation: str, creditor_id: str) -> bool:
+    """Whether the creditors relation holds this creditor (a backfill request names one)."""
+    query = sql.SQL("SELECT 1 FROM {} WHERE creditor_id = %s").format(relation_identifier(relation))
+    return conn.execute(query, (creditor_id,)).fetchone() is not None
+
+
 def read_creditors(
     conn: psycopg.Connection,
     relation: str = DEFAULT_CREDITORS,
