@@ -13,8 +13,8 @@ of the comparison and are updated only together with a real change. A row that d
 keeps the `fetched_at` of the run that last changed it (or inserted it): re-running a sync leaves
 the table byte-for-byte identical, and `fetched_at` reads as "content last seen changed".
 
-Statements live in `sql/upserts/*.sql`; only identifier lists are composed here, always with
-`psycopg.sql.Identifier` (a `schema.table` name is split on its dot).
+The longer statements live in `sql/upserts/*.sql`, one-line ones where they run; only identifier lists
+are composed here, always with `psycopg.sql.Identifier` (a `schema.table` name is split on its dot).
 
 Reads: `stream_query_frames` streams a query with `COPY (query) TO STDOUT` and yields DataFrames
 of `chunk_rows` rows parsed by pyarrow, so memory does not grow with the table.
@@ -180,18 +180,23 @@ def _check_unique_keys(df: pd.DataFrame, keys: Sequence[str], table: str, chunk_
         )
 
 
+# Change one setting until the end of the transaction (or until set back); returns its old value.
+_SET_LOCAL = "SELECT current_setting(%(name)s) AS previous, set_config(%(name)s, %(value)s, true) AS current"
+
+
 @contextlib.contextmanager
 def _local_setting(conn: psycopg.Connection, name: str, value: str) -> Iterator[None]:
     """`name = value` inside the current transaction, set back afterwards (on an error the
     enclosing savepoint's rollback sets it back)."""
-    previous = conn.execute(_sql_text("set_local"), {"name": name, "value": value}).fetchone()[0]
+    previous = conn.execute(_SET_LOCAL, {"name": name, "value": value}).fetchone()[0]
     yield
-    conn.execute(_sql_text("set_local"), {"name": name, "value": previous})
+    conn.execute(_SET_LOCAL, {"name": name, "value": previous})
 
 
 @contextlib.contextmanager
 def _merge_work_mem(conn: psycopg.Connection) -> Iterator[None]:
-    if conn.execute(_sql_text("work_mem_below"), {"value": MERGE_WORK_MEM}).fetchone()[0]:
+    below = "SELECT pg_size_bytes(current_setting('work_mem')) < pg_size_bytes(%(value)s)"
+    if conn.execute(below, {"value": MERGE_WORK_MEM}).fetchone()[0]:
         with _local_setting(conn, "work_mem", MERGE_WORK_MEM):
             yield
     else:
@@ -239,7 +244,10 @@ def _copy_into(
     pg_columns: Mapping[str, PgColumn],
     chunk_rows: int,
 ) -> int:
-    statement = _template("copy_from_stdin").format(table=table, columns=_idents(columns))
+    # CSV written by copy_format.py: unquoted empty field = NULL, quoted "" = empty string.
+    statement = sql.SQL(
+        "COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER false, NULL '', ENCODING 'UTF8')"
+    ).format(table=table, columns=_idents(columns))
     (name, value), *_ = UTC_SESSION_SETTINGS.items()
     with _local_setting(conn, name, value), conn.cursor() as cur:
         with cur.copy(statement) as copy:
@@ -248,7 +256,7 @@ def _copy_into(
 
 
 def _drop_stage(conn: psycopg.Connection, stage: sql.Identifier) -> None:
-    conn.execute(_template("stage_drop").format(stage=stage))
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
 
 
 def _compared(column: str, pg_columns: Mapping[str, PgColumn], prefix: str) -> sql.Composable:
@@ -440,7 +448,9 @@ def replace_window(
             _check_unique_keys(df, keys, table, chunk_rows)
             stage = _load_stage(conn, df, target, columns, pg_columns, chunk_rows)
             outside = conn.execute(
-                _template("window_outside_count").format(stage=stage, in_window=window), params
+                # stage rows outside the window being replaced (must be none)
+                sql.SQL("SELECT count(*) FROM {} AS t WHERE ({}) IS NOT TRUE").format(stage, window),
+                params,
             ).fetchone()[0]
             if outside:
                 raise ValueError(
@@ -449,12 +459,13 @@ def replace_window(
 
         if strategy == "delete_insert" or stage is None:
             deleted = conn.execute(
-                _template("window_delete").format(target=target, in_window=window), params
+                sql.SQL("DELETE FROM {} AS t WHERE {}").format(target, window), params
             ).rowcount
             inserted = 0
             if stage is not None:
+                # a key that still exists after the window delete is an error, not an update
                 inserted = conn.execute(
-                    _template("insert_from_stage").format(
+                    sql.SQL("INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage}").format(
                         target=target, stage=stage, columns=_idents(columns)
                     )
                 ).rowcount
@@ -510,7 +521,8 @@ def stream_query_frames(
     statement = sql.SQL(query) if isinstance(query, str) else query
     with conn.transaction():
         with conn.cursor() as cur:
-            cur.execute(_template("query_describe").format(query=statement), params)
+            # the result columns (names and types), without running the query
+            cur.execute(sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(statement), params)
             columns = [ResultColumn(d.name, d.type_code, d.precision, d.scale) for d in cur.description or ()]
         yielded = False
         with contextlib.ExitStack() as settings:
@@ -518,7 +530,9 @@ def stream_query_frames(
                 settings.enter_context(_local_setting(conn, name, value))
             with (
                 conn.cursor() as cur,
-                cur.copy(_template("copy_to_stdout").format(query=statement), params) as copy,
+                cur.copy(
+                    sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER false)").format(statement), params
+                ) as copy,
             ):
                 for frame in read_csv_frames(copy, columns, chunk_rows):
                     yielded = True

@@ -9,7 +9,7 @@ NULL versus empty string. pyarrow writes a null as an empty *unquoted* field and
 string value, so an empty string is written as `""`. PostgreSQL's CSV COPY (with `NULL ''`, the CSV
 default) reads an unquoted empty field as NULL and a quoted one as the empty string. Missing values
 of every pandas flavour (None, NaN, NaT, pd.NA) become NULL; "" stays "". The matching COPY
-statement is `sql/upserts/copy_from_stdin.sql`.
+statement is in `bulk._copy_into`.
 
 Conversions, guided by the target column's PostgreSQL type:
 - datetime64 into `date`: must be midnight (a time of day raises rather than being truncated);
