@@ -28,7 +28,7 @@ from psycopg import sql
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, embedded_postgres, md_table, write_result  # noqa: E402
 
-from confirma_pipeline.warehouse import ledger  # noqa: E402
+from confirma_pipeline.warehouse import submission_ledger  # noqa: E402
 from confirma_pipeline.warehouse.migrations import apply_migrations  # noqa: E402
 from confirma_pipeline.warehouse.source import INVOICE_ROWS_CONTRACT, INVOICES_CONTRACT  # noqa: E402
 
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         for statement in SEED:
             conn.execute(statement, {"n": args.invoices})
-        hashed = ledger._hash_sql("push/source_hashes.sql", INVOICES, ROWS)
+        hashed = submission_ledger._hash_sql("push/source_hashes.sql", INVOICES, ROWS)
         conn.execute(
             sql.SQL("UPDATE confirma.invoice_ledger l SET source_hash = h.source_hash FROM ({}) h "
                     "WHERE h.invoice_id = l.invoice_id").format(hashed),
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             "row_cols": sql.SQL(", ").join(sql.Identifier("x", c) for c in INVOICE_ROWS_CONTRACT),
         }  # fmt: skip
         baseline = sql.SQL(BASELINE_SQL).format(**cols)
-        new = ledger._hash_sql("push/flag_changed_after_submission.sql", INVOICES, ROWS)
+        new = submission_ledger._hash_sql("push/flag_changed_after_submission.sql", INVOICES, ROWS)
         rows = []
 
         def step(name: str, what: str, statement) -> float:

@@ -180,32 +180,32 @@ class Phases:
             validation_steps,
         )
         from confirma_pipeline.validation import reasons
-        from confirma_pipeline.warehouse import ledger, source
+        from confirma_pipeline.warehouse import source, submission_ledger
 
         def read_label(args, kwargs):
             return f"read {kwargs.get('what', 'query')}"
 
-        self._wrap(ledger, "flag_changed_after_submission", "flag_changed_after_submission (SQL)")
+        self._wrap(submission_ledger, "flag_changed_after_submission", "flag_changed_after_submission (SQL)")
         self._wrap(source, "copy_query_to_frame", read_label)
         self._wrap(invoice_sending.RunTokens, "load", "load + decrypt tokens")
         self._wrap(invoice_recovery.InvoiceRecovery, "recover", "recover in_flight rows")
         self._wrap(invoice_preparation, "prepare_invoices", "prepare_invoices (all below)")
-        self._wrap(ledger, "source_hashes", "  source_hashes (SQL)")
+        self._wrap(submission_ledger, "source_hashes", "  source_hashes (SQL)")
         self._wrap(reasons, "validate_invoices", "  validate_invoices (pandera)")
         self._wrap(mapping_invoices, "invoice_bodies", "  invoice_bodies (mapping)")
         self._wrap(validation_steps, "body_hash", "  body hash (json+sha256)", rss=False)  # older code
         self._wrap(hashing, "payload_hash", "  body hash (payload_hash)", rss=False)
-        self._wrap(ledger, "duplicate_numbers", "  duplicate_numbers (SQL)")
+        self._wrap(submission_ledger, "duplicate_numbers", "  duplicate_numbers (SQL)")
         self._wrap(invoice_preparation, "record_rejections", "record/resolve rejections")
         self._wrap(invoice_preparation, "resolve_rejections", "record/resolve rejections")
         self._wrap(invoice_sending, "record_rejections", "record/resolve rejections")
-        self._wrap(ledger, "ensure_pending", "ledger.ensure_pending")
+        self._wrap(submission_ledger, "ensure_pending", "ledger.ensure_pending")
         self._wrap(invoice_sending.InvoiceSender, "send", "send (HTTP fan-out, all below)")
-        self._wrap(ledger, "claim", "  ledger.claim (worker thread)", rss=False)
-        self._wrap(ledger, "record_outcomes", "  ledger.record_outcomes")
-        self._wrap(ledger, "state_counts", "ledger.state_counts")
-        if hasattr(ledger, "waiting_for_client"):
-            self._wrap(ledger, "waiting_for_client", "ledger.waiting_for_client (SQL)")
+        self._wrap(submission_ledger, "claim", "  ledger.claim (worker thread)", rss=False)
+        self._wrap(submission_ledger, "record_outcomes", "  ledger.record_outcomes")
+        self._wrap(submission_ledger, "state_counts", "ledger.state_counts")
+        if hasattr(submission_ledger, "waiting_for_client"):
+            self._wrap(submission_ledger, "waiting_for_client", "ledger.waiting_for_client (SQL)")
         return self
 
     def __exit__(self, *exc: object) -> bool:

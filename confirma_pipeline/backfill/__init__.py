@@ -24,7 +24,7 @@ from confirma_pipeline.pull.window import Window
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
 from confirma_pipeline.run.context import RunContext
-from confirma_pipeline.warehouse import ledger, receivables, registry
+from confirma_pipeline.warehouse import receivables, registry, submission_ledger
 from confirma_pipeline.warehouse.connection import connect
 from confirma_pipeline.warehouse.source import creditor_exists
 
@@ -181,7 +181,7 @@ def preview_backfill(
         report.orphans = plan.orphans_text()
 
         creditors_df = read_creditors(conn, relations.creditors, creditor_ids=[cid])
-        exclude = ledger.done_or_these_sql(settings.max_attempts, [i for i, _ in plan.adopt])
+        exclude = submission_ledger.done_or_these_sql(settings.max_attempts, [i for i, _ in plan.adopt])
         invoices: Counter = Counter()
         for invoices_df, rows_df in iter_invoices(
             conn,
@@ -201,7 +201,7 @@ def preview_backfill(
             invoices["refused_by_policy"] += len(held)
             # a real run leaves alone what the ledger holds refused with this very payload (by the API,
             # or by the policy unless this run's policy releases them)
-            kept = ledger.refused_with_same_payload(
+            kept = submission_ledger.refused_with_same_payload(
                 conn, sendable.entries, REFUSE_REASON if releasing else None
             )
             invoices["not_resent_refused_earlier"] += kept

@@ -19,7 +19,7 @@ import psycopg
 from psycopg import sql
 
 from confirma_pipeline.pull.window import Window
-from confirma_pipeline.warehouse import ledger
+from confirma_pipeline.warehouse import submission_ledger
 from confirma_pipeline.warehouse.rejections import resolve_rejections
 from confirma_pipeline.warehouse.source import relation_identifier
 
@@ -131,7 +131,7 @@ def apply_adoption(
     if not plan.adopt:
         return 0
     ids = [invoice_id for invoice_id, _ in plan.adopt]
-    snapshots = ledger.source_snapshots(conn, invoices_relation, rows_relation, ids)
+    snapshots = submission_ledger.source_snapshots(conn, invoices_relation, rows_relation, ids)
     with conn.transaction():
         done = conn.execute(
             """

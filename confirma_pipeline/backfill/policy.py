@@ -25,8 +25,8 @@ from confirma_pipeline.api import contract as c
 from confirma_pipeline.errors import OperatorError
 from confirma_pipeline.mapping.hashing import payload_hash
 from confirma_pipeline.push.validation_steps import PreparedInvoices
-from confirma_pipeline.warehouse.ledger import LedgerEntry
 from confirma_pipeline.warehouse.rejections import Rejection
+from confirma_pipeline.warehouse.submission_ledger import LedgerEntry
 
 POLICIES = ("refuse", "no-distribution", "as-is")
 DEFAULT_POLICY = "refuse"

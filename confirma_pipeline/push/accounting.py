@@ -109,7 +109,7 @@ def _prepare_payments(conn, relations: AccountingRelations, creditor_id: str, ma
     )
 
 
-LEDGER = AccountingKind(
+VOUCHERS = AccountingKind(
     kind="ledger",
     entity=VOUCHER_ENTITY,
     per_request=1,
@@ -127,7 +127,7 @@ PAYMENTS = AccountingKind(
         client.get_accounting_payment_status(token, start, end).payments
     ),
 )
-KINDS = (LEDGER, PAYMENTS)
+KINDS = (VOUCHERS, PAYMENTS)
 
 
 def _api_error_text(exc: BaseException) -> str:

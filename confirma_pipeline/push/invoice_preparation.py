@@ -19,7 +19,7 @@ from confirma_pipeline.push.preview import mask_personal
 from confirma_pipeline.push.report import PushReport
 from confirma_pipeline.push.validation_steps import prepare_invoices, refuse_reused_numbers
 from confirma_pipeline.run.context import RunContext
-from confirma_pipeline.warehouse import ledger
+from confirma_pipeline.warehouse import submission_ledger
 from confirma_pipeline.warehouse.rejections import record_rejections, resolve_rejections
 from confirma_pipeline.warehouse.source import iter_invoices
 
@@ -89,14 +89,14 @@ class InvoicePreparation:
             return []
         with conn.transaction():
             record_rejections(conn, prepared.rejections + [r for _, r in held], self.ctx.run_id)
-            refused_before = ledger.still_refused(conn, prepared.entries)
+            refused_before = submission_ledger.still_refused(conn, prepared.entries)
             resolve_rejections(
                 conn,
                 "invoice",
                 [e.invoice_id for e in prepared.entries if e.invoice_id not in refused_before],
             )
-            ledger.register_held(conn, held, self.ctx.run_id)
-        ledger.ensure_pending(conn, prepared.entries, self.ctx.run_id)
+            submission_ledger.register_held(conn, held, self.ctx.run_id)
+        submission_ledger.ensure_pending(conn, prepared.entries, self.ctx.run_id)
         return [
             Send(e.invoice_id, e.creditor_id, e.invoice_number, body)
             for e, body in zip(prepared.entries, prepared.bodies, strict=True)

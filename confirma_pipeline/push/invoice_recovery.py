@@ -16,12 +16,12 @@ from confirma_pipeline.push import recovery
 from confirma_pipeline.push.invoice_sending import RunTokens, api_error_text
 from confirma_pipeline.push.report import PushReport
 from confirma_pipeline.run.context import RunContext
-from confirma_pipeline.warehouse import ledger
+from confirma_pipeline.warehouse import submission_ledger
 
 
-def _unknown(row, reason: str) -> ledger.Outcome:
+def _unknown(row, reason: str) -> submission_ledger.Outcome:
     """Keep the row in flight (not resent) with the reason the invoices_stuck check shows."""
-    return ledger.Outcome(row.invoice_id, "in_flight", f"outcome unknown after look-up: {reason}")
+    return submission_ledger.Outcome(row.invoice_id, "in_flight", f"outcome unknown after look-up: {reason}")
 
 
 @dataclass
@@ -42,15 +42,15 @@ class InvoiceRecovery:
         answer's outcomes are committed as it arrives, so a killed recovery keeps what it learned."""
         from confirma_pipeline.api.concurrency import run_bounded
 
-        rows = ledger.in_flight_for_recovery(conn, self.ctx.relations.invoices, creditor_ids)
+        rows = submission_ledger.in_flight_for_recovery(conn, self.ctx.relations.invoices, creditor_ids)
         if not rows or self.dry_run:
             return []
         self.ctx.logger.info(f"looking up {len(rows)} invoice(s) left in flight before deciding to resend")
-        current = ledger.source_hashes(
+        current = submission_ledger.source_hashes(
             conn, self.ctx.relations.invoices, self.ctx.relations.invoice_rows, [r.invoice_id for r in rows]
         )
-        groups: dict[tuple, list[ledger.InFlightRow]] = {}
-        early: list[ledger.Outcome] = []
+        groups: dict[tuple, list[submission_ledger.InFlightRow]] = {}
+        early: list[submission_ledger.Outcome] = []
         for row in rows:
             if row.invoice_date is None:
                 early.append(_unknown(row, "its source row is gone, so its date is unknown"))
@@ -60,7 +60,7 @@ class InvoiceRecovery:
                 groups.setdefault((row.creditor_id, row.invoice_date), []).append(row)
         self._record(conn, early)
         known = {
-            key: ledger.submitted_numbers_between(
+            key: submission_ledger.submitted_numbers_between(
                 conn, self.ctx.relations.invoices, key[0], *recovery.window(key[1])
             )
             for key in groups
@@ -90,7 +90,7 @@ class InvoiceRecovery:
                     outcomes.append(_unknown(row, answer.reason))
                 elif row.invoice_number in answer.numbers:
                     outcomes.append(
-                        ledger.Outcome(
+                        submission_ledger.Outcome(
                             row.invoice_id, "submitted", None, None, answer.numbers[row.invoice_number]
                         )
                     )
@@ -98,14 +98,16 @@ class InvoiceRecovery:
                     self.report.count(row.creditor_id, "recovered")
                 else:
                     outcomes.append(
-                        ledger.Outcome(row.invoice_id, "pending", "not found at Confirma after interruption")
+                        submission_ledger.Outcome(
+                            row.invoice_id, "pending", "not found at Confirma after interruption"
+                        )
                     )
                     back_to_pending.append(row.invoice_id)
             self._record(conn, outcomes)
         return back_to_pending
 
-    def _record(self, conn, outcomes: list[ledger.Outcome]) -> None:
-        ledger.record_outcomes(conn, outcomes)
+    def _record(self, conn, outcomes: list[submission_ledger.Outcome]) -> None:
+        submission_ledger.record_outcomes(conn, outcomes)
         for o in outcomes:
             if o.state == "in_flight":
                 self.report.unknown_reasons[o.error or "?"] += 1

@@ -25,7 +25,7 @@ from confirma_pipeline.api.errors import (
 from confirma_pipeline.push.report import PushReport
 from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.vault import fingerprint, load_tokens
-from confirma_pipeline.warehouse import ledger
+from confirma_pipeline.warehouse import submission_ledger
 from confirma_pipeline.warehouse.registry import set_token_status
 from confirma_pipeline.warehouse.rejections import Rejection, record_rejections
 
@@ -46,7 +46,7 @@ def api_error_text(exc: ConfirmaApiError) -> str:
     return f"{type(exc).__name__}: {str(exc)[:300]}"
 
 
-def _api_rejection(item: Send, outcome: ledger.Outcome) -> Rejection:
+def _api_rejection(item: Send, outcome: submission_ledger.Outcome) -> Rejection:
     """The server's refusal of one invoice as a rejected row: status and field messages (never the body)."""
     from confirma_pipeline.mapping.hashing import payload_hash
 
@@ -107,26 +107,32 @@ class InvoiceSender:
     tokens: RunTokens
     report: PushReport
 
-    def _send_one(self, item: Send) -> ledger.Outcome:
+    def _send_one(self, item: Send) -> submission_ledger.Outcome:
         token = self.tokens.usable(item.creditor_id)
         if token is None:
-            return ledger.Outcome(item.invoice_id, "pending", "not sent: no valid client token")
+            return submission_ledger.Outcome(item.invoice_id, "pending", "not sent: no valid client token")
         try:
             answer = self.ctx.client.create_invoice(token, item.body)
         except DuplicateError:
             # The number is already at Confirma for this client: an earlier send of this invoice
             # landed (the ledger's (creditor, number) is unique, so it cannot be another one).
-            return ledger.Outcome(item.invoice_id, "submitted", "already present at Confirma (409)", 409)
+            return submission_ledger.Outcome(
+                item.invoice_id, "submitted", "already present at Confirma (409)", 409
+            )
         except RejectedError as exc:
-            return ledger.Outcome(item.invoice_id, "rejected", api_error_text(exc), exc.status)
+            return submission_ledger.Outcome(item.invoice_id, "rejected", api_error_text(exc), exc.status)
         except UnauthorizedError as exc:
-            return ledger.Outcome(item.invoice_id, "pending", api_error_text(exc), exc.status or 401)
+            return submission_ledger.Outcome(
+                item.invoice_id, "pending", api_error_text(exc), exc.status or 401
+            )
         except AmbiguousOutcomeError as exc:
-            return ledger.Outcome(item.invoice_id, "in_flight", "outcome unknown: " + api_error_text(exc))
+            return submission_ledger.Outcome(
+                item.invoice_id, "in_flight", "outcome unknown: " + api_error_text(exc)
+            )
         except RetryableError as exc:
-            return ledger.Outcome(item.invoice_id, "failed", api_error_text(exc), exc.status)
+            return submission_ledger.Outcome(item.invoice_id, "failed", api_error_text(exc), exc.status)
         case_id = getattr(answer, "case_id", None)
-        return ledger.Outcome(item.invoice_id, "submitted", None, 200, case_id)
+        return submission_ledger.Outcome(item.invoice_id, "submitted", None, 200, case_id)
 
     def _claimed(self, conn, sends: list[Send]) -> Iterator[Send]:
         """Yield sends only after their rows are committed `in_flight`, a batch at a time.
@@ -135,7 +141,7 @@ class InvoiceSender:
         its own: the caller's thread commits answers on the other one meanwhile."""
         by_id = {s.invoice_id: s for s in sends}
         for batch in chunks(list(by_id), self.ctx.settings.claim_batch):
-            claimed = ledger.claim(conn, batch, self.ctx.run_id, self.ctx.settings.max_attempts)
+            claimed = submission_ledger.claim(conn, batch, self.ctx.run_id, self.ctx.settings.max_attempts)
             self.report.skipped_done += len(batch) - len(claimed)
             for invoice_id in claimed:
                 yield by_id[invoice_id]
@@ -144,7 +150,7 @@ class InvoiceSender:
         """Send, committing answers in batches on `conn`. Returns ids whose outcome is unknown."""
         from confirma_pipeline.api.concurrency import run_bounded
 
-        pending: list[ledger.Outcome] = []
+        pending: list[submission_ledger.Outcome] = []
         refused: list[Rejection] = []
         unknown: list[str] = []
         last_flush = time.monotonic()
@@ -154,7 +160,7 @@ class InvoiceSender:
             )
             for item, outcome in answers:
                 if isinstance(outcome, BaseException):  # a bug, not an API answer: keep it in flight
-                    outcome = ledger.Outcome(
+                    outcome = submission_ledger.Outcome(
                         item.invoice_id, "in_flight", f"client error: {type(outcome).__name__}"
                     )
                 if outcome.http_status == 401 and outcome.state == "pending":
@@ -172,15 +178,15 @@ class InvoiceSender:
         self._flush(conn, pending, refused)
         return unknown
 
-    def _flush(self, conn, outcomes: list[ledger.Outcome], refused: list[Rejection]) -> None:
+    def _flush(self, conn, outcomes: list[submission_ledger.Outcome], refused: list[Rejection]) -> None:
         """Commit a batch of answers; API refusals also go to confirma.rejected_rows (source 'api')."""
         with conn.transaction():
-            ledger.record_outcomes(conn, outcomes)
+            submission_ledger.record_outcomes(conn, outcomes)
             record_rejections(conn, refused, self.ctx.run_id)
         outcomes.clear()
         refused.clear()
 
-    def _tally(self, creditor_id: str, outcome: ledger.Outcome, unknown: list[str]) -> None:
+    def _tally(self, creditor_id: str, outcome: submission_ledger.Outcome, unknown: list[str]) -> None:
         self.report.count(creditor_id, outcome.state)
         if outcome.state == "submitted":
             self.report.pushed += 1

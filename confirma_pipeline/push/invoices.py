@@ -30,7 +30,7 @@ from confirma_pipeline.push.invoice_recovery import InvoiceRecovery
 from confirma_pipeline.push.invoice_sending import InvoiceSender, RunTokens, chunks
 from confirma_pipeline.push.report import PushReport
 from confirma_pipeline.run.context import RunContext
-from confirma_pipeline.warehouse import ledger, locks, registry
+from confirma_pipeline.warehouse import locks, registry, submission_ledger
 from confirma_pipeline.warehouse.rejections import explain_unsent
 from confirma_pipeline.warehouse.source import read_creditors
 
@@ -62,7 +62,7 @@ class InvoicePusher:
             creditors_df,
             date_from,
             date_to,
-            ledger.done_invoice_ids_sql(self.settings.max_attempts),
+            submission_ledger.done_invoice_ids_sql(self.settings.max_attempts),
         )
         # Outcomes unknown in this run: look them up now, resend only what Confirma lacks.
         for _ in range(self.settings.recovery_rounds):
@@ -77,7 +77,7 @@ class InvoicePusher:
                 creditors_df,
                 date_from,
                 date_to,
-                ledger.all_but_sql(self.relations.invoices, retry_ids),
+                submission_ledger.all_but_sql(self.relations.invoices, retry_ids),
                 first_pass=False,
             )
 
@@ -122,7 +122,9 @@ def push_invoices(
         ctx.connect(autocommit=True, application_name=locks.application_name(ctx.run_id)) as lock_conn,
     ):
         if not dry_run:
-            changed = ledger.flag_changed_after_submission(conn, relations.invoices, relations.invoice_rows)
+            changed = submission_ledger.flag_changed_after_submission(
+                conn, relations.invoices, relations.invoice_rows
+            )
             if changed:
                 pusher.log.warning(
                     f"{changed} submitted invoice(s) changed their 'changed after submission' flag"
@@ -149,7 +151,9 @@ def push_invoices(
                 f"invoices: {len(held)} client(s) done in this batch; so far pushed {r.pushed}, "
                 f"recovered {r.recovered}, rejected {r.rejected_validation + r.rejected_api}, failed {r.failed}"
             )
-        counts = ledger.state_counts(conn, held_all)  # rows another run is sending are not unknown here
+        counts = submission_ledger.state_counts(
+            conn, held_all
+        )  # rows another run is sending are not unknown here
         pusher.report.unknown = counts.get("in_flight", 0)
         # sent in earlier runs (not read again, so not counted while processing)
         pusher.report.skipped_done += max(
@@ -169,7 +173,7 @@ def push_invoices(
                     f"{unsent.creditor_missing} invoice(s) name a creditor that does not exist and "
                     f"{unsent.orphan_rows} invoice row(s) have no invoice: reasons in confirma.row_status"
                 )
-            pusher.report.waiting_for_client = ledger.waiting_for_client(
+            pusher.report.waiting_for_client = submission_ledger.waiting_for_client(
                 conn, relations.invoices, creditor_ids
             )
     pusher.report.duration_s = time.monotonic() - started

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from confirma_pipeline.validation.conform import RelationError
-from confirma_pipeline.warehouse import ledger
+from confirma_pipeline.warehouse import submission_ledger
 from confirma_pipeline.warehouse.rejections import Rejection
 
 DUPLICATE_NUMBER_CHECK = "invoice_number_not_used_by_another_invoice"
@@ -86,7 +86,7 @@ def prepare_creditors(
 
 @dataclass
 class PreparedInvoices:
-    entries: list[ledger.LedgerEntry] = field(default_factory=list)
+    entries: list[submission_ledger.LedgerEntry] = field(default_factory=list)
     bodies: list[bytes] = field(default_factory=list)  # encoded once: hashed and sent as these bytes
     rejections: list[Rejection] = field(default_factory=list)
 
@@ -102,7 +102,7 @@ def prepare_invoices(conn, invoices_df, rows_df, creditors_df, relations) -> Pre
 
     if invoices_df.empty:
         return PreparedInvoices()
-    snapshots = ledger.source_snapshots(
+    snapshots = submission_ledger.source_snapshots(
         conn, relations.invoices, relations.invoice_rows, invoices_df["invoice_id"].tolist()
     )
     source = {invoice_id: snapshot.source_hash for invoice_id, snapshot in snapshots.items()}
@@ -115,9 +115,11 @@ def prepare_invoices(conn, invoices_df, rows_df, creditors_df, relations) -> Pre
     rejections = _rejections(result.rejected_df, source)
     valid = result.valid_invoices
     bodies = [encode_body(body) for body in invoice_bodies(valid, result.valid_rows, creditors_df)]
-    missing = ledger.SourceSnapshot(None, None)  # a source row deleted since it was read: nothing to record
+    missing = submission_ledger.SourceSnapshot(
+        None, None
+    )  # a source row deleted since it was read: nothing to record
     entries = [
-        ledger.LedgerEntry(
+        submission_ledger.LedgerEntry(
             invoice_id,
             creditor_id,
             int(number),
@@ -140,7 +142,7 @@ def refuse_reused_numbers(conn, prepared: PreparedInvoices) -> PreparedInvoices:
     """Move to the rejections every invoice whose (creditor, number) the ledger already holds under
     another invoice id: sending it would bill a number twice. Run just before registering the
     chunk (on the thread that registers), so earlier chunks of the same run are seen too."""
-    duplicates = ledger.duplicate_numbers(conn, prepared.entries)
+    duplicates = submission_ledger.duplicate_numbers(conn, prepared.entries)
     if not duplicates:
         return prepared
     keep = [i for i, e in enumerate(prepared.entries) if e.invoice_id not in duplicates]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 
 from confirma_pipeline.run.context import RunContext
-from confirma_pipeline.warehouse import ledger
+from confirma_pipeline.warehouse import submission_ledger
 
 INVOICES, ROWS = "confirma_source.invoices", "confirma_source.invoice_rows"
 
@@ -18,7 +18,7 @@ def _submit(conn, n: int) -> list[str]:
         "ORDER BY invoice_id LIMIT %s",
         (n,),
     ).fetchall()
-    hashes = ledger.source_hashes(conn, INVOICES, ROWS, [p[0] for p in picked])
+    hashes = submission_ledger.source_hashes(conn, INVOICES, ROWS, [p[0] for p in picked])
     for invoice_id, creditor_id, number in picked:
         conn.execute(
             "INSERT INTO confirma.clients (creditor_id, state) VALUES (%s, 'created') ON CONFLICT DO NOTHING",
@@ -48,7 +48,7 @@ def test_a_quiet_night_rewrites_nothing_and_any_edit_is_flagged(seeded):
         ids = _submit(conn, 8)
 
         def flag() -> int:
-            return ledger.flag_changed_after_submission(conn, INVOICES, ROWS)
+            return submission_ledger.flag_changed_after_submission(conn, INVOICES, ROWS)
 
         assert flag() == 0  # first night after submission: each invoice hashed once, none changed
         quiet = _versions(conn)
@@ -101,7 +101,7 @@ def test_the_first_night_after_a_push_hashes_nothing_and_an_edit_is_still_flagge
         assert pushed > 0 and len(submitted) == pushed
         assert _due_for_hashing(conn) == 0
         before = _versions(conn)
-        assert ledger.flag_changed_after_submission(conn, INVOICES, ROWS) == 0
+        assert submission_ledger.flag_changed_after_submission(conn, INVOICES, ROWS) == 0
         assert _versions(conn) == before  # the first night after the push wrote no ledger row
 
         edited = submitted[0]
@@ -110,7 +110,7 @@ def test_the_first_night_after_a_push_hashes_nothing_and_an_edit_is_still_flagge
             (edited,),
         )
         assert _due_for_hashing(conn) == 1
-        assert ledger.flag_changed_after_submission(conn, INVOICES, ROWS) == 1
+        assert submission_ledger.flag_changed_after_submission(conn, INVOICES, ROWS) == 1
         assert _flagged(conn) == [edited]
         after = _versions(conn)
         assert {i for i in before if after[i] != before[i]} == {edited}

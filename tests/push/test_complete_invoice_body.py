@@ -15,7 +15,7 @@ from confirma_pipeline.pull.distribution import pull_distribution
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
 from confirma_pipeline.run.context import RunContext
-from confirma_pipeline.warehouse import ledger
+from confirma_pipeline.warehouse import submission_ledger
 from confirma_pipeline.warehouse.source import read_invoices
 
 DISCOUNTED = """
@@ -94,7 +94,7 @@ def test_hashes_stored_before_the_upgrade_flag_only_real_changes(seeded, sandbox
     relations = ("confirma_source.invoices", "confirma_source.invoice_rows")
     with psycopg.connect(seeded, autocommit=True) as conn:
         ids = [r[0] for r in conn.execute("SELECT invoice_id FROM confirma.invoice_ledger ORDER BY 1")]
-        old = ledger.source_hashes(conn, *relations, ids, version=1)
+        old = submission_ledger.source_hashes(conn, *relations, ids, version=1)
         # the ledger as a pre-0009 run left it: version-1 hashes
         conn.execute(
             "UPDATE confirma.invoice_ledger l SET source_hash = o.h, source_hash_version = 1 "
@@ -104,8 +104,8 @@ def test_hashes_stored_before_the_upgrade_flag_only_real_changes(seeded, sandbox
         conn.execute(
             "UPDATE confirma_source.invoices SET description = 'changed' WHERE invoice_id = %s", (ids[0],)
         )
-        flagged = ledger.flag_changed_after_submission(conn, *relations)
+        flagged = submission_ledger.flag_changed_after_submission(conn, *relations)
         assert flagged == 1
-        assert ledger.changed_after_submission(conn)[0][0] == ids[0]
+        assert submission_ledger.changed_after_submission(conn)[0][0] == ids[0]
         versions = conn.execute("SELECT DISTINCT source_hash_version FROM confirma.invoice_ledger").fetchall()
     assert versions == [(2,)]

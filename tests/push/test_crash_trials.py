@@ -23,7 +23,7 @@ from push_helpers import journal_invoices
 
 from confirma_pipeline.push.onboarding import onboard_clients
 from confirma_pipeline.run.context import RunContext
-from confirma_pipeline.warehouse import ledger
+from confirma_pipeline.warehouse import submission_ledger
 
 CHILD = Path(__file__).with_name("crash_child.py")
 POLL_S = 0.02
@@ -103,7 +103,7 @@ def test_killed_push_and_killed_recovery_never_accept_an_invoice_twice(seeded, s
     accepted = Counter(journal_invoices(sandbox))
     assert accepted and max(accepted.values()) == 1, [n for n, k in accepted.items() if k > 1]
     with psycopg.connect(seeded) as conn:
-        stuck = ledger.stuck(conn, max_attempts=5)
+        stuck = submission_ledger.stuck(conn, max_attempts=5)
     if variant == "standard":
         assert stuck == []
     else:

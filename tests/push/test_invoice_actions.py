@@ -345,7 +345,7 @@ def test_asset_check_fails_until_an_operator_resolves_through_the_cli(
 def test_changed_after_submission_names_the_action_that_would_carry_it(world, api, vault):
     from confirma_pipeline.defs.invoicing.checks import invoices_changed_after_submission
     from confirma_pipeline.defs.resources import WarehouseResource
-    from confirma_pipeline.warehouse import ledger
+    from confirma_pipeline.warehouse import submission_ledger
 
     (moved, *_), (renamed, *_) = open_cases(world)[:2]
     with psycopg.connect(world, autocommit=True) as conn:
@@ -355,7 +355,7 @@ def test_changed_after_submission_names_the_action_that_would_carry_it(world, ap
         conn.execute(
             "UPDATE confirma_source.invoices SET buyer_name = 'Renamed Oy' WHERE invoice_id = %s", (renamed,)
         )
-        assert ledger.flag_changed_after_submission(
+        assert submission_ledger.flag_changed_after_submission(
             conn, "confirma_source.invoices", "confirma_source.invoice_rows"
         )
     result = invoices_changed_after_submission(warehouse=WarehouseResource(dsn=world))

@@ -14,7 +14,7 @@ from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
 from confirma_pipeline.push.settings import PushSettings
 from confirma_pipeline.run.context import RunContext
-from confirma_pipeline.warehouse import ledger
+from confirma_pipeline.warehouse import submission_ledger
 
 SMALL = PushSettings(concurrency=8, claim_batch=7, outcome_batch=5)
 
@@ -93,7 +93,7 @@ def test_every_valid_row_sent_once_every_invalid_row_explained(seeded, sandbox, 
 
 def test_crash_between_post_and_commit_does_not_resend(seeded, sandbox, api, vault, sample, monkeypatch):
     onboard_clients(RunContext(seeded, api, vault, run_id="setup"))
-    real_record = ledger.record_outcomes
+    real_record = submission_ledger.record_outcomes
     calls = {"n": 0}
 
     def crash_after_first_batch(conn, outcomes):
@@ -102,10 +102,10 @@ def test_crash_between_post_and_commit_does_not_resend(seeded, sandbox, api, vau
             raise KeyboardInterrupt("simulated crash")
         return real_record(conn, outcomes)
 
-    monkeypatch.setattr(ledger, "record_outcomes", crash_after_first_batch)
+    monkeypatch.setattr(submission_ledger, "record_outcomes", crash_after_first_batch)
     with pytest.raises(KeyboardInterrupt):
         push_invoices(RunContext(seeded, api, vault, settings=SMALL, run_id="crashed"))
-    monkeypatch.setattr(ledger, "record_outcomes", real_record)
+    monkeypatch.setattr(submission_ledger, "record_outcomes", real_record)
     with psycopg.connect(seeded) as conn:
         in_flight = conn.execute(
             "SELECT count(*) FROM confirma.invoice_ledger WHERE state = 'in_flight'"

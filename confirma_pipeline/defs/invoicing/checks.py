@@ -26,7 +26,7 @@ def invoices_rejected_this_run(
     description="Invoices left in_flight (outcome unknown) or failed past their attempt budget",
 )
 def invoices_stuck(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    from confirma_pipeline.warehouse.ledger import stuck
+    from confirma_pipeline.warehouse.submission_ledger import stuck
 
     with warehouse.connect() as conn:
         rows = stuck(conn, PushSettings().max_attempts)

@@ -5,6 +5,10 @@ Each invoice moves pending -> in_flight -> submitted | rejected | failed. Rows a
 they arrive. A crash anywhere leaves at worst `in_flight` rows, which the next run looks up in
 the client's distribution records before deciding to resend, so batching the answer commits
 costs no safety and saves one fsync per invoice.
+
+"Ledger" in this code base means OUR submission ledgers (this one, `action_ledger.py` and
+`accounting_submissions.py`); Confirma's accounting ledger (the vouchers of POST accounting/ledger) is
+called "vouchers" on our side (push/accounting.py `VOUCHERS`), except where a name is the API's own.
 """
 
 from __future__ import annotations
