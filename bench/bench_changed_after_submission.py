@@ -28,9 +28,9 @@ from psycopg import sql
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, embedded_postgres, md_table, write_result  # noqa: E402
 
+from confirma_pipeline.validation.input_contract import INVOICE_ROWS_CONTRACT, INVOICES_CONTRACT  # noqa: E402
 from confirma_pipeline.warehouse import submission_ledger  # noqa: E402
 from confirma_pipeline.warehouse.migrations import apply_migrations  # noqa: E402
-from confirma_pipeline.warehouse.source import INVOICE_ROWS_CONTRACT, INVOICES_CONTRACT  # noqa: E402
 
 INVOICES, ROWS = "confirma_source.invoices", "confirma_source.invoice_rows"
 TARGET_S = 5.0

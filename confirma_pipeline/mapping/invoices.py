@@ -30,7 +30,7 @@ import pandas as pd
 from confirma_pipeline.api.contract import AMOUNT_FIELDS, INVOICE_ROW_FIELDS
 from confirma_pipeline.mapping import _columns as col
 from confirma_pipeline.validation.identifiers import arrow_index_in
-from confirma_pipeline.warehouse.source import INVOICES_CONTRACT
+from confirma_pipeline.validation.input_contract import INVOICES_CONTRACT
 
 #: sellerParty.address.countryName for the seller's country (the example sends "FINLAND").
 COUNTRY_NAMES: dict[str, str] = {

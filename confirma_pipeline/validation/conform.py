@@ -26,7 +26,7 @@ import pandera.pandas as pa
 from pandera.engines import pandas_engine
 
 from confirma_pipeline.errors import ConfigError
-from confirma_pipeline.warehouse.source import DATE_DTYPE, STR_DTYPE, TIMESTAMPTZ_DTYPE
+from confirma_pipeline.validation.input_contract import DATE_DTYPE, STR_DTYPE, TIMESTAMPTZ_DTYPE
 
 NOT_NULL_CHECK = "not_null"
 

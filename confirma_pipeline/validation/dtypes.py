@@ -1,4 +1,4 @@
-"""pandera dtypes for the project's dtype contract (see `confirma_pipeline.warehouse.source`).
+"""pandera dtypes for the project's dtype contract (see `confirma_pipeline.validation.input_contract`).
 
 pandera's own `DateTime` is unit-blind for tz-naive data (it reports and coerces to `datetime64[ns]`). Plain
 dates are `datetime64[us]` in this project (what pandas 3 produces when it parses dates, and what the source
@@ -15,7 +15,7 @@ import pandas as pd
 from pandera import dtypes
 from pandera.engines import pandas_engine
 
-from confirma_pipeline.warehouse.source import DATE_DTYPE
+from confirma_pipeline.validation.input_contract import DATE_DTYPE
 
 
 @pandas_engine.Engine.register_dtype

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from confirma_pipeline.validation import reference as ref
-from confirma_pipeline.warehouse.source import STR_DTYPE
+from confirma_pipeline.validation.input_contract import STR_DTYPE
 
 #: Amounts are float64 in frames; two amounts are "equal" when they differ by at most half a cent.
 MONEY_TOLERANCE = 0.005 + 1e-9

@@ -13,7 +13,7 @@ from stdnum import iban
 from stdnum.fi import alv
 
 from confirma_pipeline.validation.identifiers import finnish_reference_check_digits
-from confirma_pipeline.warehouse.source import (
+from confirma_pipeline.validation.input_contract import (
     CREDITORS_CONTRACT,
     INVOICE_ROWS_CONTRACT,
     INVOICES_CONTRACT,

@@ -1,7 +1,7 @@
 """The accounting input contract (`confirma_source.ledger_vouchers`, `ledger_voucher_rows`,
 `ledger_row_dimensions`, `accounting_payments`) and its readers.
 
-Frames follow the project's dtype contract (see `warehouse.source`): text as `str`, dates as
+Frames follow the project's dtype contract (see `validation.input_contract`): text as `str`, dates as
 `datetime64[us]`, money as float64 read from unconstrained `numeric`, so a third decimal reaches
 validation (and is rejected there) instead of being rounded away on load. Only items of the given
 clients that are not already done (`accounting_submissions` says sent, in flight, or failed past
@@ -17,12 +17,8 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from confirma_pipeline.warehouse.source import (
-    ColumnSpec,
-    copy_query_to_frame,
-    relation_identifier,
-    select_list,
-)
+from confirma_pipeline.validation.input_contract import ColumnSpec
+from confirma_pipeline.warehouse.source import copy_query_to_frame, relation_identifier, select_list
 
 _S, _SN = ColumnSpec("str"), ColumnSpec("str", True)
 _D, _DN = ColumnSpec("date"), ColumnSpec("date", True)

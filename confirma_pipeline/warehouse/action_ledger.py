@@ -18,19 +18,14 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from confirma_pipeline.warehouse.source import (
-    ColumnSpec,
-    _c,
-    copy_query_to_frame,
-    relation_identifier,
-    select_list,
-)
+from confirma_pipeline.validation.input_contract import ColumnSpec, _c
+from confirma_pipeline.warehouse.source import copy_query_to_frame, relation_identifier, select_list
 
 DEFAULT_ACTIONS = "confirma_source.invoice_actions"
 STATES = ("waiting", "pending", "in_flight", "sent", "rejected", "failed")
 
 _SN, _FN, _DN = _c("str", True), _c("float64", True), _c("date", True)
-#: the input contract of confirma_source.invoice_actions (see warehouse/source.py for the dtype kinds)
+#: the input contract of confirma_source.invoice_actions (see validation/input_contract.py for the dtype kinds)
 ACTIONS_CONTRACT: dict[str, ColumnSpec] = {
     "action_id": _c("str"),
     "invoice_id": _c("str"),

@@ -84,7 +84,7 @@ def _hash_sql(
 ) -> sql.Composable:
     """A hashing statement over the input contract's columns (updated_at excluded: touching a row
     without changing it is not a change). `version` 1 rebuilds the hash as stored before migration 0009."""
-    from confirma_pipeline.warehouse.source import INVOICE_ROWS_CONTRACT, INVOICES_CONTRACT
+    from confirma_pipeline.validation.input_contract import INVOICE_ROWS_CONTRACT, INVOICES_CONTRACT
 
     def column(alias: str, n: str) -> sql.Composable:
         if version == 1 and n == "quantity":

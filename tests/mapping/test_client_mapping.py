@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from confirma_pipeline.mapping.clients import client_bodies, client_body
-from confirma_pipeline.warehouse.source import CREDITORS_CONTRACT, STR_DTYPE
+from confirma_pipeline.validation.input_contract import CREDITORS_CONTRACT, STR_DTYPE
 
 # Verbatim from the "Create a new client" page (shared/seed/confirma-docs-create-a-new-client.txt).
 SEED_BODY = json.loads(

@@ -9,8 +9,8 @@ import pandas as pd
 
 from confirma_pipeline.api.contract import AMOUNT_FIELDS, INVOICE_ROW_FIELDS
 from confirma_pipeline.mapping.invoices import invoice_bodies
+from confirma_pipeline.validation.input_contract import INVOICES_CONTRACT
 from confirma_pipeline.validation.samples import sample_creditors, sample_invoices
-from confirma_pipeline.warehouse.source import INVOICES_CONTRACT
 
 # The endpoint page's example (reference section 2.4) with the buyer e-mail placeholder filled in, plus what
 # the example leaves out and the body carries: processing.showProductCodeEnabled, buyerParty.disableCollection,

@@ -20,6 +20,11 @@ from confirma_pipeline.validation import (
     table_keys,
 )
 from confirma_pipeline.validation.actions import InvoiceActionModel
+from confirma_pipeline.validation.input_contract import (
+    CREDITORS_CONTRACT,
+    INVOICE_ROWS_CONTRACT,
+    INVOICES_CONTRACT,
+)
 from confirma_pipeline.validation.writeback import (
     WRITEBACK_MODELS,
     AllocationModel,
@@ -30,12 +35,7 @@ from confirma_pipeline.validation.writeback import (
     breakdown_sums_equal_allocation_total,
 )
 from confirma_pipeline.warehouse.action_ledger import ACTIONS_CONTRACT
-from confirma_pipeline.warehouse.source import (
-    CREDITORS_CONTRACT,
-    INVOICE_ROWS_CONTRACT,
-    INVOICES_CONTRACT,
-    empty_frame,
-)
+from confirma_pipeline.warehouse.source import empty_frame
 
 PAIRS = [
     (CreditorModel, CREDITORS_CONTRACT, "confirma_source.creditors"),

@@ -12,14 +12,12 @@ import pytest
 from psycopg import sql
 
 from confirma_pipeline.errors import ConfigError
-from confirma_pipeline.warehouse.source import (
+from confirma_pipeline.validation.input_contract import (
     CREDITORS_CONTRACT,
     INVOICE_ROWS_CONTRACT,
     INVOICES_CONTRACT,
-    iter_invoices,
-    read_creditors,
-    read_invoices,
 )
+from confirma_pipeline.warehouse.source import iter_invoices, read_creditors, read_invoices
 
 
 def _insert(conn, table: str, row: dict) -> None:
