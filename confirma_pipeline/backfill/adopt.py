@@ -16,12 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import psycopg
-from psycopg import sql
 
 from confirma_pipeline.pull.window import Window
-from confirma_pipeline.warehouse import submission_ledger
+from confirma_pipeline.warehouse import receivables, submission_ledger
 from confirma_pipeline.warehouse.rejections import resolve_rejections
-from confirma_pipeline.warehouse.source import relation_identifier
 
 ADOPTED_PAYLOAD_HASH = "adopted: not sent by this pipeline"
 ORPHANS_SHOWN = 50  # numbers listed in metadata and output; the count is always complete
@@ -63,11 +61,7 @@ def known_from_records(records) -> dict[int, AtConfirma]:
 
 def known_from_table(conn: psycopg.Connection, creditor_id: str, window: Window) -> dict[int, AtConfirma]:
     """From `confirma.distribution`, records of invoices dated in `window` (after a distribution pull)."""
-    rows = conn.execute(
-        "SELECT invoice_number, case_id, created_at FROM confirma.distribution "
-        "WHERE creditor_id = %s AND invoice_date BETWEEN %s AND %s",
-        (creditor_id, window.start, window.end),
-    ).fetchall()
+    rows = receivables.distribution_records(conn, creditor_id, window.start, window.end)
     return {int(n): AtConfirma(case_id, created_at) for n, case_id, created_at in rows}
 
 
@@ -82,21 +76,9 @@ def plan_adoption(
     plan = AdoptionPlan()
     if not known:
         return plan
-    rows = conn.execute(
-        sql.SQL(
-            """
-            SELECT i.invoice_id, i.invoice_number::bigint, i.invoice_date BETWEEN %(a)s AND %(b)s,
-                   count(*) OVER (PARTITION BY i.invoice_number),
-                   l.invoice_id, l.state
-            FROM {invoices} i
-            LEFT JOIN confirma.invoice_ledger l
-              ON l.creditor_id = i.creditor_id AND l.invoice_number = i.invoice_number
-            WHERE i.creditor_id = %(c)s AND i.invoice_number = ANY(%(numbers)s::bigint[])
-            ORDER BY i.invoice_number, i.invoice_id
-            """
-        ).format(invoices=relation_identifier(invoices_relation)),
-        {"c": creditor_id, "a": window.start, "b": window.end, "numbers": sorted(known)},
-    ).fetchall()
+    rows = submission_ledger.adoption_candidates(
+        conn, invoices_relation, creditor_id, window.start, window.end, sorted(known)
+    )
     with_source = set()
     for invoice_id, number, in_window, copies, ledger_id, state in rows:
         with_source.add(int(number))
@@ -133,34 +115,23 @@ def apply_adoption(
     ids = [invoice_id for invoice_id, _ in plan.adopt]
     snapshots = submission_ledger.source_snapshots(conn, invoices_relation, rows_relation, ids)
     with conn.transaction():
-        done = conn.execute(
-            """
-            INSERT INTO confirma.invoice_ledger AS l
-                (invoice_id, creditor_id, invoice_number, state, payload_hash, source_hash, source_updated_at,
-                 case_id, submitted_at, run_id, origin)
-            SELECT id, %(c)s, num, 'submitted', %(ph)s, sh, su, case_id, coalesce(created_at, now()), %(run)s,
-                   'adopted'
-            FROM unnest(%(ids)s::text[], %(nums)s::bigint[], %(shs)s::text[], %(sus)s::timestamptz[],
-                        %(cases)s::bigint[], %(created)s::timestamptz[]) AS n(id, num, sh, su, case_id, created_at)
-            ON CONFLICT (invoice_id) DO UPDATE
-            SET state = 'submitted', origin = 'adopted', payload_hash = EXCLUDED.payload_hash,
-                source_hash = EXCLUDED.source_hash, source_updated_at = EXCLUDED.source_updated_at, case_id = coalesce(EXCLUDED.case_id, l.case_id),
-                submitted_at = EXCLUDED.submitted_at, last_error = NULL, last_http_status = NULL,
-                run_id = EXCLUDED.run_id, updated_at = now()
-            WHERE l.state IN ('pending', 'failed', 'rejected')
-            """,
-            {
-                "c": creditor_id,
-                "ph": ADOPTED_PAYLOAD_HASH,
-                "run": run_id,
-                "ids": ids,
-                "nums": [n for _, n in plan.adopt],
-                "shs": [snapshots[i].source_hash if i in snapshots else None for i in ids],
-                "sus": [snapshots[i].updated_at if i in snapshots else None for i in ids],
-                "cases": [known[n].case_id for _, n in plan.adopt],
-                "created": [known[n].created_at for _, n in plan.adopt],
-            },
-        ).rowcount
+        done = submission_ledger.register_adopted(
+            conn,
+            creditor_id,
+            [
+                submission_ledger.Adopted(
+                    invoice_id,
+                    number,
+                    snapshots[invoice_id].source_hash if invoice_id in snapshots else None,
+                    snapshots[invoice_id].updated_at if invoice_id in snapshots else None,
+                    known[number].case_id,
+                    known[number].created_at,
+                )
+                for invoice_id, number in plan.adopt
+            ],
+            ADOPTED_PAYLOAD_HASH,
+            run_id,
+        )
         resolve_rejections(conn, "invoice", ids)  # it is at Confirma: earlier refusals of it are moot
     return done
 
@@ -175,12 +146,6 @@ def release_refused(
     what the operator chose. `no-distribution` needs no release (its body differs, so registering it flips
     the row), and releasing for it would risk exactly that as-is send."""
     with conn.transaction():
-        return conn.execute(
-            sql.SQL(
-                "UPDATE confirma.invoice_ledger l SET state = 'pending', attempts = 0, last_error = NULL, "
-                "updated_at = now() FROM {invoices} i WHERE i.invoice_id = l.invoice_id "
-                "AND l.creditor_id = %s AND l.state = 'rejected' AND starts_with(l.last_error, %s) "
-                "AND i.invoice_date BETWEEN %s AND %s"
-            ).format(invoices=relation_identifier(invoices_relation)),
-            (creditor_id, reason_prefix, window.start, window.end),
-        ).rowcount
+        return submission_ledger.release_refused(
+            conn, invoices_relation, creditor_id, window.start, window.end, reason_prefix
+        )

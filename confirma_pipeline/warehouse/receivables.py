@@ -1,6 +1,6 @@
 """Read-only questions about the pulled receivables tables (distribution, cases, payments, settlements).
 
-Why here: the backfill's report and preview ask them; the SQL stays below `warehouse/` like every other
+Why here: the backfill's report, preview and adoption ask them; the SQL stays below `warehouse/` like every other
 statement, and the tables' writers (the pulls) are not involved.
 """
 
@@ -20,6 +20,18 @@ def case_ids_to_fetch(conn: psycopg.Connection, creditor_ids: list[str]) -> set[
     return {
         row[1] for row in conn.execute(load_sql("pull/cases_to_fetch.sql"), {"ids": creditor_ids}).fetchall()
     }
+
+
+def distribution_records(
+    conn: psycopg.Connection, creditor_id: str, start: dt.date, end: dt.date
+) -> list[tuple[int, int | None, dt.datetime | None]]:
+    """(invoice_number, case_id, created_at) of the client's distribution records of invoices dated from
+    `start` to `end` (what Confirma has: a backfill adopts these)."""
+    return conn.execute(
+        "SELECT invoice_number, case_id, created_at FROM confirma.distribution "
+        "WHERE creditor_id = %s AND invoice_date BETWEEN %s AND %s",
+        (creditor_id, start, end),
+    ).fetchall()
 
 
 def closed_case_ids(conn: psycopg.Connection, case_ids: Iterable[int]) -> set[int]:

@@ -438,3 +438,105 @@ def refused_with_same_payload(
             released_reason or "",
         ),
     ).fetchone()[0]
+
+
+# --- adopting invoices already at Confirma (backfill/adopt.py decides, these read and write) -----------
+
+
+@dataclass(frozen=True)
+class Adopted:
+    """One invoice registered `submitted` with origin `adopted` (not sent by this pipeline)."""
+
+    invoice_id: str
+    invoice_number: int
+    source_hash: str | None
+    source_updated_at: dt.datetime | None
+    case_id: int | None
+    created_at: dt.datetime | None  # when Confirma created it (the distribution record), else now
+
+
+def adoption_candidates(
+    conn: psycopg.Connection,
+    invoices_relation: str,
+    creditor_id: str,
+    start: dt.date,
+    end: dt.date,
+    numbers: Sequence[int],
+) -> list[tuple]:
+    """Source invoices of the client holding one of these numbers: (invoice_id, invoice_number, dated in
+    [start, end], source invoices with that number, the ledger's invoice_id for the number, its state)."""
+    return conn.execute(
+        sql.SQL(
+            """
+            SELECT i.invoice_id, i.invoice_number::bigint, i.invoice_date BETWEEN %(a)s AND %(b)s,
+                   count(*) OVER (PARTITION BY i.invoice_number),
+                   l.invoice_id, l.state
+            FROM {invoices} i
+            LEFT JOIN confirma.invoice_ledger l
+              ON l.creditor_id = i.creditor_id AND l.invoice_number = i.invoice_number
+            WHERE i.creditor_id = %(c)s AND i.invoice_number = ANY(%(numbers)s::bigint[])
+            ORDER BY i.invoice_number, i.invoice_id
+            """
+        ).format(invoices=relation_identifier(invoices_relation)),
+        {"c": creditor_id, "a": start, "b": end, "numbers": list(numbers)},
+    ).fetchall()
+
+
+def register_adopted(
+    conn: psycopg.Connection,
+    creditor_id: str,
+    adopted: Sequence[Adopted],
+    payload_hash: str,
+    run_id: str | None,
+) -> int:
+    """Register these invoices `submitted` with origin `adopted` (a row not yet sent, pending, failed or
+    rejected, becomes adopted; a sent one is left alone); returns how many rows were written."""
+    return conn.execute(
+        """
+        INSERT INTO confirma.invoice_ledger AS l
+            (invoice_id, creditor_id, invoice_number, state, payload_hash, source_hash, source_updated_at,
+             case_id, submitted_at, run_id, origin)
+        SELECT id, %(c)s, num, 'submitted', %(ph)s, sh, su, case_id, coalesce(created_at, now()), %(run)s,
+               'adopted'
+        FROM unnest(%(ids)s::text[], %(nums)s::bigint[], %(shs)s::text[], %(sus)s::timestamptz[],
+                    %(cases)s::bigint[], %(created)s::timestamptz[]) AS n(id, num, sh, su, case_id, created_at)
+        ON CONFLICT (invoice_id) DO UPDATE
+        SET state = 'submitted', origin = 'adopted', payload_hash = EXCLUDED.payload_hash,
+            source_hash = EXCLUDED.source_hash, source_updated_at = EXCLUDED.source_updated_at, case_id = coalesce(EXCLUDED.case_id, l.case_id),
+            submitted_at = EXCLUDED.submitted_at, last_error = NULL, last_http_status = NULL,
+            run_id = EXCLUDED.run_id, updated_at = now()
+        WHERE l.state IN ('pending', 'failed', 'rejected')
+        """,
+        {
+            "c": creditor_id,
+            "ph": payload_hash,
+            "run": run_id,
+            "ids": [a.invoice_id for a in adopted],
+            "nums": [a.invoice_number for a in adopted],
+            "shs": [a.source_hash for a in adopted],
+            "sus": [a.source_updated_at for a in adopted],
+            "cases": [a.case_id for a in adopted],
+            "created": [a.created_at for a in adopted],
+        },
+    ).rowcount
+
+
+def release_refused(
+    conn: psycopg.Connection,
+    invoices_relation: str,
+    creditor_id: str,
+    start: dt.date,
+    end: dt.date,
+    reason_prefix: str,
+) -> int:
+    """Put the client's invoices dated from `start` to `end` that the ledger holds `rejected` with a last
+    error starting with `reason_prefix` back to `pending` (attempts reset); returns how many."""
+    return conn.execute(
+        sql.SQL(
+            "UPDATE confirma.invoice_ledger l SET state = 'pending', attempts = 0, last_error = NULL, "
+            "updated_at = now() FROM {invoices} i WHERE i.invoice_id = l.invoice_id "
+            "AND l.creditor_id = %s AND l.state = 'rejected' AND starts_with(l.last_error, %s) "
+            "AND i.invoice_date BETWEEN %s AND %s"
+        ).format(invoices=relation_identifier(invoices_relation)),
+        (creditor_id, reason_prefix, start, end),
+    ).rowcount
