@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import NamedTuple
 
 import psycopg
@@ -498,8 +498,9 @@ def register_adopted(
              case_id, submitted_at, run_id, origin)
         SELECT id, %(c)s, num, 'submitted', %(ph)s, sh, su, case_id, coalesce(created_at, now()), %(run)s,
                'adopted'
-        FROM unnest(%(ids)s::text[], %(nums)s::bigint[], %(shs)s::text[], %(sus)s::timestamptz[],
-                    %(cases)s::bigint[], %(created)s::timestamptz[]) AS n(id, num, sh, su, case_id, created_at)
+        FROM unnest(%(invoice_id)s::text[], %(invoice_number)s::bigint[], %(source_hash)s::text[],
+                    %(source_updated_at)s::timestamptz[], %(case_id)s::bigint[], %(created_at)s::timestamptz[])
+             AS n(id, num, sh, su, case_id, created_at)
         ON CONFLICT (invoice_id) DO UPDATE
         SET state = 'submitted', origin = 'adopted', payload_hash = EXCLUDED.payload_hash,
             source_hash = EXCLUDED.source_hash, source_updated_at = EXCLUDED.source_updated_at, case_id = coalesce(EXCLUDED.case_id, l.case_id),
@@ -511,12 +512,7 @@ def register_adopted(
             "c": creditor_id,
             "ph": payload_hash,
             "run": run_id,
-            "ids": [a.invoice_id for a in adopted],
-            "nums": [a.invoice_number for a in adopted],
-            "shs": [a.source_hash for a in adopted],
-            "sus": [a.source_updated_at for a in adopted],
-            "cases": [a.case_id for a in adopted],
-            "created": [a.created_at for a in adopted],
+            **{f.name: [getattr(a, f.name) for a in adopted] for f in fields(Adopted)},  # one array per field
         },
     ).rowcount
 
