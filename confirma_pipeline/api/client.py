@@ -32,10 +32,12 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
+import pyarrow as pa
 from pydantic import BaseModel
 
 from confirma_pipeline.api import contract as c
 from confirma_pipeline.api import models as m
+from confirma_pipeline.api.columnar import NotColumnar, columns_from_records, decode_payments
 from confirma_pipeline.api.drift import DriftRecorder
 from confirma_pipeline.api.errors import (
     AmbiguousOutcomeError,
@@ -486,6 +488,18 @@ class ConfirmaClient:
         params = {c.Q_FROM_DATE: _iso(from_date), c.Q_TO_DATE: _iso(to_date)}
         response = self._request("GET", c.PATH_PAYMENTS, token, params=params, idempotent=True)
         return self._parse(m.PaymentsResponse, response).root
+
+    def get_payment_columns(self, token: str, from_date: date | str, to_date: date | str) -> pa.Table:
+        """`get_payments` as columns, without a model object per row (api/columnar.py). An answer the
+        column-wise checks decline is parsed by the model instead: its values, or its ValidationError."""
+        params = {c.Q_FROM_DATE: _iso(from_date), c.Q_TO_DATE: _iso(to_date)}
+        content = self._request("GET", c.PATH_PAYMENTS, token, params=params, idempotent=True).content
+        try:
+            columns, seen = decode_payments(content)
+        except NotColumnar:
+            return columns_from_records(self._parse(m.PaymentsResponse, content).root)
+        self.drift.record(_ENDPOINTS["PaymentsResponse"], seen)
+        return columns
 
     def get_settlements(
         self,

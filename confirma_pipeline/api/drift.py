@@ -114,7 +114,10 @@ class DriftRecorder:
             data = json.loads(content) if content else None
         except ValueError:
             return  # not JSON: parsing reports that
-        seen = walk(model, data)
+        self.record(endpoint, walk(model, data))
+
+    def record(self, endpoint: str, seen: set[tuple[str, str, str]]) -> None:
+        """Count one answer's (field path, kind, JSON type) observations, found by `walk` or column-wise."""
         if seen:
             with self._lock:
                 self.counts.update((endpoint, p, k, t) for p, k, t in seen)

@@ -27,13 +27,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from confirma_pipeline.api import models as m
 
 _SEP = "\x1f"
 _NULL = "\x00"
 _CENT = Decimal("0.01")
+_UTC_US = pd.DatetimeTZDtype("us", "UTC")
+_DATE_US = np.dtype("datetime64[us]")  # a plain date, as the write-back models hold it
 
 PAYMENT_COLUMNS = (
     "creditor_id", "payment_key", "payment_day", "case_id", "invoice_number", "invoice_payment_reference",
@@ -122,12 +127,9 @@ def payments_frame(
     """confirma.payments rows of one client's payments answer."""
     fetched_at = fetched_at or _now()
     hashes = [payment_content_hash(r) for r in records]
-    ordinals = (
-        pd.Series(hashes, dtype=object).groupby(hashes, sort=False).cumcount().tolist() if hashes else []
-    )
     data = {
         "creditor_id": [creditor_id] * len(records),
-        "payment_key": [f"{h}-{n}" for h, n in zip(hashes, ordinals, strict=True)],
+        "payment_key": _payment_keys(hashes),
         "payment_day": [payment_day(r) for r in records],
         "case_id": [r.case_id for r in records],
         "invoice_number": [r.invoice_number for r in records],
@@ -141,6 +143,84 @@ def payments_frame(
         "fetched_at": [fetched_at] * len(records),
     }
     return _frame(PAYMENT_COLUMNS, data)
+
+
+def _payment_keys(hashes: list[str]) -> list[str]:
+    """`<hash>-<n>`, n the ordinal of the row among identical rows (in answer order)."""
+    series = pd.Series(hashes, dtype=object)
+    if not series.duplicated().any():
+        return [f"{h}-0" for h in hashes]
+    ordinals = series.groupby(hashes, sort=False).cumcount().tolist()
+    return [f"{h}-{n}" for h, n in zip(hashes, ordinals, strict=True)]
+
+
+def payments_frame_from_columns(
+    creditor_id: str, columns: pa.Table, fetched_at: datetime | None = None
+) -> pd.DataFrame:
+    """`payments_frame` of an answer decoded to columns (`api.columnar`): the same rows, keys and dtypes
+    (those of `PaymentModel`), built column-wise. The content hash joins the same texts as
+    `payment_content_hash`, made column by column; only sha256 itself runs once per row."""
+    fetched_at = fetched_at or _now()
+    n = columns.num_rows
+    parts = [
+        pc.cast(columns["case_id"], pa.string()), columns["invoice_number"],
+        columns["invoice_payment_reference"], columns["original_payment_reference"], columns["account_name"],
+        _moment_texts(columns["booking_date"]), _moment_texts(columns["payment_date"]),
+        _cent_texts(columns["amount"]), columns["currency"],
+    ]  # fmt: skip
+    joined = pc.binary_join_element_wise(*[pc.fill_null(p, _NULL) for p in parts], _SEP)
+    hashes = [hashlib.sha256(b).hexdigest()[:24] for b in pc.cast(joined, pa.binary()).to_pylist()]
+    booking = _utc_series(columns["booking_date"])
+    paid = _utc_series(columns["payment_date"])
+    moment = paid.fillna(booking) if booking.notna().any() else paid
+    data = {
+        "creditor_id": pd.Series([creditor_id] * n, dtype="str"),
+        "payment_key": pd.Series(_payment_keys(hashes), dtype="str"),
+        "payment_day": moment.dt.tz_localize(None).dt.floor("D").astype(_DATE_US),
+        "case_id": columns["case_id"].to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get),
+        **{
+            name: pd.Series(columns[name].to_pandas(), dtype="str")
+            for name in (
+                "invoice_number",
+                "invoice_payment_reference",
+                "original_payment_reference",
+                "account_name",
+            )
+        },
+        "booking_date": booking,
+        "payment_date": paid,
+        "amount": pd.Series(columns["amount"].to_numpy(), dtype="float64"),
+        "currency": pd.Series(columns["currency"].to_pandas(), dtype="str"),
+        "fetched_at": pd.Series([fetched_at] * n, dtype=_UTC_US) if n else pd.Series([], dtype=_UTC_US),
+    }
+    return pd.DataFrame({name: pd.Series(data[name]).reset_index(drop=True) for name in PAYMENT_COLUMNS})
+
+
+def _utc_series(moments: pa.ChunkedArray) -> pd.Series:
+    return pd.Series(moments.to_pandas(), dtype=_UTC_US)
+
+
+def _moment_texts(moments: pa.ChunkedArray) -> pa.Array:
+    """`_text` of UTC timestamps: `datetime.isoformat()`, i.e. `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`."""
+    micros = pc.fill_null(pc.cast(moments, pa.int64()), 0).to_numpy()
+    valid = pc.is_valid(moments).to_numpy()
+    fraction = np.mod(micros, 1_000_000)
+    seconds = pa.array((micros - fraction) // 1_000_000, pa.timestamp("s"), mask=~valid)
+    text = pc.utf8_replace_slice(pc.cast(seconds, pa.string()), 10, 11, "T")  # "YYYY-MM-DD HH:MM:SS"
+    if fraction.any():
+        digits = pc.utf8_lpad(pc.cast(pa.array(fraction), pa.string()), 6, "0")
+        suffix = pc.if_else(pa.array(fraction != 0), pc.binary_join_element_wise(".", digits, ""), "")
+        text = pc.binary_join_element_wise(text, suffix, "")
+    return pc.binary_join_element_wise(text, "+00:00", "")
+
+
+def _cent_texts(amounts: pa.ChunkedArray) -> pa.Array:
+    """`_cents` of amounts the columnar decoder let through (finite, below 1e12): `Decimal.quantize(0.01)`."""
+    cents = np.round(amounts.to_numpy() * 100).astype(np.int64)
+    whole, part = np.divmod(np.abs(cents), 100)
+    sign = pc.if_else(pa.array(cents < 0), "-", "")
+    digits = pc.utf8_lpad(pc.cast(pa.array(part), pa.string()), 2, "0")
+    return pc.binary_join_element_wise(sign, pc.cast(pa.array(whole), pa.string()), ".", digits, "")
 
 
 # --- settlements ------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from confirma_pipeline.api.concurrency import run_bounded
-from confirma_pipeline.mapping.responses import payments_frame
+from confirma_pipeline.mapping.responses import payments_frame_from_columns
 from confirma_pipeline.pull.common import (
     active_clients,
     log,
@@ -73,15 +73,15 @@ def pull_payments(
             report.clients_pulled += len(batch)
 
         def fetch(creditor_id: str):
-            return client.get_payments(tokens[creditor_id], fetch_window.start, fetch_window.end)
+            return client.get_payment_columns(tokens[creditor_id], fetch_window.start, fetch_window.end)
 
         for creditor_id, outcome in run_bounded(fetch, [c for c in clients if c in tokens], concurrency):
             try:
                 if isinstance(outcome, BaseException):
                     raise outcome
-                report.records += len(outcome)
+                report.records += outcome.num_rows
                 frame = validate_frame(
-                    PaymentModel, payments_frame(creditor_id, outcome), "payments", creditor_id
+                    PaymentModel, payments_frame_from_columns(creditor_id, outcome), "payments", creditor_id
                 )
                 _check_inside(frame, fetch_window, creditor_id)
             except Exception as exc:

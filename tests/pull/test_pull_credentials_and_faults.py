@@ -4,7 +4,6 @@ fails its model is not written and fails the partition with a message naming the
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import dagster as dg
 import pytest
@@ -17,7 +16,7 @@ from pull_world import (
     sandbox_now,
 )
 
-from confirma_pipeline.api import ConfirmaClient, UnauthorizedError
+from confirma_pipeline.api import UnauthorizedError
 from confirma_pipeline.defs.invoicing.writeback import distribution
 from confirma_pipeline.defs.onboarding.credentials import client_credentials, client_credentials_usable
 from confirma_pipeline.defs.receivables.assets import payments, settlements
@@ -128,20 +127,14 @@ def test_one_clients_401_does_not_stop_the_others_in_a_pull(world):
         assert onboarded_with_tokens(conn) == ["cred-1"]  # later pulls skip it until it is renewed
 
 
-def test_an_answer_failing_its_model_is_not_written_and_fails_naming_client_and_field(world, monkeypatch):
+def test_an_answer_failing_its_model_is_not_written_and_fails_naming_client_and_field(world):
     payers = {p["clientIdentifier"] for p in world.sandbox_state().payments}
     bad, good = ("cred-1", "cred-2") if world.client_ids["cred-1"] in payers else ("cred-2", "cred-1")
     assert world.client_ids[bad] in payers
     bad_token = world.tokens[bad]
-    real = ConfirmaClient.get_payments
-
-    def three_decimals(self, token, from_date, to_date):
-        records = real(self, token, from_date, to_date)
-        if token == bad_token:
-            records[0] = records[0].model_copy(update={"amount": Decimal("10.005")})
-        return records
-
-    monkeypatch.setattr(ConfirmaClient, "get_payments", three_decimals)
+    state = world.sandbox_state()
+    with state.lock:  # the sandbox serves an amount with three decimals to one client
+        next(p for p in state.payments if p["clientIdentifier"] == world.client_ids[bad])["amount"] = "10.005"
     result = materialize(world, [payments], tags=range_tags(SANDBOX_START, LAST_DAY), raise_on_error=False)
     assert not result.success
     message = _failure_message(result)
