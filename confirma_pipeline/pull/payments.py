@@ -18,7 +18,7 @@ from confirma_pipeline.pull.common import (
     active_clients,
     log,
     record_client_error,
-    validate_frame,
+    validate_frames,
 )
 from confirma_pipeline.pull.errors import PullValidationError, answer_invalid
 from confirma_pipeline.pull.report import PullReport
@@ -57,9 +57,14 @@ def pull_payments(
         def flush() -> None:
             if not pending:
                 return
-            batch = list(pending)
-            frame = pd.concat(pending.values(), ignore_index=True)
+            frame, batch, invalid = validate_frames(PaymentModel, pending, "payments")
+            for creditor_id in batch:
+                report.count(creditor_id, "payments", len(pending[creditor_id]))
             pending.clear()
+            for creditor_id, exc in invalid.items():
+                record_client_error(conn, report, creditor_id, exc, logger)
+            if not batch:
+                return
             try:
                 result = replace_window(
                     conn, frame, TABLE, scope_column="creditor_id", scopes=batch, date_column="payment_day",
@@ -80,14 +85,11 @@ def pull_payments(
                 if isinstance(outcome, BaseException):
                     raise outcome
                 report.records += outcome.num_rows
-                frame = validate_frame(
-                    PaymentModel, payments_frame_from_columns(creditor_id, outcome), "payments", creditor_id
-                )
+                frame = payments_frame_from_columns(creditor_id, outcome)  # validated per batch in flush()
                 _check_inside(frame, fetch_window, creditor_id)
             except Exception as exc:
                 record_client_error(conn, report, creditor_id, exc, logger)
                 continue
-            report.count(creditor_id, "payments", len(frame))
             pending[creditor_id] = frame
             if sum(len(f) for f in pending.values()) >= FLUSH_ROWS:
                 flush()
