@@ -10,7 +10,7 @@ PostgreSQL holds the migrated warehouse with those clients and their tokens. In 
   project   pull_payments + pull_settlements (range mode) over the month: fetch, validate, write
   script    bench/script_pull_requests.py into its own schema (the baseline)
 
-Measured: wall s, rows/s (payments + settlements), ratio script / project (goal: >= 2), the project's peak RSS
+Measured: the server floor (bare GETs of every answer, bytes only, sequential: the sandbox's share), wall s, rows/s (payments + settlements), ratio script / project (goal: >= 2), the project's peak RSS
 (psutil sampler; goal: flat in N). Writes bench/results/pull.json and prints a markdown table with the load
 average.
 """
@@ -28,6 +28,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import psycopg
 from sqlalchemy import create_engine
 
@@ -99,6 +100,18 @@ def _sandbox_with_data(base: Path, n_clients: int, n_payments: int, n_settlement
     return process, url, tokens
 
 
+def _server_floor(url: str, tokens: dict[str, str]) -> float:
+    """Seconds for the bare GETs of every client's payments and settlements answers, one after the other, bytes
+    only (no parsing, no writing): the sandbox's share, which neither the pull nor the script can go below."""
+    params = {"fromDate": WINDOW.start.isoformat(), "toDate": WINDOW.end.isoformat()}
+    t0 = time.perf_counter()
+    with httpx.Client(timeout=300) as http:
+        for token in tokens.values():
+            for path in ("payments", "settlements"):
+                http.get(f"{url}/api/v1/partner/{path}", params=params, headers={"X-Api-Key": token}).read()
+    return time.perf_counter() - t0
+
+
 def _warehouse(uri: str, clients: dict[str, tuple[str, int]], vault: TokenVault) -> None:
     with psycopg.connect(uri, autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS script CASCADE")
@@ -143,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                     payments_s = time.perf_counter() - t0
                     settled = pull_settlements(uri, client, vault, WINDOW, mode="range")
                     project_s = time.perf_counter() - t0
+                server_s = _server_floor(url, tokens)
                 t0 = time.perf_counter()
                 counts = pull_all(url, tokens, WINDOW.start.isoformat(), WINDOW.end.isoformat(), engine)
                 script_s = time.perf_counter() - t0
@@ -153,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append({
                 "payments": n, "settlements": settlements, "project_s": round(project_s, 2),
                 "project_payments_s": round(payments_s, 2), "project_settlements_s": round(project_s - payments_s, 2),
-                "script_s": round(script_s, 2), "project_rows_per_s": round(records / project_s),
+                "script_s": round(script_s, 2), "server_floor_s": round(server_s, 2), "project_rows_per_s": round(records / project_s),
                 "script_rows_per_s": round(records / script_s), "script_over_project": round(script_s / project_s, 2),
                 "project_peak_rss_mb": round(rss.peak_mb), "project_rss_added_mb": round(rss.peak_mb - rss.start_mb),
                 "settlements_written": settled.records, "loadavg": round(os.getloadavg()[0], 2),
@@ -163,10 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     at = next(r for r in rows if r["payments"] == args.payments)
     verdict = at["script_over_project"] >= TARGET_RATIO
     table = md_table(
-        ["payments", "settlements", "project s (payments + settlements)", "script s", "project rows/s", "script rows/s",
-         "script ÷ project (>= 2)", "project peak RSS MB (added)", "load avg"],
+        ["payments", "settlements", "project s (payments + settlements)", "script s", "server floor s",
+         "project rows/s", "script rows/s", "script ÷ project (>= 2)", "project peak RSS MB (added)", "load avg"],
         [[r["payments"], r["settlements"], f"{r['project_s']} ({r['project_payments_s']} + {r['project_settlements_s']})",
-          r["script_s"], r["project_rows_per_s"],
+          r["script_s"], r["server_floor_s"], r["project_rows_per_s"],
           r["script_rows_per_s"], r["script_over_project"], f"{r['project_peak_rss_mb']} ({r['project_rss_added_mb']})",
           r["loadavg"]] for r in rows],
     )  # fmt: skip
