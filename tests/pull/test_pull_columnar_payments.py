@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 import pandas as pd
 import pytest
+from test_pull_mapping_and_checks import PAYMENT
 
 from confirma_pipeline.api import models as m
 from confirma_pipeline.api.columnar import NotColumnar, columns_from_records, decode_payments
@@ -16,12 +17,7 @@ from confirma_pipeline.mapping.responses import payments_frame, payments_frame_f
 from confirma_pipeline.validation.writeback import PaymentModel
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-PLAIN = {
-    "caseId": 481920, "invoiceNumber": "202600145", "invoicePaymentReference": "RF71234567890123456789",
-    "originalPaymentReference": "RF71999999999999999999", "accountName": "ACME Oy",
-    "bookingDate": "2026-03-27T00:00:00Z", "paymentDate": "2026-03-27T10:15:00Z", "amount": 100.5,
-    "currency": "EUR",
-}  # fmt: skip
+PLAIN = PAYMENT
 ANSWERS = {
     "plain, with an identical twin": [PLAIN, {**PLAIN, "amount": 7}, PLAIN],
     "offsets, fractions, naive, pre-1970, nulls, negative": [
