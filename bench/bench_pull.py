@@ -96,7 +96,9 @@ def _sandbox_with_data(base: Path, n_clients: int, n_payments: int, n_settlement
     finally:
         stop_sandbox_process(process)
     _write_state(state_file, n_payments, n_settlements)
-    process, url = start_sandbox_process(provisioning_token=TOKEN, state_file=state_file, start_date=START)
+    process, url = start_sandbox_process(  # loading a million payments takes minutes on a busy box
+        provisioning_token=TOKEN, state_file=state_file, start_date=START, timeout_s=600
+    )
     return process, url, tokens
 
 

@@ -35,15 +35,16 @@ def test_unfetched_settlements_survive_a_failed_write_and_are_fetched_once(world
     assert expected and all(s["apiFetchDate"] is None for s in state.settlements)
 
     real_upsert = settlements_module.upsert_frame
-    failures = []
+    # The write of one client's answer fails (alone, or in a batch with the others' answers, which are then
+    # written one by one).
+    victim = next(c for c, i in world.client_ids.items() if i == state.settlements[0]["clientIdentifier"])
 
-    def upsert_failing_once(*args, **kwargs):
-        if not failures:
-            failures.append(1)
+    def upsert_failing_for_one_client(conn, frame, *args, **kwargs):
+        if victim in set(frame["creditor_id"]):
             raise psycopg.OperationalError("simulated: server closed the connection during the write")
-        return real_upsert(*args, **kwargs)
+        return real_upsert(conn, frame, *args, **kwargs)
 
-    monkeypatch.setattr(settlements_module, "upsert_frame", upsert_failing_once)
+    monkeypatch.setattr(settlements_module, "upsert_frame", upsert_failing_for_one_client)
     with pytest.raises(PullIncompleteError, match="1 client"):
         _run_latest(world)
     monkeypatch.setattr(settlements_module, "upsert_frame", real_upsert)
