@@ -17,6 +17,7 @@ Drift (api/drift.py) is counted here from the columns, the same observations `dr
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
@@ -55,7 +56,19 @@ def decode_payments(content: bytes) -> tuple[pa.Table, set[tuple[str, str, str]]
     """(columns, drift observations) of a payments answer; `NotColumnar` when the model must parse it.
 
     Columns: case_id int64, the text fields string, booking_date/payment_date timestamp[us, UTC], amount
-    float64 (as `float(Decimal)` of the model's value), currency string."""
+    float64 (as `float(Decimal)` of the model's value), currency string.
+
+    One answer at a time per process: the parsed objects (about 1 KB per record, for a moment) are the
+    peak of a pull's memory, and decoding is bound to one core by the GIL anyway, so threads fetching
+    in parallel decode one after the other."""
+    with _DECODING:
+        return _decode_payments(content)
+
+
+_DECODING = threading.Lock()
+
+
+def _decode_payments(content: bytes) -> tuple[pa.Table, set[tuple[str, str, str]]]:
     try:
         data = pydantic_core.from_json(content) if content else None
     except ValueError:
