@@ -54,7 +54,8 @@ BENCHMARKS = [
     Bench("plan_cliff", "bench_plan_cliff.py", [], ["--rows", "20000", "--before-rows", "5000"]),
     Bench("changed_after_submission", "bench_changed_after_submission.py", [], ["--invoices", "50000", "--edited", "100"]),
     Bench("push_adaptive", "bench_push_adaptive.py", [], ["--n", "400", "--limited-seconds", "10", "--settle-s", "3"]),
-    Bench("pull", "bench_pull.py", [], ["--payments", "10000", "--settlements", "200", "--sizes", "10000"]),
+    Bench("pull", "bench_pull.py", ["--sizes", "10000", "100000", "1000000"],
+          ["--payments", "10000", "--settlements", "200", "--sizes", "10000"]),
     Bench(
         "push_pipeline", "bench_push_pipeline.py", ["--profile-invoices", "5000"],
         ["--creditors", "50", "--invoices-per-creditor", "40", "--profile-invoices", "1000", "--cprofile-invoices", "300"],
