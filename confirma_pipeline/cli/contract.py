@@ -17,8 +17,9 @@ def _check(args: argparse.Namespace) -> int:
     from confirma_pipeline.contract_check import CONTRADICTED, run_check
     from confirma_pipeline.paths import data_dir
     from confirma_pipeline.vault import load_token
-    from confirma_pipeline.warehouse import registry
+    from confirma_pipeline.warehouse import registry, submission_ledger
     from confirma_pipeline.warehouse.connection import connect
+    from confirma_pipeline.warehouse.source import DEFAULT_CREDITORS, creditor_business_code
 
     vault = settings.token_vault()
     with connect() as conn:
@@ -31,12 +32,8 @@ def _check(args: argparse.Namespace) -> int:
             )
         creditor_id = ready[0]
         stored = load_token(conn, vault, creditor_id)
-        business_id = conn.execute(
-            "SELECT business_code FROM confirma_source.creditors WHERE creditor_id = %s", (creditor_id,)
-        ).fetchone()
-        case_id = conn.execute(
-            "SELECT max(case_id) FROM confirma.invoice_ledger WHERE creditor_id = %s", (creditor_id,)
-        ).fetchone()[0]
+        business_id = creditor_business_code(conn, DEFAULT_CREDITORS, creditor_id)
+        case_id = submission_ledger.latest_case_id(conn, creditor_id)
     today = dt.datetime.now(dt.timezone.utc).date()
     out_dir = data_dir() / "contract-check" / dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     with settings.api_client() as client:
@@ -50,7 +47,7 @@ def _check(args: argparse.Namespace) -> int:
             client,
             stored.reveal(),
             creditor_id,
-            business_id=business_id[0] if business_id else None,
+            business_id=business_id,
             case_id=case_id,
             today=today,
             out_dir=out_dir,

@@ -9,19 +9,6 @@ import argparse
 
 from confirma_pipeline.errors import OperatorError
 
-COLUMNS = (
-    "entity", "entity_key", "creditor_id", "state", "open_reasons", "http_status", "attempts", "first_seen_at",
-    "last_seen_at", "last_run_id",
-)  # fmt: skip
-
-
-def _fetch(conn, where: str, params: tuple) -> list[dict]:
-    rows = conn.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM confirma.row_status WHERE {where} ORDER BY entity, entity_key",  # noqa: S608
-        params,
-    ).fetchall()
-    return [dict(zip(COLUMNS, r, strict=True)) for r in rows]
-
 
 def format_status(row: dict) -> list[str]:
     """A row_status row as the lines an operator reads."""
@@ -41,34 +28,24 @@ def format_status(row: dict) -> list[str]:
 
 
 def status_lines(conn, *, invoice_id: str | None = None, creditor_id: str | None = None) -> list[str]:
+    from confirma_pipeline.warehouse import row_status
+
     if invoice_id is not None:
-        rows = _fetch(
-            conn,
-            "(entity = 'invoice' AND entity_key = %s) OR (entity = 'invoice_row' AND entity_key LIKE %s)",
-            (invoice_id, invoice_id.replace("%", r"\%").replace("_", r"\_") + "/%"),
-        )
+        rows = row_status.invoice_rows(conn, invoice_id)
         if not rows:
             return [
                 f"invoice {invoice_id}: not seen by the pipeline (no ledger row, no open reason): it is not in "
                 "the source, or no push ran since it was added"
             ]
         return [line for row in rows for line in format_status(row)]
-    rows = _fetch(conn, "entity = 'creditor' AND entity_key = %s", (creditor_id,))
+    rows = row_status.creditor_rows(conn, creditor_id)
     lines = [line for row in rows for line in format_status(row)] or [
         f"creditor {creditor_id}: not seen by the pipeline (no registry row, no open reason)"
     ]
-    counts = conn.execute(
-        "SELECT state, count(*) FROM confirma.row_status WHERE entity = 'invoice' AND creditor_id = %s "
-        "GROUP BY state ORDER BY state",
-        (creditor_id,),
-    ).fetchall()
+    counts = row_status.invoice_state_counts(conn, creditor_id)
     if counts:
         lines.append("  invoices: " + ", ".join(f"{state} {n}" for state, n in counts))
-    unsent = conn.execute(
-        "SELECT entity_key, state, open_reasons[1] FROM confirma.row_status WHERE entity = 'invoice' "
-        "AND creditor_id = %s AND state <> 'submitted' ORDER BY entity_key LIMIT 10",
-        (creditor_id,),
-    ).fetchall()
+    unsent = row_status.unsent_invoices(conn, creditor_id)
     for key, state, reason in unsent:
         lines.append(f"    {key}: {state}" + (f": {reason}" if reason else ""))
     return lines

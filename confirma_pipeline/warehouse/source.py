@@ -216,6 +216,15 @@ def creditor_exists(conn: psycopg.Connection, relation: str, creditor_id: str) -
     return conn.execute(query, (creditor_id,)).fetchone() is not None
 
 
+def creditor_business_code(conn: psycopg.Connection, relation: str, creditor_id: str) -> str | None:
+    """The creditor's business code (None when the creditor is not there)."""
+    query = sql.SQL("SELECT business_code FROM {} WHERE creditor_id = %s").format(
+        relation_identifier(relation)
+    )
+    row = conn.execute(query, (creditor_id,)).fetchone()
+    return row[0] if row else None
+
+
 def read_creditors(
     conn: psycopg.Connection,
     relation: str = DEFAULT_CREDITORS,

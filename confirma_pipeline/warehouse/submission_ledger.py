@@ -536,3 +536,10 @@ def release_refused(
         ).format(invoices=relation_identifier(invoices_relation)),
         (creditor_id, reason_prefix, start, end),
     ).rowcount
+
+
+def latest_case_id(conn: psycopg.Connection, creditor_id: str) -> int | None:
+    """The highest case id the ledger holds for the client (a case to read back), or None."""
+    return conn.execute(
+        "SELECT max(case_id) FROM confirma.invoice_ledger WHERE creditor_id = %s", (creditor_id,)
+    ).fetchone()[0]
