@@ -57,9 +57,10 @@ def report_metadata(report, **tables: list[dict]) -> dict:
 class PushAsset:
     """One push asset as data.
 
-    `push(ctx, config, confirma_api)` sends the rows with the step's `RunContext` and returns its report; `metadata(report, conn)` turns
-    the report into materialization metadata beside the ledger's table metadata; `summary(report)` gives the
-    lines logged at the end."""
+    `push(ctx, config, confirma_api)` sends the rows with the step's `RunContext` (a lazy import inside it
+    keeps the push code out of the code location's load) and returns its report; `metadata(report, conn)`
+    turns the report into materialization metadata beside the ledger's table metadata; `summary(report)`
+    gives the lines logged at the end."""
 
     name: str
     group: str
