@@ -76,7 +76,8 @@ class PushAsset:
     run_log_entity: str | None = None
     # store and show what the step's API client saw of the contract (defs/contract_drift.py)
     contract_drift: bool = False
-    # a dry run opens the token vault too (it previews with the stored tokens); False: no key needed
+    # a dry run opens the token vault too (the invoice preview decrypts the stored tokens as a real run
+    # would); False: a dry run needs no key (onboarding's dry run stores no token)
     vault_in_dry_run: bool = True
 
 
