@@ -8,7 +8,7 @@ import dagster as dg
 from confirma_pipeline.defs.lib.metadata import OWNERS, markdown_table
 from confirma_pipeline.defs.lib.policies import API_POOL, API_RETRY_POLICY, CLIENT_TOKENS
 from confirma_pipeline.defs.lib.pulled import ALL_CLIENTS_PULLED, definition_metadata, run_pull
-from confirma_pipeline.defs.lib.push_assets import PushAsset, push_asset, source_asset
+from confirma_pipeline.defs.lib.push_assets import PushAsset, SourceTable, push_assets
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.accounting import (
     AccountingPaymentModel,
@@ -26,23 +26,6 @@ class AccountingConfig(dg.Config):
     """Run config of the accounting assets (no dry run: push/accounting.py has none)."""
 
     creditor_ids: Optional[list[str]] = None  # noqa: UP045 - Dagster config needs Optional  # limit to these clients
-
-
-source_ledger_vouchers = source_asset(
-    "source_ledger_vouchers",
-    "Ledger vouchers to send (confirma_source.ledger_vouchers with ledger_voucher_rows and "
-    "ledger_row_dimensions): every SEEN field of the POST accounting/ledger example.",
-    GROUP,
-    "confirma_source.ledger_vouchers",
-    LedgerVoucherModel,
-)
-source_accounting_payments = source_asset(
-    "source_accounting_payments",
-    "Accounting payments to send (confirma_source.accounting_payments).",
-    GROUP,
-    "confirma_source.accounting_payments",
-    AccountingPaymentModel,
-)
 
 
 def _push(ctx, config, confirma_api):
@@ -67,7 +50,7 @@ def _metadata(reports, conn) -> dict:
     }
 
 
-accounting_submissions = push_asset(
+source_ledger_vouchers, source_accounting_payments, accounting_submissions = push_assets(
     PushAsset(
         name="accounting_submissions",
         group=GROUP,
@@ -78,7 +61,22 @@ accounting_submissions = push_asset(
             "the status endpoints (sourceIdentifier) before any resend; invalid items are quarantined with "
             "every reason."
         ),
-        deps=[source_ledger_vouchers, source_accounting_payments, "onboarded_clients", CLIENT_TOKENS],
+        sources=[
+            SourceTable(
+                "source_ledger_vouchers",
+                "Ledger vouchers to send (confirma_source.ledger_vouchers with ledger_voucher_rows and "
+                "ledger_row_dimensions): every SEEN field of the POST accounting/ledger example.",
+                "confirma_source.ledger_vouchers",
+                LedgerVoucherModel,
+            ),
+            SourceTable(
+                "source_accounting_payments",
+                "Accounting payments to send (confirma_source.accounting_payments).",
+                "confirma_source.accounting_payments",
+                AccountingPaymentModel,
+            ),
+        ],
+        deps=["onboarded_clients", CLIENT_TOKENS],
         table=SUBMISSIONS_TABLE,
         model=AccountingSubmissionModel,
         push=_push,

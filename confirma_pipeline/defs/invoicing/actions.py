@@ -2,19 +2,8 @@
 
 from confirma_pipeline.defs.lib.checks import max_attempts, rejected_this_run_check, stuck_rows_check
 from confirma_pipeline.defs.lib.policies import CLIENT_TOKENS
-from confirma_pipeline.defs.lib.push_assets import PushAsset, push_asset, report_metadata, source_asset
+from confirma_pipeline.defs.lib.push_assets import PushAsset, SourceTable, push_assets, report_metadata
 from confirma_pipeline.validation.actions import ActionLedgerModel, InvoiceActionModel
-
-GROUP = "invoicing"
-
-source_invoice_actions = source_asset(
-    "source_invoice_actions",
-    "Invoice actions to send (confirma_source.invoice_actions): a stable action_id, the invoice, the code "
-    "(COMMENT, WITHDRAW, DUEDATE, PAYMENTPLAN, OBJECTION, PAUSE, DIRECTPAYMENT) and the data it needs.",
-    GROUP,
-    "confirma_source.invoice_actions",
-    InvoiceActionModel,
-)
 
 
 def _send_actions(ctx, config, confirma_api):
@@ -23,10 +12,10 @@ def _send_actions(ctx, config, confirma_api):
     return push_actions(ctx, dry_run=config.dry_run)
 
 
-invoice_actions = push_asset(
+source_invoice_actions, invoice_actions = push_assets(
     PushAsset(
         name="invoice_actions",
-        group=GROUP,
+        group="invoicing",
         description=(
             "The action ledger: each invoice action sent exactly once, one per request, after its invoice has "
             "a case id (until then it waits, with the reason in confirma.rejected_rows). An action is not "
@@ -34,7 +23,17 @@ invoice_actions = push_asset(
             "its effect shows, otherwise by an operator (`confirma-pipeline actions resolve`); "
             "`invoice_actions_unsettled` fails meanwhile."
         ),
-        deps=[source_invoice_actions, "submitted_invoices", "distribution", CLIENT_TOKENS],
+        sources=[
+            SourceTable(
+                "source_invoice_actions",
+                "Invoice actions to send (confirma_source.invoice_actions): a stable action_id, the invoice, the "
+                "code (COMMENT, WITHDRAW, DUEDATE, PAYMENTPLAN, OBJECTION, PAUSE, DIRECTPAYMENT) and the data it "
+                "needs.",
+                "confirma_source.invoice_actions",
+                InvoiceActionModel,
+            )
+        ],
+        deps=["submitted_invoices", "distribution", CLIENT_TOKENS],
         table="confirma.invoice_action_ledger",
         model=ActionLedgerModel,
         push=_send_actions,

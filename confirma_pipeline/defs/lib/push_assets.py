@@ -1,11 +1,11 @@
 """The push shape, written once: a warehouse table is read, each row is sent to Confirma exactly once through
 one of the push functions (push/), and the outcome lands in one of our ledgers.
 
-Each push asset is a `PushAsset` record (its name, what it reads, its ledger table and model, the push
-function it calls) and `push_asset` builds the Dagster asset from it: the same kinds, owners, pool, retry
-policy, run config, resources, error handling and materialization metadata for all of them. What truly
-differs between them is a field of the record, so it is written where it is decided, not in a copied body.
-The inputs the user fills are `source_asset` specs, the roots of the graph.
+Each push asset is a `PushAsset` record (its name, the source tables it reads, its ledger table and model,
+the push function it calls) and `push_assets` builds the source specs and the Dagster asset from it: the same
+kinds, owners, pool, retry policy, run config, resources, error handling and materialization metadata for all
+of them. What truly differs between them is a field of the record, so it is written where it is decided, not
+in a copied body.
 """
 
 # No `from __future__ import annotations`: Dagster reads the Config and resource annotations at definition time.
@@ -31,16 +31,15 @@ class PushConfig(dg.Config):
     creditor_ids: Optional[list[str]] = None  # noqa: UP045 - Dagster config needs Optional  # limit to these creditors (client backfills)
 
 
-def source_asset(key: str, description: str, group: str, table: str, model) -> dg.AssetSpec:
-    """A table the user fills (or maps onto their own table or view): the input contract of one push."""
-    return dg.AssetSpec(
-        key=key,
-        description=description,
-        group_name=group,
-        owners=OWNERS,
-        kinds={"postgres"},
-        metadata=table_metadata(table, model),
-    )
+@dataclass(frozen=True)
+class SourceTable:
+    """A table the user fills (or maps onto their own table or view): the input contract of one push, shown as
+    an asset spec, a root of the graph."""
+
+    key: str
+    description: str
+    table: str
+    model: type  # its pandera model (the input contract's columns)
 
 
 def report_metadata(report, **tables: list[dict]) -> dict:
@@ -65,10 +64,11 @@ class PushAsset:
     name: str
     group: str
     description: str
-    deps: Sequence[Any]  # asset keys (str, dg.AssetKey) or the domain's own source specs
+    sources: Sequence[SourceTable]  # what the push reads (their specs join the asset's group)
     table: str  # the ledger the push writes
     model: type  # its pandera model (the column schema shown in Dagster)
     push: Callable[..., Any]
+    deps: Sequence[Any] = ()  # the other assets it runs after, by key (str or dg.AssetKey), never by object
     metadata: Callable[[Any, Any], dict] = lambda report, conn: report_metadata(report)
     summary: Callable[[Any], Iterable[str]] = lambda report: [report.summary_line()]
     config: type[dg.Config] = PushConfig
@@ -81,14 +81,31 @@ class PushAsset:
     vault_in_dry_run: bool = True
 
 
-def push_asset(spec: PushAsset) -> dg.AssetsDefinition:
+def push_assets(spec: PushAsset) -> tuple:
+    """The specs of the push's source tables, then its asset; unpack them into module names
+    (`source_creditors, onboarded_clients = push_assets(...)`) so the defs folder loads them."""
+    sources = tuple(
+        dg.AssetSpec(
+            key=source.key,
+            description=source.description,
+            group_name=spec.group,
+            owners=OWNERS,
+            kinds={"postgres"},
+            metadata=table_metadata(source.table, source.model),
+        )
+        for source in spec.sources
+    )
+    return (*sources, _push_asset(spec, [*sources, *spec.deps]))
+
+
+def _push_asset(spec: PushAsset, deps: list) -> dg.AssetsDefinition:
     """The Dagster asset of one push: pooled, retried (a retried step finds its own in-flight rows and never
     resends them), failing without a traceback on an operator's mistake."""
 
     @dg.asset(
         name=spec.name,
         description=spec.description,
-        deps=list(spec.deps),
+        deps=deps,
         group_name=spec.group,
         owners=OWNERS,
         kinds={"api", "postgres"},

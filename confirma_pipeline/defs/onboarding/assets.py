@@ -1,19 +1,8 @@
 """Onboarding: warehouse creditors -> Confirma clients (the client registry)."""
 
-from confirma_pipeline.defs.lib.push_assets import PushAsset, push_asset, source_asset
+from confirma_pipeline.defs.lib.push_assets import PushAsset, SourceTable, push_assets
 from confirma_pipeline.validation import CreditorModel
 from confirma_pipeline.validation.push_state import ClientRegistryModel
-
-GROUP = "onboarding"
-
-source_creditors = source_asset(
-    "source_creditors",
-    "Creditors to onboard, as the warehouse's input contract (one row per creditor, every field of the "
-    "create-client body). Filled by the user or mapped onto their own table or view.",
-    GROUP,
-    "confirma_source.creditors",
-    CreditorModel,
-)
 
 
 def _onboard(ctx, config, confirma_api):
@@ -22,17 +11,25 @@ def _onboard(ctx, config, confirma_api):
     return onboard_clients(ctx, dry_run=config.dry_run, partner_code=confirma_api.partner_code)
 
 
-onboarded_clients = push_asset(
+source_creditors, onboarded_clients = push_assets(
     PushAsset(
         name="onboarded_clients",
-        group=GROUP,
+        group="onboarding",
         description=(
             "The client registry: creditors created as Confirma clients (POST /client with the provisioning "
             "token), with their encrypted API tokens. Invalid creditors are quarantined in "
             "confirma.rejected_rows with every reason; a client whose creation outcome is unknown is never "
             "resent automatically (see the stuck-rows check)."
         ),
-        deps=[source_creditors],
+        sources=[
+            SourceTable(
+                "source_creditors",
+                "Creditors to onboard, as the warehouse's input contract (one row per creditor, every field of "
+                "the create-client body). Filled by the user or mapped onto their own table or view.",
+                "confirma_source.creditors",
+                CreditorModel,
+            )
+        ],
         table="confirma.clients",
         model=ClientRegistryModel,
         push=_onboard,
