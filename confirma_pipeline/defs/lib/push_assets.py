@@ -6,6 +6,10 @@ the push function it calls) and `push_assets` builds the source specs and the Da
 kinds, owners, pool, retry policy, run config, resources, error handling and materialization metadata for all
 of them. What truly differs between them is a field of the record, so it is written where it is decided, not
 in a copied body.
+
+Adding a push: the push function in push/ (taking a `RunContext`), its ledger's migration and pandera model,
+one `PushAsset` record in the domain's module (invoicing/actions.py is a small example) and its checks from
+defs/lib/checks.py (rows rejected this run, rows stuck).
 """
 
 # No `from __future__ import annotations`: Dagster reads the Config and resource annotations at definition time.
