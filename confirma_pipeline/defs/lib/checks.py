@@ -46,23 +46,6 @@ def rejected_this_run_check(
     return _check
 
 
-def listed_rows_result(
-    rows: list[dict],
-    *,
-    severity: dg.AssetCheckSeverity,
-    count_key: str,
-    rows_key: str,
-    summary: Callable[[int], str] | None = None,
-) -> dg.AssetCheckResult:
-    """Passed when nothing is listed; otherwise the count under `count_key` and the rows as a table."""
-    return dg.AssetCheckResult(
-        passed=not rows,
-        severity=severity,
-        description=summary(len(rows)) if summary is not None else None,
-        metadata={count_key: dg.MetadataValue.int(len(rows)), rows_key: markdown_table(rows)},
-    )
-
-
 def rows_check(
     asset: str,
     name: str,
@@ -74,14 +57,18 @@ def rows_check(
     rows_key: str,
     summary: Callable[[int], str] | None = None,
 ) -> dg.AssetChecksDefinition:
-    """A check that lists the warehouse rows `rows(conn, warehouse)` returns and passes when there are none."""
+    """A check that lists the warehouse rows `rows(conn, warehouse)` returns and passes when there are none:
+    the count under `count_key`, the rows as a table under `rows_key`, `summary(count)` as its text."""
 
     @dg.asset_check(asset=asset, name=name, description=description)
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as conn:
             listed = rows(conn, warehouse)
-        return listed_rows_result(
-            listed, severity=severity, count_key=count_key, rows_key=rows_key, summary=summary
+        return dg.AssetCheckResult(
+            passed=not listed,
+            severity=severity,
+            description=summary(len(listed)) if summary is not None else None,
+            metadata={count_key: dg.MetadataValue.int(len(listed)), rows_key: markdown_table(listed)},
         )
 
     return _check
