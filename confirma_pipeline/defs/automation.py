@@ -7,7 +7,6 @@ default would create failing runs there. Turn them on in the UI (Automation) or 
 
 import dagster as dg
 
-from confirma_pipeline.defs.onboarding.assets import onboarded_clients
 from confirma_pipeline.defs.resources import WarehouseResource
 
 nightly_sync = dg.define_asset_job(
@@ -34,7 +33,7 @@ nightly_sync_schedule = dg.build_schedule_from_partitioned_job(
 
 onboard_new_creditors = dg.define_asset_job(
     "onboard_new_creditors",
-    selection=dg.AssetSelection.assets(onboarded_clients),
+    selection=dg.AssetSelection.assets("onboarded_clients"),
     description="Onboard creditors that appeared in the warehouse since the last run.",
 )
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from confirma_pipeline.defs.lib.checks import rows_check
 from confirma_pipeline.defs.lib.metadata import markdown_table
-from confirma_pipeline.defs.resources import WarehouseResource
 
 
 def drift_metadata(warehouse, client) -> dict:
@@ -30,26 +30,23 @@ def drift_metadata(warehouse, client) -> dict:
     }
 
 
-def contract_drift_check(asset) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=asset,
-        name="contract_drift",
-        description="API answers carry fields api/models.py does not know (api/contract.py may be wrong)",
+def _unknown_fields(conn, warehouse) -> list[dict]:
+    from confirma_pipeline.warehouse import contract_observations
+
+    return [
+        {"endpoint": e, "field": f, "json_type": t, "answers": n}
+        for e, f, _, t, n in contract_observations.recent(conn, kind="unknown")
+    ]
+
+
+def contract_drift_check(asset: str) -> dg.AssetChecksDefinition:
+    """The WARN check `contract_drift` on one API step's asset (by key)."""
+    return rows_check(
+        asset,
+        "contract_drift",
+        "API answers carry fields api/models.py does not know (api/contract.py may be wrong)",
+        _unknown_fields,
+        severity=dg.AssetCheckSeverity.WARN,
+        count_key="unknown_fields",
+        rows_key="fields",
     )
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        from confirma_pipeline.warehouse import contract_observations
-
-        with warehouse.connect() as conn:
-            unknown = contract_observations.recent(conn, kind="unknown")
-        return dg.AssetCheckResult(
-            passed=not unknown,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={
-                "unknown_fields": dg.MetadataValue.int(len(unknown)),
-                "fields": markdown_table(
-                    [{"endpoint": e, "field": f, "json_type": t, "answers": n} for e, f, _, t, n in unknown]
-                ),
-            },
-        )
-
-    return _check

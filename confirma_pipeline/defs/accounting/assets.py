@@ -5,15 +5,10 @@ from typing import Optional
 
 import dagster as dg
 
-from confirma_pipeline.defs.lib.context import step_run_context
-from confirma_pipeline.defs.lib.metadata import OWNERS, markdown_table, table_metadata
-from confirma_pipeline.defs.lib.policies import (
-    API_POOL,
-    API_RETRY_POLICY,
-    CLIENT_TOKENS,
-    operator_errors_fail_fast,
-)
+from confirma_pipeline.defs.lib.metadata import OWNERS, markdown_table
+from confirma_pipeline.defs.lib.policies import API_POOL, API_RETRY_POLICY, CLIENT_TOKENS
 from confirma_pipeline.defs.lib.pulled import ALL_CLIENTS_PULLED, definition_metadata, run_pull
+from confirma_pipeline.defs.lib.push_assets import PushAsset, SourceTable, push_assets
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.validation.accounting import (
     AccountingPaymentModel,
@@ -28,87 +23,72 @@ SYNC_TABLE = "confirma.accounting_sync"
 
 
 class AccountingConfig(dg.Config):
-    """Run config of the accounting assets."""
+    """Run config of the accounting assets (no dry run: push/accounting.py has none)."""
 
     creditor_ids: Optional[list[str]] = None  # noqa: UP045 - Dagster config needs Optional  # limit to these clients
 
 
-source_ledger_vouchers = dg.AssetSpec(
-    key="source_ledger_vouchers",
-    description=(
-        "Ledger vouchers to send (confirma_source.ledger_vouchers with ledger_voucher_rows and "
-        "ledger_row_dimensions): every SEEN field of the POST accounting/ledger example."
-    ),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds={"postgres"},
-    metadata=table_metadata("confirma_source.ledger_vouchers", LedgerVoucherModel),
-)
-source_accounting_payments = dg.AssetSpec(
-    key="source_accounting_payments",
-    description="Accounting payments to send (confirma_source.accounting_payments).",
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds={"postgres"},
-    metadata=table_metadata("confirma_source.accounting_payments", AccountingPaymentModel),
-)
-
-
-@dg.asset(
-    deps=[
-        source_ledger_vouchers,
-        source_accounting_payments,
-        dg.AssetKey("onboarded_clients"),
-        CLIENT_TOKENS,
-    ],
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds={"api", "postgres"},
-    pool=API_POOL,
-    retry_policy=API_RETRY_POLICY,
-    metadata=table_metadata(SUBMISSIONS_TABLE, AccountingSubmissionModel),
-)
-def accounting_submissions(
-    context: dg.AssetExecutionContext,
-    config: AccountingConfig,
-    warehouse: WarehouseResource,
-    confirma_api: ConfirmaApiResource,
-    token_vault: TokenVaultResource,
-) -> dg.MaterializeResult:
-    """Our submission ledger of the accounting add-on: every voucher (one per POST accounting/ledger) and
-    accounting payment (batched into POST accounting/payment) of an onboarded client, sent exactly once
-    (pending -> in_flight -> submitted | rejected | failed). Interrupted sends are looked up by the status
-    endpoints (sourceIdentifier) before any resend; invalid items are quarantined with every reason."""
+def _push(ctx, config, confirma_api):
     from confirma_pipeline.push.accounting import push_accounting
 
-    with (
-        operator_errors_fail_fast(),
-        step_run_context(
-            context, warehouse, confirma_api, token_vault, creditor_ids=config.creditor_ids
-        ) as ctx,
-    ):
-        reports = push_accounting(ctx)
-    metadata = {}
-    for kind, report in reports.items():
-        context.log.info(report.summary_line())
-        metadata.update({f"{kind}_{k}": dg.MetadataValue.int(int(v)) for k, v in report.totals().items()})
-    with warehouse.connect() as conn:
-        from confirma_pipeline.warehouse.accounting_submissions import state_counts
+    return push_accounting(ctx)
 
-        counts = state_counts(conn)
-    metadata["states"] = markdown_table(
-        [{"kind": k, "state": s, "count": n} for (k, s), n in sorted(counts.items())]
+
+def _metadata(reports, conn) -> dict:
+    """Each kind's counts (ledger_pushed, payment_pushed, ...) and the ledger's states per kind."""
+    from confirma_pipeline.warehouse.accounting_submissions import state_counts
+
+    return {
+        **{
+            f"{kind}_{k}": dg.MetadataValue.int(int(v))
+            for kind, report in reports.items()
+            for k, v in report.totals().items()
+        },
+        "states": markdown_table(
+            [{"kind": k, "state": s, "count": n} for (k, s), n in sorted(state_counts(conn).items())]
+        ),
+    }
+
+
+source_ledger_vouchers, source_accounting_payments, accounting_submissions = push_assets(
+    PushAsset(
+        name="accounting_submissions",
+        group=GROUP,
+        description=(
+            "Our submission ledger of the accounting add-on: every voucher (one per POST accounting/ledger) and "
+            "accounting payment (batched into POST accounting/payment) of an onboarded client, sent exactly "
+            "once (pending -> in_flight -> submitted | rejected | failed). Interrupted sends are looked up by "
+            "the status endpoints (sourceIdentifier) before any resend; invalid items are quarantined with "
+            "every reason."
+        ),
+        sources=[
+            SourceTable(
+                "source_ledger_vouchers",
+                "Ledger vouchers to send (confirma_source.ledger_vouchers with ledger_voucher_rows and "
+                "ledger_row_dimensions): every SEEN field of the POST accounting/ledger example.",
+                "confirma_source.ledger_vouchers",
+                LedgerVoucherModel,
+            ),
+            SourceTable(
+                "source_accounting_payments",
+                "Accounting payments to send (confirma_source.accounting_payments).",
+                "confirma_source.accounting_payments",
+                AccountingPaymentModel,
+            ),
+        ],
+        deps=["onboarded_clients", CLIENT_TOKENS],
+        table=SUBMISSIONS_TABLE,
+        model=AccountingSubmissionModel,
+        push=_push,
+        metadata=_metadata,
+        summary=lambda reports: [report.summary_line() for report in reports.values()],
+        config=AccountingConfig,
     )
-    return dg.MaterializeResult(
-        metadata={
-            **table_metadata(SUBMISSIONS_TABLE, AccountingSubmissionModel, sum(counts.values())),
-            **metadata,
-        }
-    )
+)
 
 
 @dg.asset(
-    deps=[accounting_submissions, CLIENT_TOKENS],
+    deps=["accounting_submissions", CLIENT_TOKENS],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"api", "postgres"},

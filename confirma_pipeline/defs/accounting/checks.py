@@ -3,94 +3,79 @@ items the target system has not synced long after they were sent."""
 
 import dagster as dg
 
-from confirma_pipeline.defs.accounting.assets import accounting_submissions, accounting_sync_status
-from confirma_pipeline.defs.lib.checks import rejected_rows_check
-from confirma_pipeline.defs.lib.metadata import markdown_table
-from confirma_pipeline.defs.resources import WarehouseResource
-from confirma_pipeline.pull.accounting_sync import PENDING_ERROR_AFTER_DAYS
-from confirma_pipeline.push.settings import PushSettings
-
-
-@dg.asset_check(asset=accounting_submissions, description="Vouchers and payments rejected in this run")
-def accounting_rejected_this_run(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> dg.AssetCheckResult:
-    from confirma_pipeline.validation.accounting import PAYMENT_ENTITY, VOUCHER_ENTITY
-
-    with warehouse.connect() as conn:
-        return rejected_rows_check(
-            conn, context.run.run_id, [VOUCHER_ENTITY, PAYMENT_ENTITY], "accounting item(s)"
-        )
-
-
-@dg.asset_check(
-    asset=accounting_submissions,
-    description="Vouchers or payments whose outcome is unknown (in_flight) or failed past their attempt budget",
+from confirma_pipeline.defs.lib.checks import (
+    max_attempts,
+    rejected_this_run_check,
+    rows_check,
+    stuck_rows_check,
 )
-def accounting_submissions_stuck(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+from confirma_pipeline.pull.accounting_sync import PENDING_ERROR_AFTER_DAYS
+from confirma_pipeline.validation.accounting import PAYMENT_ENTITY, VOUCHER_ENTITY
+
+SUBMISSIONS = "accounting_submissions"
+SYNC = "accounting_sync_status"
+
+
+def _stuck_items(conn, warehouse) -> list[dict]:
     from confirma_pipeline.warehouse.accounting_submissions import stuck
 
-    with warehouse.connect() as conn:
-        rows = stuck(conn, PushSettings().max_attempts)
-    return dg.AssetCheckResult(
-        passed=not rows,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "stuck": dg.MetadataValue.int(len(rows)),
-            "items": markdown_table(
-                [
-                    {"kind": k, "creditor_id": c, "identifier": i, "state": s, "attempts": a}
-                    for k, c, i, s, a, _ in rows
-                ]
-            ),
-        },
-    )
+    return [
+        {"kind": k, "creditor_id": c, "identifier": i, "state": s, "attempts": a}
+        for k, c, i, s, a, _ in stuck(conn, max_attempts())
+    ]
 
 
-@dg.asset_check(
-    asset=accounting_sync_status,
-    description="Items the accounting system refused (status 2, INFERRED) or reported with an unknown status",
-)
-def accounting_sync_failed(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def _failed_syncs(conn, warehouse) -> list[dict]:
     from confirma_pipeline.warehouse.accounting_submissions import failed_syncs
 
-    with warehouse.connect() as conn:
-        rows = failed_syncs(conn)
-    return dg.AssetCheckResult(
-        passed=not rows,
-        severity=dg.AssetCheckSeverity.WARN,
-        description=f"{len(rows)} item(s) not synced by the accounting system" if rows else "no failed syncs",
-        metadata={
-            "failed": dg.MetadataValue.int(len(rows)),
-            "items": markdown_table(
-                [
-                    {"kind": k, "creditor_id": c, "identifier": i, "date": d, "status": t}
-                    for k, c, i, d, t in rows
-                ]
-            ),
-        },
-    )
+    return [
+        {"kind": k, "creditor_id": c, "identifier": i, "date": d, "status": t}
+        for k, c, i, d, t in failed_syncs(conn)
+    ]
 
 
-@dg.asset_check(
-    asset=accounting_sync_status,
-    description=f"Items still not synced {PENDING_ERROR_AFTER_DAYS} days after they were submitted",
-)
-def accounting_pending_too_long(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def _pending_too_long(conn, warehouse) -> list[dict]:
     from confirma_pipeline.warehouse.accounting_submissions import pending_too_long
 
-    with warehouse.connect() as conn:
-        rows = pending_too_long(conn, PENDING_ERROR_AFTER_DAYS)
-    return dg.AssetCheckResult(
-        passed=not rows,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "pending_too_long": dg.MetadataValue.int(len(rows)),
-            "items": markdown_table(
-                [
-                    {"kind": k, "creditor_id": c, "identifier": i, "submitted_at": str(t), "status": s}
-                    for k, c, i, t, s in rows
-                ]
-            ),
-        },
-    )
+    return [
+        {"kind": k, "creditor_id": c, "identifier": i, "submitted_at": str(t), "status": s}
+        for k, c, i, t, s in pending_too_long(conn, PENDING_ERROR_AFTER_DAYS)
+    ]
+
+
+accounting_rejected_this_run = rejected_this_run_check(
+    SUBMISSIONS,
+    "accounting_rejected_this_run",
+    "Vouchers and payments rejected in this run",
+    [VOUCHER_ENTITY, PAYMENT_ENTITY],
+    "accounting item(s)",
+)
+
+accounting_submissions_stuck = stuck_rows_check(
+    SUBMISSIONS,
+    "accounting_submissions_stuck",
+    "Vouchers or payments whose outcome is unknown (in_flight) or failed past their attempt budget",
+    _stuck_items,
+    "items",
+)
+
+accounting_sync_failed = rows_check(
+    SYNC,
+    "accounting_sync_failed",
+    "Items the accounting system refused (status 2, INFERRED) or reported with an unknown status",
+    _failed_syncs,
+    severity=dg.AssetCheckSeverity.WARN,
+    count_key="failed",
+    rows_key="items",
+    summary=lambda n: f"{n} item(s) not synced by the accounting system" if n else "no failed syncs",
+)
+
+accounting_pending_too_long = rows_check(
+    SYNC,
+    "accounting_pending_too_long",
+    f"Items still not synced {PENDING_ERROR_AFTER_DAYS} days after they were submitted",
+    _pending_too_long,
+    severity=dg.AssetCheckSeverity.ERROR,
+    count_key="pending_too_long",
+    rows_key="items",
+)

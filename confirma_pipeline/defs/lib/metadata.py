@@ -50,18 +50,3 @@ def markdown_table(rows: list[dict], limit: int = 20) -> dg.MetadataValue:
     if len(rows) > limit:
         lines.append(f"\n_{len(rows) - limit} more not shown_")
     return dg.MetadataValue.md("\n".join(lines))
-
-
-def push_result(report, warehouse, table: str, model, dry_run: bool):
-    """The MaterializeResult of a push asset: table metadata, the run's counts, per-client table."""
-    with warehouse.connect() as conn:
-        rows = count_rows(conn, table)
-    return dg.MaterializeResult(
-        metadata={
-            **table_metadata(table, model, rows),
-            **{k: dg.MetadataValue.int(v) for k, v in report.totals().items()},
-            "dry_run": dry_run,
-            "duration_s": dg.MetadataValue.float(round(report.duration_s, 3)),
-            "per_client": markdown_table(report.per_client_table()),
-        }
-    )

@@ -1,35 +1,31 @@
 """Checks on onboarding: rows quarantined this run, and clients an operator must settle."""
 
-import dagster as dg
+from confirma_pipeline.defs.lib.checks import max_attempts, rejected_this_run_check, stuck_rows_check
 
-from confirma_pipeline.defs.lib.checks import rejected_rows_check, stuck_rows_check
-from confirma_pipeline.defs.onboarding.assets import onboarded_clients
-from confirma_pipeline.defs.resources import WarehouseResource
-from confirma_pipeline.push.settings import PushSettings
+ASSET = "onboarded_clients"
 
 
-@dg.asset_check(
-    asset=onboarded_clients, description="Creditors rejected by validation or the API in this run"
-)
-def creditors_rejected_this_run(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> dg.AssetCheckResult:
-    with warehouse.connect() as conn:
-        return rejected_rows_check(conn, context.run.run_id, ["creditor"], "creditor(s)")
-
-
-@dg.asset_check(
-    asset=onboarded_clients,
-    description=(
-        "Clients whose creation outcome is unknown (in_flight) or that failed past their attempt budget. "
-        "Settle with `confirma-pipeline clients resolve --creditor-id ID --client-identifier N | --not-created`."
-    ),
-)
-def clients_stuck(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def _stuck_clients(conn, warehouse) -> list[dict]:
     from confirma_pipeline.warehouse.registry import stuck_clients
 
-    with warehouse.connect() as conn:
-        stuck = stuck_clients(conn, PushSettings().max_attempts)
-    return stuck_rows_check(
-        [{"creditor_id": c, "state": s, "attempts": a} for c, s, a, _ in stuck], "clients"
-    )
+    return [
+        {"creditor_id": c, "state": s, "attempts": a} for c, s, a, _ in stuck_clients(conn, max_attempts())
+    ]
+
+
+creditors_rejected_this_run = rejected_this_run_check(
+    ASSET,
+    "creditors_rejected_this_run",
+    "Creditors rejected by validation or the API in this run",
+    ["creditor"],
+    "creditor(s)",
+)
+
+clients_stuck = stuck_rows_check(
+    ASSET,
+    "clients_stuck",
+    "Clients whose creation outcome is unknown (in_flight) or that failed past their attempt budget. "
+    "Settle with `confirma-pipeline clients resolve --creditor-id ID --client-identifier N | --not-created`.",
+    _stuck_clients,
+    "clients",
+)
