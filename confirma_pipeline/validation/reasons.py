@@ -40,6 +40,17 @@ import pandera.pandas as pa
 from confirma_pipeline.api.contract import row_amounts
 from confirma_pipeline.validation import identifiers as ids
 from confirma_pipeline.validation._checks import MAX_LENGTH_CHECK
+from confirma_pipeline.validation.check_masks import (
+    COLUMN_CHECK,
+    DUPLICATE,
+    DUPLICATE_KEY,
+    NULL,
+    ROW_CHECK,
+    DtypeMismatch,
+    Failed,
+    Unsupported,
+    failed_checks,
+)
 from confirma_pipeline.validation.conform import NOT_NULL_CHECK, RelationError, conform, null_columns
 from confirma_pipeline.validation.creditors import CREDITOR_MAX_LENGTHS
 from confirma_pipeline.validation.invoices import (
@@ -113,6 +124,12 @@ class InvoiceValidation:
 # --- formatting -----------------------------------------------------------------------------------------
 
 
+def _quote(text: str) -> str:
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return "'" + text.replace("'", "\\'") + "'"
+
+
 def format_value(value) -> str:
     """A value as it should read in a reason: strings quoted, null as `null`, dates as YYYY-MM-DD."""
     if value is None or value is pd.NA or value is pd.NaT:
@@ -128,39 +145,55 @@ def format_value(value) -> str:
         return "true" if value else "false"
     if isinstance(value, np.integer | int):
         return str(int(value))
-    text = str(value)
-    if len(text) > 80:
-        text = text[:77] + "..."
-    return "'" + text.replace("'", "\\'") + "'"
+    return _quote(str(value))
+
+
+def format_values(values: pd.Series) -> list[str]:
+    """`format_value` of each value, with one pass per column for the common dtypes (floats, integers,
+    text): only failing rows are formatted, but a 10 %-bad chunk has 100,000 of them."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        return ["null" if x != x else repr(x) for x in values.tolist()]
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        return [str(x) for x in values.tolist()]
+    if isinstance(dtype, pd.StringDtype):
+        return [_quote(x) if isinstance(x, str) else "null" for x in values.tolist()]
+    return [format_value(v) for v in values.tolist()]
 
 
 def _column_values(work: pd.DataFrame, columns: Sequence[str], positions: np.ndarray) -> dict[str, list]:
-    """Values of `columns` at `positions` (one take per column, not one lookup per cell)."""
-    return {c: work[c].iloc[positions].tolist() for c in columns if c in work.columns}
+    """Formatted values of `columns` at `positions` (one take and one pass per column, not one per cell)."""
+    return {c: format_values(work[c].iloc[positions]) for c in columns if c in work.columns}
 
 
-def _pairs(values: dict[str, list], columns: Sequence[str], i: int) -> str:
-    return ", ".join(f"{c} {format_value(values[c][i])}" for c in columns if c in values)
+def _pairs(values: dict[str, list[str]], columns: Sequence[str]) -> list[str]:
+    """Per row, "col1 v1, col2 v2" over the `columns` present in `values`."""
+    parts = [[f"{c} {v}" for v in values[c]] for c in columns if c in values]
+    if not parts:
+        return []
+    return [", ".join(row) for row in zip(*parts, strict=True)] if len(parts) > 1 else parts[0]
 
 
-def _explain_row_amounts(values: dict[str, list], i: int) -> str:
-    try:
-        q, p, v = (Decimal(repr(float(values[c][i]))) for c in ("quantity", "unit_price", "vat_percentage"))
-        d = values.get("discount_percentage", [None] * (i + 1))[i]
-        discount = None if d is None or pd.isna(d) else Decimal(repr(float(d)))
-        net, vat, gross = row_amounts(q, p, v, discount)
-    except Exception:
-        return ""
-    return f" (expected net {net}, vat {vat}, gross {gross})"
+def _explain_row_amounts(work: pd.DataFrame, positions: np.ndarray) -> list[str]:
+    """ " (expected net N, vat V, gross G)" per row under the CHOSEN rounding rule (Decimal, as the mapper)."""
+    sub = work.iloc[positions]
+    q, p, v = (sub[c].tolist() for c in ("quantity", "unit_price", "vat_percentage"))
+    d = sub["discount_percentage"].tolist() if "discount_percentage" in sub.columns else [None] * len(sub)
+    out = []
+    for args in zip(q, p, v, d, strict=True):
+        try:
+            qd, pd_, vd = (Decimal(repr(float(x))) for x in args[:3])
+            discount = None if args[3] is None or pd.isna(args[3]) else Decimal(repr(float(args[3])))
+            net, vat, gross = row_amounts(qd, pd_, vd, discount)
+        except Exception:
+            out.append("")
+            continue
+        out.append(f" (expected net {net}, vat {vat}, gross {gross})")
+    return out
 
 
-#: Row checks whose reason gains the expected values: check name -> (columns it needs, explainer).
-EXPLAINERS = {
-    "row_amounts_match_quantity_price_vat": (
-        ("quantity", "unit_price", "vat_percentage", "discount_percentage"),
-        _explain_row_amounts,
-    ),
-}
+#: Row checks whose reason gains the expected values: check name -> explainer (frame, positions) -> texts.
+EXPLAINERS = {"row_amounts_match_quantity_price_vat": _explain_row_amounts}
 
 
 def _check_label(check: pa.Check) -> str:
@@ -179,104 +212,89 @@ def _unique_name(columns: Sequence[str]) -> str:
     return f"{cols[-1]}_unique_per_{'_'.join(cols[:-1])}"
 
 
-# --- failure cases -> (position, check, fragment) ---------------------------------------------------------
+# --- failed checks -> (check name, one fragment per failing row) ------------------------------------------
 
 
-def _failures(schema: pa.DataFrameSchema, work: pd.DataFrame, fc: pd.DataFrame) -> list[tuple[int, str, str]]:
-    out: list[tuple[int, str, str]] = []
+def _fragments(schema: pa.DataFrameSchema, work: pd.DataFrame, failed: Failed) -> tuple[str, list[str]]:
+    """The check name a rejected row lists, and the reason fragment of each of `failed.positions`."""
+    positions, column = failed.positions, failed.column
+    if failed.kind == NULL:
+        return NOT_NULL_CHECK, [f"{column} is null (fails {NOT_NULL_CHECK})"] * len(positions)
+    if failed.kind == DUPLICATE:
+        name = _unique_name([column])
+        values = format_values(work[column].iloc[positions])
+        return name, [f"{column} {v} is duplicated (fails {name})" for v in values]
+    if failed.kind == COLUMN_CHECK:
+        label = failed.name or _check_label(schema.columns[column].checks[failed.number])
+        if label == MAX_LENGTH_CHECK:
+            limit = MAX_LENGTHS.get(schema.name, {}).get(column)
+            lengths = work[column].iloc[positions].str.len().tolist()
+            return label, [f"{column} has {n} characters, more than {limit} (fails {label})" for n in lengths]
+        values = format_values(work[column].iloc[positions])
+        return label, [f"{column} {v} fails {label}" for v in values]
+    if failed.kind == DUPLICATE_KEY:
+        cols = list(failed.columns)
+        name = _unique_name(cols)
+        pairs = _pairs(_column_values(work, cols, positions), cols)
+        return name, [f"({p}) is duplicated (fails {name})" for p in pairs]
+    check = schema.checks[failed.number]
+    name = check.name or "check"
+    stats = check.statistics or {}
+    subjects, context = list(stats.get("columns", ())), list(stats.get("context", ()))
+    values = _column_values(work, [*subjects, *context], positions)
+    if subjects:
+        verb = "fails" if len(subjects) <= 1 else "fail"
+        texts = [f"{p} {verb} {name}" for p in _pairs(values, subjects)]
+    else:
+        texts = [f"row fails {name}"] * len(positions)
+    if context:
+        texts = [f"{t} for {p}" for t, p in zip(texts, _pairs(values, context), strict=True)]
+    explain = EXPLAINERS.get(name)
+    if explain is not None:
+        texts = [t + e for t, e in zip(texts, explain(work, positions), strict=True)]
+    return name, texts
+
+
+def _from_failure_cases(schema: pa.DataFrameSchema, work: pd.DataFrame, fc: pd.DataFrame) -> list[Failed]:
+    """pandera's `SchemaErrors.failure_cases` as `Failed` checks (the fallback of `check_masks.Unsupported`);
+    a failure without rows (a dtype, a missing column, a check that could not run) is the relation's."""
+    entity = schema.name or "input"
     fc = fc.assign(
         _pos=pd.to_numeric(fc["index"], errors="coerce"),
         _cn=pd.to_numeric(fc["check_number"], errors="coerce"),
     )
+    out: list[Failed] = []
     is_column = (fc["schema_context"] == "Column").to_numpy()
-    out.extend(_column_failures(schema, work, fc[is_column]))
-    out.extend(_frame_failures(schema, work, fc[~is_column]))
-    return out
-
-
-def _positions(group: pd.DataFrame) -> np.ndarray:
-    return group["_pos"].dropna().astype(np.int64).unique()
-
-
-def _column_failures(
-    schema: pa.DataFrameSchema, work: pd.DataFrame, fc: pd.DataFrame
-) -> list[tuple[int, str, str]]:
-    out: list[tuple[int, str, str]] = []
-    for (column, check, cn), group in fc.groupby(["column", "check", "_cn"], dropna=False, sort=False):
+    for (column, check, cn), group in fc[is_column].groupby(
+        ["column", "check", "_cn"], dropna=False, sort=False
+    ):
         column, check = str(column), str(check)
-        positions = _positions(group)
-        has_rows = len(positions) > 0 and group["_pos"].notna().all()
+        positions = np.sort(group["_pos"].dropna().astype(np.int64).unique())
         if check.startswith("dtype("):
             actual = str(work[column].dtype) if column in work.columns else "missing"
-            expected = check[len("dtype(") : -1].strip("'")
-            raise RelationError(schema.name or "input", column, f"has dtype {actual}, expected {expected}")
-        if not has_rows:
-            detail = str(group["failure_case"].iloc[0])[:120]
-            raise RelationError(schema.name or "input", column, f"fails {check} ({detail})")
+            raise RelationError(
+                entity, column, f"has dtype {actual}, expected {check[len('dtype(') : -1].strip(chr(39))}"
+            )
+        if not (len(positions) and group["_pos"].notna().all()):
+            raise RelationError(entity, column, f"fails {check} ({str(group['failure_case'].iloc[0])[:120]})")
         if check == "not_nullable":
-            out.extend((int(p), NOT_NULL_CHECK, f"{column} is null (fails not_null)") for p in positions)
-            continue
-        values = work[column].iloc[positions].tolist()
-        if check == "field_uniqueness":
-            name = _unique_name([column])
-            out.extend(
-                (int(p), name, f"{column} {format_value(v)} is duplicated (fails {name})")
-                for p, v in zip(positions, values, strict=True)
-            )
-            continue
-        label = check
-        if not pd.isna(cn) and column in schema.columns and int(cn) < len(schema.columns[column].checks):
-            label = _check_label(schema.columns[column].checks[int(cn)])
-        if label == MAX_LENGTH_CHECK:
-            limit = MAX_LENGTHS.get(schema.name, {}).get(column)
-            out.extend(
-                (int(p), label, f"{column} has {len(str(v))} characters, more than {limit} (fails {label})")
-                for p, v in zip(positions, values, strict=True)
-            )
-            continue
-        out.extend(
-            (int(p), label, f"{column} {format_value(v)} fails {label}")
-            for p, v in zip(positions, values, strict=True)
-        )
-    return out
-
-
-def _frame_failures(
-    schema: pa.DataFrameSchema, work: pd.DataFrame, fc: pd.DataFrame
-) -> list[tuple[int, str, str]]:
-    """Dataframe-level failures: pandera reports a failing row once per column; judged once per row here."""
-    out: list[tuple[int, str, str]] = []
-    for (check, cn), group in fc.groupby(["check", "_cn"], dropna=False, sort=False):
+            out.append(Failed(NULL, positions, column=column))
+        elif check == "field_uniqueness":
+            out.append(Failed(DUPLICATE, positions, column=column))
+        elif not pd.isna(cn) and column in schema.columns and int(cn) < len(schema.columns[column].checks):
+            out.append(Failed(COLUMN_CHECK, positions, column=column, number=int(cn)))
+        else:
+            out.append(Failed(COLUMN_CHECK, positions, column=column, name=check))
+    for (check, cn), group in fc[~is_column].groupby(["check", "_cn"], dropna=False, sort=False):
         check = str(check)
-        positions = _positions(group)
+        positions = np.sort(group["_pos"].dropna().astype(np.int64).unique())
         has_rows = len(positions) > 0 and group["_pos"].notna().all()
         if check == "multiple_fields_uniqueness" and has_rows:
-            cols = list(schema.unique or [])
-            name = _unique_name(cols)
-            values = _column_values(work, cols, positions)
-            out.extend(
-                (int(p), name, f"({_pairs(values, cols, i)}) is duplicated (fails {name})")
-                for i, p in enumerate(positions)
-            )
+            out.append(Failed(DUPLICATE_KEY, positions, columns=tuple(schema.unique or [])))
             continue
         if not pd.isna(cn) and has_rows and int(cn) < len(schema.checks):
-            chk = schema.checks[int(cn)]
-            name = chk.name or check
-            stats = chk.statistics or {}
-            subjects = list(stats.get("columns", ()))
-            context = list(stats.get("context", ()))
-            extra, explain = EXPLAINERS.get(name, ((), None))
-            values = _column_values(work, [*subjects, *context, *extra], positions)
-            verb = "fails" if len(subjects) <= 1 else "fail"
-            for i, p in enumerate(positions):
-                text = f"{_pairs(values, subjects, i)} {verb} {name}" if subjects else f"row fails {name}"
-                if context:
-                    text += f" for {_pairs(values, context, i)}"
-                if explain is not None:
-                    text += explain(values, i)
-                out.append((int(p), name, text))
+            out.append(Failed(ROW_CHECK, positions, number=int(cn)))
             continue
-        entity = schema.name or "input"
         if check == "column_in_schema":
             raise RelationError(entity, str(group["failure_case"].iloc[0]), "is not in the input contract")
         if check == "column_in_dataframe":
@@ -289,16 +307,50 @@ def _frame_failures(
     return out
 
 
-def _group_by_position(failures: list[tuple[int, str, str]]) -> dict[int, tuple[list[str], list[str]]]:
-    """position -> (checks, fragments), in first-seen order; each row's own failures only."""
-    per_row: dict[int, tuple[list[str], list[str]]] = {}
-    for pos, check, frag in failures:
-        checks, frags = per_row.setdefault(pos, ([], []))
-        if check not in checks:
-            checks.append(check)
-        if frag not in frags:
-            frags.append(frag)
-    return per_row
+def _model_failures(schema: pa.DataFrameSchema, work: pd.DataFrame) -> list[Failed]:
+    """The model's failed checks on `work`: as masks (`check_masks`), or through pandera where that cannot."""
+    try:
+        return failed_checks(schema, work)
+    except DtypeMismatch as exc:
+        detail = f"has dtype {exc.actual}, expected {exc.expected}"
+        raise RelationError(schema.name or "input", exc.column, detail) from None
+    except Unsupported:
+        pass
+    try:
+        schema.validate(work, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        return _from_failure_cases(schema, work, exc.failure_cases)
+    return []
+
+
+def _per_row(
+    groups: list[tuple[np.ndarray, str, list[str]]],
+) -> tuple[np.ndarray, list[list[str]], list[str], int]:
+    """(rejected positions, sorted; each one's checks; each one's reason; number of failures) from the failed
+    checks' (positions, check name, fragments). A row's checks and fragments keep the checks' order, each
+    once; a row never gets another row's fragment."""
+    groups = [g for g in groups if len(g[0])]
+    if not groups:
+        return np.zeros(0, dtype=np.intp), [], [], 0
+    positions = np.concatenate([g[0] for g in groups])
+    group_of = np.repeat(np.arange(len(groups)), [len(g[0]) for g in groups])
+    fragments = [f for g in groups for f in g[2]]
+    names = [g[1] for g in groups]
+    order = np.argsort(positions, kind="stable")
+    rejected, starts, counts = np.unique(positions[order], return_index=True, return_counts=True)
+    first = order[starts]
+    checks = [[names[g]] for g in group_of[first].tolist()]
+    reasons = [fragments[i] for i in first.tolist()]
+    for j in np.flatnonzero(counts > 1).tolist():
+        own_checks: list[str] = []
+        own_frags: list[str] = []
+        for i in order[starts[j] : starts[j] + counts[j]].tolist():
+            if names[group_of[i]] not in own_checks:
+                own_checks.append(names[group_of[i]])
+            if fragments[i] not in own_frags:
+                own_frags.append(fragments[i])
+        checks[j], reasons[j] = own_checks, "; ".join(own_frags)
+    return rejected.astype(np.intp), checks, reasons, len(positions)
 
 
 def _entity_key(frame: pd.DataFrame, key_columns: Sequence[str]) -> pd.Series:
@@ -344,24 +396,25 @@ def _collect(
         raise RelationError(entity, str(extra[0]), "is not in the input contract")
     original = work
     work, null_rows = conform(schema, work, entity)
-    failures: list[tuple[int, str, str]] = []
+    groups: list[tuple[np.ndarray, str, list[str]]] = []
     checked, kept = work, None
     if null_rows.any():
         null_pos = np.flatnonzero(null_rows)
-        for p, cols in zip(null_pos, null_columns(schema, original, null_pos), strict=True):
-            failures.extend((int(p), NOT_NULL_CHECK, f"{c} is null (fails {NOT_NULL_CHECK})") for c in cols)
+        pairs = [(p, c) for p, cols in zip(null_pos.tolist(), null_columns(schema, original, null_pos), strict=True)
+                 for c in cols]  # fmt: skip
+        for column in dict.fromkeys(c for _, c in pairs):
+            at = np.array([p for p, c in pairs if c == column], dtype=np.intp)
+            groups.append((at, NOT_NULL_CHECK, [f"{column} is null (fails {NOT_NULL_CHECK})"] * len(at)))
         kept = np.flatnonzero(~null_rows)
         checked = work.iloc[kept].reset_index(drop=True)
-    try:
-        schema.validate(checked, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        own = _failures(schema, checked, exc.failure_cases)
-        failures.extend(own if kept is None else [(int(kept[p]), c, f) for p, c, f in own])
+    for failed in _model_failures(schema, checked):
+        name, fragments = _fragments(schema, checked, failed)
+        positions = failed.positions if kept is None else kept[failed.positions]
+        groups.append((positions, name, fragments))
     conformed = work if work is df else work.set_axis(df.index)
-    if not failures:
+    positions, checks, reasons, n_failures = _per_row(groups)
+    if not len(positions):
         return np.zeros(len(work), dtype=bool), _empty_rejected(key_columns, work, entity), 0, conformed
-    per_row = _group_by_position(failures)
-    positions = np.array(sorted(per_row), dtype=np.intp)
     rejected_mask = np.zeros(len(work), dtype=bool)
     rejected_mask[positions] = True
 
@@ -375,9 +428,9 @@ def _collect(
     if "creditor_id" in work.columns and "creditor_id" not in key_columns:
         rejected["creditor_id"] = work["creditor_id"].iloc[positions].to_numpy()
     rejected["content_hash"] = row_hashes(work.iloc[positions]).to_numpy()
-    rejected["checks"] = pd.Series([per_row[p][0] for p in positions], dtype=object)
-    rejected["reason"] = pd.Series(["; ".join(per_row[p][1]) for p in positions], dtype="str")
-    return rejected_mask, rejected, len(failures), conformed
+    rejected["checks"] = pd.Series(checks, dtype=object)
+    rejected["reason"] = pd.Series(reasons, dtype="str")
+    return rejected_mask, rejected, n_failures, conformed
 
 
 def validate_with_reasons(
