@@ -59,5 +59,4 @@ MAX_LENGTH_CHECK = "max_length"
 
 def within_max_length(s: pd.Series, limits: dict[str, int]) -> pd.Series:
     """Text no longer than its column's CHOSEN limit (`limits[s.name]`, characters); a null passes."""
-    lengths = s.str.len().to_numpy(dtype=float, na_value=0)
-    return pd.Series(lengths <= limits[s.name], index=s.index)
+    return pd.Series(ids.char_lengths_within(s, limits[s.name]), index=s.index)

@@ -22,6 +22,7 @@ falls back to pandera's own `validate(lazy=True)`: same reasons, slower.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -115,13 +116,22 @@ def _keep_of(report_duplicates: str) -> str | bool:
 
 
 def _codes(series: pd.Series) -> tuple[np.ndarray, int]:
-    """(int64 code per row, number of codes): equal values (NULLs included) share a code."""
+    """(int64 code per row, number of codes): equal values (NULLs included) share a code. Text already in
+    order (the source reader sorts by key) is coded by counting changes between neighbours; otherwise Arrow
+    hashes it."""
     values = series.to_numpy() if isinstance(series.dtype, np.dtype) else None
     if values is not None and values.dtype.kind in "iub" and len(values):
         low = int(values.min())
         return values.astype(np.int64) - low, int(values.max()) - low + 1
     if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
-        encoded = pc.dictionary_encode(pyarrow_.array(series))
+        arr = pyarrow_.array(series)
+        if arr.null_count == 0 and len(arr) > 1:
+            head, tail = arr[:-1], arr[1:]
+            if not pc.any(pc.less(tail, head)).as_py():
+                changes = pc.not_equal(tail, head).to_numpy(zero_copy_only=False)
+                codes = np.concatenate(([0], np.cumsum(changes, dtype=np.int64)))
+                return codes, int(codes[-1]) + 1
+        encoded = pc.dictionary_encode(arr)
         if isinstance(encoded, pyarrow_.ChunkedArray):
             encoded = encoded.combine_chunks()
         codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) + 1

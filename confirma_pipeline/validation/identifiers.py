@@ -200,23 +200,46 @@ def is_bic(values) -> pd.Series:
 
 
 def is_blank(values) -> pd.Series:
-    """True where the value is null or only whitespace (i.e. not given)."""
+    """True where the value is null or only whitespace (i.e. not given). In Arrow kernels: empty, or
+    `utf8_is_space` (every character whitespace; the same set `str.strip` removes, checked over every code
+    point in tests/validation/test_check_masks.py)."""
     s = _as_str(values)
-    return _result(~_bool(s.str.strip().str.len() > 0), s.index)
+    arr = pa.array(s)
+    blank = pc.or_kleene(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr)).fill_null(True)
+    return _result(blank.to_numpy(zero_copy_only=False), s.index)
+
+
+def char_lengths_within(values, limit: int) -> np.ndarray:
+    """True where the text has at most `limit` characters (null: True). Byte lengths come free with Arrow
+    strings and a character is at least one byte, so characters are counted only for the few texts whose
+    bytes exceed the limit."""
+    s = _as_str(values)
+    nbytes = pc.binary_length(pa.array(s)).fill_null(0).to_numpy(zero_copy_only=False)
+    ok = nbytes <= limit
+    if not ok.all():
+        over = np.flatnonzero(~ok)
+        ok[over] = s.iloc[over].str.len().to_numpy(dtype=float, na_value=0) <= limit
+    return ok
 
 
 def has_max_decimals(values, decimals: int = 2) -> pd.Series:
-    """True where a float has at most `decimals` decimals (up to float noise). NaN -> False."""
+    """True where a float has at most `decimals` decimals (up to float noise: within 1e-6 plus 8 ulps of the
+    scaled value of an integer). NaN and infinities -> False. The ulp term is computed only for the few
+    values the 1e-6 bound alone does not settle."""
     x = (
         values.to_numpy(dtype=float, na_value=np.nan)
         if isinstance(values, pd.Series)
         else np.asarray(values, float)
     )
-    scaled = x * (10.0**decimals)
-    with np.errstate(invalid="ignore"):
-        ok = np.abs(scaled - np.round(scaled)) <= 1e-6 + 8 * np.spacing(np.abs(scaled))
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = x * (10.0**decimals)
+        off = np.abs(scaled - np.rint(scaled))
+        ok = off <= 1e-6
+        unsure = np.flatnonzero(~ok & np.isfinite(off))
+        if len(unsure):
+            ok[unsure] = off[unsure] <= 1e-6 + 8 * np.spacing(np.abs(scaled[unsure]))
     index = values.index if isinstance(values, pd.Series) else None
-    return _result(ok & np.isfinite(x), index)
+    return _result(ok, index)
 
 
 def money_equal(a, b) -> np.ndarray:
@@ -240,6 +263,7 @@ __all__ = [
     "URL_PATTERN",
     "has_max_decimals",
     "is_bic",
+    "char_lengths_within",
     "is_blank",
     "is_business_id",
     "is_country",

@@ -67,7 +67,7 @@ from confirma_pipeline.validation.invoices import (
     negative_rows,
     row_sums,
 )
-from confirma_pipeline.validation.row_hashes import invoice_content_hashes, row_hashes
+from confirma_pipeline.validation.row_hashes import float_reprs, invoice_content_hashes, row_hashes
 
 #: model name -> column -> CHOSEN maximum length (for the reason's "more than N")
 MAX_LENGTHS = {
@@ -153,7 +153,11 @@ def format_values(values: pd.Series) -> list[str]:
     text): only failing rows are formatted, but a 10 %-bad chunk has 100,000 of them."""
     dtype = values.dtype
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
-        return ["null" if x != x else repr(x) for x in values.tolist()]
+        x = values.to_numpy()
+        texts = float_reprs(x).to_pylist()
+        for i in np.flatnonzero(np.isnan(x)).tolist():
+            texts[i] = "null"
+        return texts
     if isinstance(dtype, np.dtype) and dtype.kind in "iu":
         return [str(x) for x in values.tolist()]
     if isinstance(dtype, pd.StringDtype):
@@ -174,21 +178,88 @@ def _pairs(values: dict[str, list[str]], columns: Sequence[str]) -> list[str]:
     return [", ".join(row) for row in zip(*parts, strict=True)] if len(parts) > 1 else parts[0]
 
 
+def _explain_one(quantity, unit_price, vat_percentage, discount) -> str:
+    """The expected amounts of one row by `contract.row_amounts` itself (Decimal of each float's repr)."""
+    try:
+        q, p, v = (Decimal(repr(float(x))) for x in (quantity, unit_price, vat_percentage))
+        d = None if discount is None or pd.isna(discount) else Decimal(repr(float(discount)))
+        net, vat, gross = row_amounts(q, p, v, d)
+    except Exception:
+        return ""
+    return f" (expected net {net}, vat {vat}, gross {gross})"
+
+
+def _round_half_up_cents(cents: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(cents rounded half away from zero, settled): settled where `cents` is farther from a half cent than
+    its float error could be (1e-12 of `scale`, a thousand times the few ulps of the computation)."""
+    magnitude = np.abs(cents)
+    floor = np.floor(magnitude)
+    settled = np.abs(magnitude - floor - 0.5) > 1e-12 * scale + 1e-9
+    rounded = np.where(magnitude - floor >= 0.5, floor + 1, floor)
+    return np.copysign(rounded, cents), settled
+
+
+def _ten_thousandths(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(x * 10^4 as int64, exact): exact where x's repr has at most four decimals (below 1e9 a float has
+    at most one such decimal in its rounding interval, so that decimal IS its repr)."""
+    with np.errstate(all="ignore"):
+        scaled = np.rint(x * 1e4)
+        exact = np.isfinite(x) & (np.abs(x) < 1e9) & (scaled / 1e4 == x)
+    return np.where(exact, scaled, 0).astype(np.int64), exact
+
+
+def _half_up_millionths(numerator: np.ndarray) -> np.ndarray:
+    """round(numerator / 10^6) half away from zero, in int64."""
+    whole, rest = np.divmod(np.abs(numerator), 10**6)
+    return np.sign(numerator) * (whole + (2 * rest >= 10**6))
+
+
+def _money_texts(cents: np.ndarray) -> list[str]:
+    """Whole cents as Decimal prints a quantized amount: '-12.30', '0.00' (a negative zero never comes here)."""
+    return [f"{'-' if c < 0 else ''}{abs(c) // 100}.{abs(c) % 100:02d}" for c in cents.tolist()]
+
+
 def _explain_row_amounts(work: pd.DataFrame, positions: np.ndarray) -> list[str]:
-    """ " (expected net N, vat V, gross G)" per row under the CHOSEN rounding rule (Decimal, as the mapper)."""
+    """ " (expected net N, vat V, gross G)" per row, exactly as `contract.row_amounts` (ROUND_HALF_UP on the
+    Decimal of each float's repr) gives them, without a Decimal per row where that provably gives the same:
+    in floats where the value is farther from a half cent than the float error; at a (near) half cent, in
+    integers when the inputs have at most four decimals (quantity 9.5 x price 453.81 is a true tie). The
+    rest (non-finite or huge values, a discount at a tie, a zero result: Decimal prints a signed zero) go
+    through `row_amounts` one by one."""
     sub = work.iloc[positions]
-    q, p, v = (sub[c].tolist() for c in ("quantity", "unit_price", "vat_percentage"))
-    d = sub["discount_percentage"].tolist() if "discount_percentage" in sub.columns else [None] * len(sub)
-    out = []
-    for args in zip(q, p, v, d, strict=True):
-        try:
-            qd, pd_, vd = (Decimal(repr(float(x))) for x in args[:3])
-            discount = None if args[3] is None or pd.isna(args[3]) else Decimal(repr(float(args[3])))
-            net, vat, gross = row_amounts(qd, pd_, vd, discount)
-        except Exception:
-            out.append("")
-            continue
-        out.append(f" (expected net {net}, vat {vat}, gross {gross})")
+    q, p, v = (sub[c].to_numpy(dtype=float) for c in ("quantity", "unit_price", "vat_percentage"))
+    has_d = "discount_percentage" in sub.columns
+    d = sub["discount_percentage"].to_numpy(dtype=float) if has_d else np.full(len(sub), np.nan)
+    no_discount = np.isnan(d)
+    (q4, q_exact), (p4, p_exact), (v4, v_exact) = (_ten_thousandths(x) for x in (q, p, v))
+    with np.errstate(all="ignore"):
+        share = np.where(no_discount, 1.0, 1 - np.nan_to_num(d) / 100)
+        product = q * p
+        net, net_ok = _round_half_up_cents(
+            product * share * 100, np.abs(product) * 100 * np.maximum(1, np.abs(share))
+        )
+        tie = np.flatnonzero(~net_ok & no_discount & q_exact & p_exact & (np.abs(product) < 9e10))
+        net[tie] = _half_up_millionths(q4[tie] * p4[tie])
+        net_ok[tie] = True
+        vat, vat_ok = _round_half_up_cents(net * v / 100, np.abs(net * v) / 100)
+        tie = np.flatnonzero(~vat_ok & net_ok & v_exact & (np.abs(net * v) < 9e14))
+        vat[tie] = _half_up_millionths(net[tie].astype(np.int64) * v4[tie])
+        vat_ok[tie] = True
+        bounded = (np.abs(q) < 1e9) & (np.abs(p) < 1e9) & (np.abs(v) < 1e9) & (np.abs(product) < 1e9)
+        bounded &= no_discount | (np.abs(d) < 1e9)
+        positive_zero_vat = (vat == 0) & (net > 0) & ~np.signbit(v)
+        fast = bounded & net_ok & vat_ok & (net != 0) & ((vat != 0) | positive_zero_vat) & (net + vat != 0)
+    not_a_number = np.isnan(q) | np.isnan(p)
+    out = [" (expected net NaN, vat NaN, gross NaN)"] * len(sub)
+    at = np.flatnonzero(fast)
+    if len(at):
+        net_c, vat_c = net[at].astype(np.int64), vat[at].astype(np.int64)
+        texts = zip(_money_texts(net_c), _money_texts(vat_c), _money_texts(net_c + vat_c), strict=True)
+        for i, (n, t, g) in zip(at.tolist(), texts, strict=True):
+            out[i] = f" (expected net {n}, vat {t}, gross {g})"
+    d_values = sub["discount_percentage"].tolist() if has_d else [None] * len(sub)
+    for i in np.flatnonzero(~fast & ~not_a_number).tolist():
+        out[i] = _explain_one(q[i], p[i], v[i], d_values[i])
     return out
 
 
