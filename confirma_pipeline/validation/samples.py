@@ -1,11 +1,15 @@
-"""Realistic, valid, contract-typed sample frames (creditors, invoices, invoice rows), built vectorised.
+"""The project's one sample-data generator: realistic, valid, contract-typed frames (creditors, invoices,
+invoice rows), built vectorised.
 
-Used by the tests and `bench/bench_validation.py`; usable by the demo to seed `confirma_source`. Every value
-passes the models: check digits are computed, amounts follow the rounding rule with exact integer-cent
-arithmetic, and invoice totals are the sums of their rows. Deterministic for a given seed.
+Used by the tests, the corpus (`corpus.py`), the benchmarks and the demo (`local/sample_data.py` gives the
+frames demo ids and dates and plants labelled faults). Every value passes the models: check digits come from
+python-stdnum (Y-tunnus, IBAN) and `identifiers` (7-3-1), amounts follow the rounding rule with exact
+integer-cent arithmetic, and invoice totals are the sums of their rows. Deterministic for a given seed.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -68,16 +72,19 @@ def _str(values) -> pd.Series:
     return pd.Series(values, dtype=STR_DTYPE)
 
 
-def sample_creditors(n: int, *, seed: int = 1) -> pd.DataFrame:
+def sample_creditors(
+    n: int, *, seed: int = 1, ids: list[str] | None = None, partner_code: str = "QUICK3"
+) -> pd.DataFrame:
+    """`n` creditors (ids C000000.. unless `ids`); `partner_code=""` leaves it to CONFIRMA_PARTNER_CODE."""
     rng = np.random.default_rng(seed)
     i = np.arange(n)
-    ids = np.char.add("C", np.char.zfill(i.astype(str), 6))
+    ids = np.array(ids) if ids is not None else np.char.add("C", np.char.zfill(i.astype(str), 6))
     bids = business_ids(rng.integers(100_000, 9_999_999, n))
     iban_bank = "FI2112345600000785"
     data = {
         "creditor_id": ids,
         "service_type": np.full(n, "LIFECYCLE"),
-        "partner_code": np.full(n, "QUICK3"),
+        "partner_code": np.full(n, partner_code),
         "name": np.char.add("Creditor ", i.astype(str)) + " Oy",
         "business_code": bids,
         "vat_reg_nbr": np.char.add("FI", np.char.replace(bids, "-", "")),
@@ -116,8 +123,14 @@ def sample_invoices(
     *,
     creditor_ids: list[str] | None = None,
     seed: int = 7,
+    start: dt.date = dt.date(2025, 1, 1),
+    days: int = 365,
+    invoice_ids: list[str] | None = None,
+    invoice_numbers: list[int] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """`(invoices, rows)`; `rows_per_invoice` fixed or a (low, high) range (uniform, mean (low+high)/2)."""
+    """`(invoices, rows)`; `rows_per_invoice` fixed or a (low, high) range (uniform, mean (low+high)/2).
+    Invoice i belongs to `creditor_ids[i % len(creditor_ids)]` and is dated `start + i % days`; ids
+    INV000000000.. and numbers 251600000.. unless given."""
     rng = np.random.default_rng(seed)
     creditor_ids = creditor_ids or ["C000000", "C000001", "C000002"]
     i = np.arange(n_invoices)
@@ -126,7 +139,10 @@ def sample_invoices(
     else:
         counts = np.full(n_invoices, rows_per_invoice)
     n_rows = int(counts.sum())
-    invoice_ids = np.char.add("INV", np.char.zfill(i.astype(str), 9))
+    if invoice_ids is None:
+        invoice_ids = np.char.add("INV", np.char.zfill(i.astype(str), 9))
+    invoice_ids = np.asarray(invoice_ids)
+    numbers = (251_600_000 + i) if invoice_numbers is None else np.asarray(invoice_numbers)
 
     # rows: integer arithmetic in cents / thousandths
     inv_of_row = np.repeat(i, counts)
@@ -158,8 +174,7 @@ def sample_invoices(
     vat_tot = np.bincount(inv_of_row, weights=vat_c, minlength=n_invoices).astype(np.int64)
 
     cred = np.array(creditor_ids)[i % len(creditor_ids)]
-    day0 = np.datetime64("2025-01-01")
-    inv_date = day0 + (i % 365).astype("timedelta64[D]")
+    inv_date = np.datetime64(start, "D") + (i % days).astype("timedelta64[D]")
     due_date = inv_date + np.array([14, 21, 30])[i % 3].astype("timedelta64[D]")
     null = np.full(n_invoices, None, dtype=object)
     buyer_se = i % 10 == 9
@@ -173,7 +188,7 @@ def sample_invoices(
         "show_product_code_enabled": (i % 2 == 0),
         "distribution_method": np.full(n_invoices, "EMAIL"),
         "distribution_enabled": np.ones(n_invoices, bool),
-        "invoice_number": (251_600_000 + i).astype(np.int64),
+        "invoice_number": numbers.astype(np.int64),
         "invoice_type": np.full(n_invoices, "INVOICE"),
         "invoice_date": inv_date.astype("datetime64[us]"),
         "due_date": due_date.astype("datetime64[us]"),
