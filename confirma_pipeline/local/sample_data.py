@@ -70,8 +70,10 @@ def build_sample(
         invoice_ids=[f"INV-{c:04d}-{j:05d}" for c, j in zip(owner.tolist(), k.tolist(), strict=True)],
         invoice_numbers=(26_000_000 + owner * 10_000 + k).tolist(),
     )
-    # the source tables stamp updated_at themselves
+    # the source tables stamp updated_at themselves; dates as `datetime.date`, as a reader of the sample sets them
     creditors, invoices = creditors.drop(columns="updated_at"), invoices.drop(columns="updated_at")
+    for column in ("invoice_date", "due_date", "order_date"):
+        invoices[column] = invoices[column].dt.date
     invalid: dict[str, str] = {}
     kinds = list(INVALID_CREDITOR_KINDS.items())
     for j in range(min(invalid_creditors, n_creditors)):
@@ -98,7 +100,7 @@ def _plant_invoice_faults(
                 return
             invoice_id = invoices.at[p, "invoice_id"]
             if kind == "due_date_not_before_invoice_date":
-                invoices.loc[p, "due_date"] = invoices.at[p, "invoice_date"] - pd.Timedelta(days=3)
+                invoices.loc[p, "due_date"] = invoices.at[p, "invoice_date"] - dt.timedelta(days=3)
             elif kind == "row_sums_equal_invoice_totals":
                 invoices.loc[p, "gross_amount"] = round(invoices.at[p, "gross_amount"] + 10.0, 2)
             elif kind == "payment_reference_checksum":

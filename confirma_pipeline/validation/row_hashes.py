@@ -163,9 +163,9 @@ def row_hashes(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.Ser
     joined = pc.binary_join_element_wise(*canon, sep) if len(canon) > 1 else canon[0]
     digests = []
     copy = base.copy
-    for text in joined.to_pylist():
+    for data in joined.cast(pa.large_binary()).to_pylist():  # UTF-8 bytes, no encode per row
         h = copy()
-        h.update(text.encode("utf-8"))
+        h.update(data)
         digests.append(h.hexdigest())
     return pd.Series(digests, index=df.index, dtype="str")
 
