@@ -226,7 +226,8 @@ def _explain_row_amounts(work: pd.DataFrame, positions: np.ndarray) -> list[str]
     integers when the inputs have at most four decimals (quantity 9.5 x price 453.81 is a true tie). The
     rest (non-finite or huge values, a discount at a tie, a zero result: Decimal prints a signed zero) go
     through `row_amounts` one by one."""
-    sub = work.iloc[positions]
+    needed = ["quantity", "unit_price", "vat_percentage", "discount_percentage"]
+    sub = work[[c for c in needed if c in work.columns]].iloc[positions]
     q, p, v = (sub[c].to_numpy(dtype=float) for c in ("quantity", "unit_price", "vat_percentage"))
     has_d = "discount_percentage" in sub.columns
     d = sub["discount_percentage"].to_numpy(dtype=float) if has_d else np.full(len(sub), np.nan)
@@ -490,7 +491,7 @@ def _collect(
     rejected_mask[positions] = True
 
     # keys as the input gave them (a NULL key stays null, not the placeholder `conform` put in its place)
-    rejected = original.iloc[positions][[c for c in key_columns if c in work.columns]].reset_index(drop=True)
+    rejected = original[[c for c in key_columns if c in work.columns]].iloc[positions].reset_index(drop=True)
     for c in key_columns:
         if c not in rejected.columns:
             rejected[c] = pd.Series([pd.NA] * len(rejected), dtype="str")

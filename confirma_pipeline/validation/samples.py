@@ -80,7 +80,7 @@ def sample_creditors(
     i = np.arange(n)
     ids = np.array(ids) if ids is not None else np.char.add("C", np.char.zfill(i.astype(str), 6))
     bids = business_ids(rng.integers(100_000, 9_999_999, n))
-    iban_bank = "FI2112345600000785"
+    ibans = [finnish_iban(f"{bban:014d}") for bban in rng.integers(0, 10**13, n).tolist()]
     data = {
         "creditor_id": ids,
         "service_type": np.full(n, "LIFECYCLE"),
@@ -97,7 +97,7 @@ def sample_creditors(
         "website": np.full(n, ""),
         "language_code": np.full(n, "FI"),
         "currency_code": np.full(n, "EUR"),
-        "iban_account": np.full(n, iban_bank),
+        "iban_account": ibans,
         "bic": np.full(n, "DABAFIHH"),
         "bankgiro": np.full(n, ""),
         "plusgiro": np.full(n, ""),
