@@ -6,21 +6,16 @@ simulated days it is either synced (status 1, "Successfully synced", with the da
 `failureRate` share drawn from the state's seeded random generator, failed (status 2, INFERRED) with a
 description of the kind a target system gives. Both knobs are set through the control API:
 `POST /_sandbox/accounting {"failureRate": 0.2, "syncDelayDays": 2}` (defaults 0 and 1; a reset restores
-them). The age of an item is kept in the record under a private key, which the status routes hide.
+them; routes/control.py serves it). The age of an item is kept in the record under a private key, which
+the status routes hide.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from confirma_pipeline.api import contract as c
 from confirma_pipeline.sandbox.accounting_defaults import ACCOUNTING_SYNC_DEFAULTS
-from confirma_pipeline.sandbox.responses import error_response, json_response
 from confirma_pipeline.sandbox.state import SandboxState
 
 DEFAULTS = ACCOUNTING_SYNC_DEFAULTS
@@ -62,27 +57,3 @@ def sync_day(state: SandboxState) -> dict[str, int]:
                 row.update(status=c.SYNC_SYNCED, syncDate=day, description=c.SYNC_DESCRIPTIONS[c.SYNC_SYNCED])
                 counts["synced"] += 1
     return counts
-
-
-def routes(state: SandboxState, prefix: str) -> list[Route]:
-    async def get(request: Request) -> Response:
-        return json_response(settings(state))
-
-    async def post(request: Request) -> Response:
-        try:
-            raw = await request.body()
-            data = json.loads(raw) if raw else {}
-            rate = float(data.get("failureRate", DEFAULTS["failureRate"]))
-            delay = int(data.get("syncDelayDays", DEFAULTS["syncDelayDays"]))
-            if not 0 <= rate <= 1 or not 0 <= delay <= 365:
-                raise ValueError("failureRate must be in [0, 1] and syncDelayDays in [0, 365]")
-        except (ValueError, TypeError, AttributeError) as exc:
-            return error_response(400, str(exc))
-        with state.lock:
-            settings(state).update(failureRate=rate, syncDelayDays=delay)
-        return json_response(settings(state))
-
-    return [
-        Route(prefix + "/accounting", get, methods=["GET"]),
-        Route(prefix + "/accounting", post, methods=["POST"]),
-    ]

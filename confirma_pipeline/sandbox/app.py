@@ -1,11 +1,13 @@
-"""`create_app`: the stateful local Confirma sandbox as a Starlette application."""
+"""`create_app`: the stateful local Confirma sandbox as a Starlette application.
+
+It builds the one `Sandbox` the routes share (sandbox/service.py), mounts every area's routes
+(sandbox/routes/) and puts the rate limit and the fault injection in front of them."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -13,27 +15,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from confirma_pipeline.sandbox.auth import Authenticator
-from confirma_pipeline.sandbox.control import ControlApi
 from confirma_pipeline.sandbox.faults import FaultInjector, FaultMiddleware, silence_drop_logs
-from confirma_pipeline.sandbox.openapi import build_openapi
-from confirma_pipeline.sandbox.partner import PartnerApi
 from confirma_pipeline.sandbox.ratelimit import RateLimitMiddleware
+from confirma_pipeline.sandbox.routes import all_routes
+from confirma_pipeline.sandbox.service import Sandbox
 from confirma_pipeline.sandbox.state import SandboxState
 
 _log = logging.getLogger("confirma_pipeline.sandbox")
-
-
-@dataclass
-class Sandbox:
-    """What the app holds; reachable as `app.state.sandbox` (for in-process tests)."""
-
-    state: SandboxState
-    faults: FaultInjector
-    state_file: Path | None
-
-    def persist(self) -> None:
-        if self.state_file is not None:
-            self.state.save(self.state_file)
 
 
 def create_app(
@@ -54,12 +42,13 @@ def create_app(
     state_path = Path(state_file) if state_file is not None else None
     if state_path is not None and state.load(state_path):
         _log.info("sandbox state loaded from %s", state_path)
-    faults = FaultInjector(base_latency_ms=latency_ms, seed=seed)
-    sandbox = Sandbox(state=state, faults=faults, state_file=state_path)
-    partner = PartnerApi(
-        state, Authenticator(state, provisioning_token), strict_identifiers=strict_identifiers
+    sandbox = Sandbox(
+        state=state,
+        faults=FaultInjector(base_latency_ms=latency_ms, seed=seed),
+        auth=Authenticator(state, provisioning_token),
+        state_file=state_path,
+        strict_identifiers=strict_identifiers,
     )
-    control = ControlApi(state, faults, sandbox.persist, build_openapi)
     silence_drop_logs()
 
     @contextlib.asynccontextmanager
@@ -68,10 +57,10 @@ def create_app(
         sandbox.persist()
 
     app = Starlette(
-        routes=partner.routes() + control.routes(),
+        routes=all_routes(sandbox),
         middleware=[
             Middleware(RateLimitMiddleware, limit_per_s=rate_limit_per_s),
-            Middleware(FaultMiddleware, injector=faults),
+            Middleware(FaultMiddleware, injector=sandbox.faults),
         ],
         lifespan=lifespan,
     )
