@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from confirma_pipeline.api import contract as c
@@ -21,8 +22,10 @@ EMAIL_RE = re.compile(ref.EMAIL_PATTERN)
 URL_RE = re.compile(ref.URL_PATTERN)
 BIC_RE = re.compile(ref.BIC_PATTERN)
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: the length limit of a text path, remembered: a body repeats the same paths (rows[0].name, rows[1].name, ...)
+#: and the limit is looked up by a regular expression; bounded, as the paths come from the request
+_text_limit = lru_cache(maxsize=4096)(c.text_max_length)
 POSTAL_CODE_RES = {country: re.compile(pattern) for country, pattern in ref.POSTAL_CODE_PATTERNS.items()}
-MISSING = object()
 
 
 class Errors:
@@ -41,31 +44,44 @@ class Errors:
 
 
 # --- primitive checks (each returns the cleaned value or None after recording an error) ---------------------
-def _obj(errs: Errors, parent: Any, key: str, path: str, required: bool = True) -> dict | None:
-    value = parent.get(key, MISSING) if isinstance(parent, dict) else MISSING
-    if value is MISSING or value is None:
+def _typed(
+    errs: Errors,
+    parent: dict,
+    key: str,
+    path: str,
+    required: bool,
+    kinds: type | tuple[type, ...],
+    must: str,
+    blank: bool = False,
+) -> Any:
+    """The value at `key` when it is one of `kinds`, else None after recording why: "is required" for an
+    absent one (None, or "" when `blank` counts as absent) when `required`, `must` for one of another type. A
+    JSON true/false is never a number, though Python's bool is an int."""
+    value = parent.get(key)
+    if value is None or (blank and value == ""):
         if required:
             errs.add(path, "is required")
         return None
-    if not isinstance(value, dict):
-        errs.add(path, "must be an object")
+    if not isinstance(value, kinds) or (value.__class__ is bool and kinds is not bool):
+        errs.add(path, must)
         return None
     return value
 
 
+def _obj(errs: Errors, parent: Any, key: str, path: str, required: bool = True) -> dict | None:
+    return _typed(
+        errs, parent if isinstance(parent, dict) else {}, key, path, required, dict, "must be an object"
+    )
+
+
 def _str(errs: Errors, parent: dict, key: str, path: str, required: bool = False) -> str | None:
-    value = parent.get(key)
-    if value is None or value == "":
-        if required:
-            errs.add(path, "is required")
-        return None
-    if not isinstance(value, str):
-        errs.add(path, "must be a string")
+    value = _typed(errs, parent, key, path, required, str, "must be a string", blank=True)
+    if value is None:
         return None
     if required and not value.strip():
         errs.add(path, "is required")
         return None
-    limit = c.text_max_length(path)
+    limit = _text_limit(path)
     if limit is not None and len(value) > limit:
         errs.add(path, f"must be at most {limit} characters")
         return None
@@ -73,29 +89,14 @@ def _str(errs: Errors, parent: dict, key: str, path: str, required: bool = False
 
 
 def _bool(errs: Errors, parent: dict, key: str, path: str, required: bool = False) -> bool | None:
-    value = parent.get(key)
-    if value is None:
-        if required:
-            errs.add(path, "is required")
-        return None
-    if not isinstance(value, bool):
-        errs.add(path, "must be true or false")
-        return None
-    return value
+    return _typed(errs, parent, key, path, required, bool, "must be true or false")
 
 
 def _int(
     errs: Errors, parent: dict, key: str, path: str, required: bool = False, positive: bool = True
 ) -> int | None:
-    value = parent.get(key)
-    if value is None:
-        if required:
-            errs.add(path, "is required")
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        errs.add(path, "must be an integer")
-        return None
-    if positive and value <= 0:
+    value = _typed(errs, parent, key, path, required, int, "must be an integer")
+    if value is not None and positive and value <= 0:
         errs.add(path, "must be a positive integer")
         return None
     return value
@@ -104,13 +105,8 @@ def _int(
 def _number(
     errs: Errors, parent: dict, key: str, path: str, required: bool = False, decimals: int = c.MONEY_DECIMALS
 ) -> Decimal | None:
-    value = parent.get(key)
+    value = _typed(errs, parent, key, path, required, (int, Decimal), "must be a number")
     if value is None:
-        if required:
-            errs.add(path, "is required")
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        errs.add(path, "must be a number")
         return None
     number = Decimal(value)
     try:
@@ -124,13 +120,12 @@ def _number(
 
 
 def _date(errs: Errors, parent: dict, key: str, path: str, required: bool = False) -> date | None:
-    value = parent.get(key)
-    if value is None or value == "":
-        if required:
-            errs.add(path, "is required")
+    must = "must be an ISO 8601 date (YYYY-MM-DD)"
+    value = _typed(errs, parent, key, path, required, str, must, blank=True)
+    if value is None:
         return None
-    if not isinstance(value, str) or not DATE_RE.match(value):
-        errs.add(path, "must be an ISO 8601 date (YYYY-MM-DD)")
+    if not DATE_RE.match(value):
+        errs.add(path, must)
         return None
     try:
         return date.fromisoformat(value)
