@@ -111,7 +111,7 @@ def _iso(value: date | str | None) -> str | None:
     return value if isinstance(value, str) else value.isoformat()
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -125,7 +125,7 @@ def check_base_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"must be an https URL, got {url[:80]!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ValueError("plain http is only allowed to a loopback host; use https")
     return url.rstrip("/")
 
@@ -169,7 +169,7 @@ class ConfirmaClient:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("base_url must be an http(s) URL")
-        if parts.scheme == "http" and not (allow_insecure_http or _is_loopback(parts.hostname)):
+        if parts.scheme == "http" and not (allow_insecure_http or is_loopback_host(parts.hostname)):
             raise ValueError("plain http is only allowed to a loopback host (the sandbox); use https")
         self.base_url = base_url.rstrip("/")
         self.__provisioning_token = provisioning_token or None

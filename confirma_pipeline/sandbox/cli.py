@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 from datetime import date
 from pathlib import Path
 
+from confirma_pipeline.api.client import is_loopback_host
 from confirma_pipeline.errors import OperatorError
 from confirma_pipeline.sandbox.control_client import PROVISIONING_TOKEN_ENV
 
@@ -46,17 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback interface")
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def run(args: argparse.Namespace) -> int:
-    if not _is_loopback(args.host) and not args.allow_remote:
+    if not is_loopback_host(args.host) and not args.allow_remote:
         raise OperatorError(
             f"refusing to bind {args.host}: the sandbox is loopback-only unless --allow-remote"
         )

@@ -17,7 +17,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from confirma_pipeline.api import contract as c
-from confirma_pipeline.sandbox.responses import dumps, error_body
+from confirma_pipeline.sandbox.responses import error_body, send_json
 
 #: statuses `error_statuses` may inject: server errors, and refusals (to test how 4xx answers are recorded)
 _INJECTABLE = frozenset(range(500, 600)) | {400, 422}
@@ -95,16 +95,6 @@ def _retry_after_value(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
 
 
-async def _send_json(
-    send: Send, status: int, body: dict, extra_headers: list[tuple[bytes, bytes]] = ()
-) -> None:
-    payload = dumps(body)
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    headers.extend(extra_headers)
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
-
-
 async def _drop(send: Send) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"4096")]})
     await send({"type": "http.response.body", "body": b'{"partial":', "more_body": True})
@@ -157,7 +147,7 @@ class FaultMiddleware:
             await _drop(send)
         retry_after = [(b"retry-after", _retry_after_value(config.retry_after_s).encode())]
         if config.rate_limit_rate and rng.random() < config.rate_limit_rate:
-            await _send_json(send, c.STATUS_RATE_LIMITED, error_body("Too many requests"), retry_after)
+            await send_json(send, c.STATUS_RATE_LIMITED, error_body("Too many requests"), retry_after)
             return True
         if config.error_rate and rng.random() < config.error_rate:
             status = rng.choice(config.error_statuses)
@@ -167,7 +157,7 @@ class FaultMiddleware:
                 if status >= 500
                 else error_body("Validation failed", [{"field": "invoice", "message": "refused (injected)"}])
             )
-            await _send_json(send, status, body, extra)
+            await send_json(send, status, body, extra)
             return True
         if config.drop_after_commit_rate and rng.random() < config.drop_after_commit_rate:
 

@@ -15,8 +15,7 @@ from collections import deque
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from confirma_pipeline.api import contract as c
-from confirma_pipeline.sandbox.faults import _send_json
-from confirma_pipeline.sandbox.responses import error_body
+from confirma_pipeline.sandbox.responses import error_body, send_json
 
 
 class RateLimitMiddleware:
@@ -41,7 +40,7 @@ class RateLimitMiddleware:
             self.throttled += 1
             retry_after = max(1, math.ceil(self.accepted[0] + 1.0 - now))
             headers = [(b"retry-after", str(retry_after).encode())]
-            await _send_json(send, c.STATUS_RATE_LIMITED, error_body("Too many requests"), headers)
+            await send_json(send, c.STATUS_RATE_LIMITED, error_body("Too many requests"), headers)
             return
         self.accepted.append(now)
         await self.app(scope, receive, send)

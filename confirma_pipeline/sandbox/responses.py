@@ -1,4 +1,6 @@
-"""JSON responses for the sandbox, in the CHOSEN error body shape (api/contract.py)."""
+"""JSON responses for the sandbox, in the CHOSEN error body shape (api/contract.py): as Starlette responses
+for the routes, and as raw ASGI messages (`send_json`) for the middleware that answers before any route
+(fault injection, rate limit)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from starlette.responses import Response
+from starlette.types import Send
 
 
 def _default(value: Any) -> Any:
@@ -41,3 +44,14 @@ def error_response(
 
 def no_content() -> Response:
     return Response(status_code=204)
+
+
+async def send_json(
+    send: Send, status: int, body: dict, extra_headers: list[tuple[bytes, bytes]] = ()
+) -> None:
+    """Answer from ASGI middleware (no Response object there): one JSON body with its length."""
+    payload = dumps(body)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    headers.extend(extra_headers)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})

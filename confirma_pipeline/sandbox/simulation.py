@@ -35,20 +35,15 @@ COLLECTION_FEE = Decimal("15.00")
 COLLECTION_AFTER_DAYS = 21
 SETTLEMENT_WEEKDAYS = (1, 4)  # Tuesday, Friday
 ZERO = Decimal("0.00")
+#: what a simulated day counts (the answer of POST /_sandbox/advance, in this order)
+HAPPENINGS = ("distributed", "failed", "casesOpened", "payments", "casesClosed", "settlements")
 
 
 def advance(state: SandboxState, days: int) -> dict[str, int]:
     """Move simulated time forward `days` days; returns what happened (counts)."""
     if days < 0:
         raise ValueError("days must not be negative")
-    totals = {
-        "distributed": 0,
-        "failed": 0,
-        "casesOpened": 0,
-        "payments": 0,
-        "casesClosed": 0,
-        "settlements": 0,
-    }
+    totals = dict.fromkeys(HAPPENINGS, 0)
     with state.lock:
         for _ in range(days):
             state.today = state.today + timedelta(days=1)
@@ -58,14 +53,7 @@ def advance(state: SandboxState, days: int) -> dict[str, int]:
 
 
 def _simulate_day(state: SandboxState) -> dict[str, int]:
-    counts = {
-        "distributed": 0,
-        "failed": 0,
-        "casesOpened": 0,
-        "payments": 0,
-        "casesClosed": 0,
-        "settlements": 0,
-    }
+    counts = dict.fromkeys(HAPPENINGS, 0)
     _apply_actions(state, counts)
     _distribute(state, counts)
     _run_cases(state, counts)

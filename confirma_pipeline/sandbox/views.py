@@ -15,7 +15,15 @@ AGENCY = "CASH-IN"
 
 
 def _money(value: str | Decimal) -> Decimal:
+    """An amount to compute with (case balances add them up)."""
     return Decimal(value)
+
+
+def _number(value: str) -> float:
+    """An amount only to be shown: a float, which the JSON encoder writes natively, where a Decimal costs a
+    call of the encoder's `default` each. The same digits go out: a Decimal is encoded as float(Decimal(s)),
+    which is float(s). On a 100k-row payments answer this is the larger part of the time."""
+    return float(value)
 
 
 def case_view(case: dict[str, Any], today: date) -> dict[str, Any]:
@@ -79,22 +87,20 @@ def payment_view(payment: dict[str, Any]) -> dict[str, Any]:
         "accountName": payment["accountName"],
         "bookingDate": payment["bookingDate"],
         "paymentDate": payment["paymentDate"],
-        # a float, not a Decimal: the JSON encoder writes it natively (the same digits: a Decimal is encoded as
-        # float(Decimal) and float(Decimal(s)) == float(s)), which halves the time of a 100k-row answer
-        "amount": float(payment["amount"]),
+        "amount": _number(payment["amount"]),
         "currency": payment["currency"],
     }
 
 
 def settlement_view(settlement: dict[str, Any]) -> dict[str, Any]:
     view = {k: v for k, v in settlement.items() if k != "clientIdentifier"}
-    view["settlementAmount"] = _money(settlement["settlementAmount"])
+    view["settlementAmount"] = _number(settlement["settlementAmount"])
     view["allocations"] = [
         {
             **allocation,
-            "allocatedTotalAmount": _money(allocation["allocatedTotalAmount"]),
+            "allocatedTotalAmount": _number(allocation["allocatedTotalAmount"]),
             "breakdown": [
-                {"type": b["type"], "amount": _money(b["amount"])} for b in allocation["breakdown"]
+                {"type": b["type"], "amount": _number(b["amount"])} for b in allocation["breakdown"]
             ],
         }
         for allocation in settlement["allocations"]
