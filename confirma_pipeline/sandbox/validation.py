@@ -10,6 +10,7 @@ off by default: the docs' own examples fail them (reference section 4.3).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -132,6 +133,24 @@ def _date(errs: Errors, parent: dict, key: str, path: str, required: bool = Fals
     except ValueError:
         errs.add(path, "is not a valid calendar date")
         return None
+
+
+def _non_empty_list(errs: Errors, items: Any, path: str) -> bool:
+    if not isinstance(items, list) or not items:
+        errs.add(path, "is required (a non-empty list)")
+        return False
+    return True
+
+
+def _each_object(errs: Errors, items: list, path: str) -> Iterator[tuple[str, dict]]:
+    """(path, item) for each object of `items`, recording "must be an object" for the others as it goes (so
+    every error stays in the order of the items)."""
+    for i, item in enumerate(items):
+        item_path = f"{path}[{i}]"
+        if isinstance(item, dict):
+            yield item_path, item
+        else:
+            errs.add(item_path, "must be an object")
 
 
 def _enum(
@@ -447,17 +466,11 @@ def _collection(errs: Errors, invoice: dict) -> dict[str, Any]:
 
 def _rows(errs: Errors, invoice: dict, inv_type: str) -> tuple[Decimal, Decimal, Decimal] | None:
     rows = invoice.get("rows")
-    if not isinstance(rows, list) or not rows:
-        errs.add("invoice.rows", "is required (a non-empty list)")
+    if not _non_empty_list(errs, rows, "invoice.rows"):
         return None
     net_sum = vat_sum = gross_sum = Decimal(0)
-    complete = True
-    for i, row in enumerate(rows):
-        p = f"invoice.rows[{i}]"
-        if not isinstance(row, dict):
-            errs.add(p, "must be an object")
-            complete = False
-            continue
+    complete = all(isinstance(row, dict) for row in rows)
+    for p, row in _each_object(errs, rows, "invoice.rows"):
         _int(errs, row, "rowNumber", f"{p}.rowNumber", required=True)
         _str(errs, row, "productCode", f"{p}.productCode")
         _str(errs, row, "name", f"{p}.name", required=True)
@@ -508,14 +521,9 @@ def _rows(errs: Errors, invoice: dict, inv_type: str) -> tuple[Decimal, Decimal,
 def validate_actions(body: Any) -> tuple[Errors, list[dict]]:
     errs = Errors()
     actions = body.get("actions") if isinstance(body, dict) else None
-    if not isinstance(actions, list) or not actions:
-        errs.add("actions", "is required (a non-empty list)")
+    if not _non_empty_list(errs, actions, "actions"):
         return errs, []
-    for i, action in enumerate(actions):
-        p = f"actions[{i}]"
-        if not isinstance(action, dict):
-            errs.add(p, "must be an object")
-            continue
+    for p, action in _each_object(errs, actions, "actions"):
         code = _enum(errs, action, "code", f"{p}.code", c.ACTION_CODES, required=True)
         _str(errs, action, "comment", f"{p}.comment")
         data = _obj(errs, action, "data", f"{p}.data")
@@ -548,15 +556,10 @@ def validate_ledger(body: Any) -> Errors:
     if description is not None and len(description) > 210:
         errs.add("ledgers.documentDescription", "must be at most 210 characters")
     rows = ledger.get("ledgerRows")
-    if not isinstance(rows, list) or not rows:
-        errs.add("ledgers.ledgerRows", "is required (a non-empty list)")
+    if not _non_empty_list(errs, rows, "ledgers.ledgerRows"):
         return errs
     balance: list[tuple[Decimal, Decimal | None, int]] = []
-    for i, row in enumerate(rows):
-        p = f"ledgers.ledgerRows[{i}]"
-        if not isinstance(row, dict):
-            errs.add(p, "must be an object")
-            continue
+    for p, row in _each_object(errs, rows, "ledgers.ledgerRows"):
         _date(errs, row, "bookingDate", f"{p}.bookingDate", required=True)
         _str(errs, row, "accountNumber", f"{p}.accountNumber", required=True)
         amount = _number(errs, row, "amount", f"{p}.amount", required=True)
@@ -575,14 +578,9 @@ def validate_ledger(body: Any) -> Errors:
 def validate_accounting_payments(body: Any) -> Errors:
     errs = Errors()
     payments = body.get("payments") if isinstance(body, dict) else None
-    if not isinstance(payments, list) or not payments:
-        errs.add("payments", "is required (a non-empty list)")
+    if not _non_empty_list(errs, payments, "payments"):
         return errs
-    for i, payment in enumerate(payments):
-        p = f"payments[{i}]"
-        if not isinstance(payment, dict):
-            errs.add(p, "must be an object")
-            continue
+    for p, payment in _each_object(errs, payments, "payments"):
         _str(errs, payment, "paymentIdentifier", f"{p}.paymentIdentifier", required=True)
         _str(errs, payment, "invoiceNumber", f"{p}.invoiceNumber", required=True)
         _date(errs, payment, "paymentDate", f"{p}.paymentDate", required=True)
