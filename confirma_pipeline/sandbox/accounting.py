@@ -15,8 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from confirma_pipeline.api import contract as c
-from confirma_pipeline.sandbox.accounting_defaults import ACCOUNTING_SYNC_DEFAULTS
-from confirma_pipeline.sandbox.state import SandboxState
+from confirma_pipeline.sandbox.state import ACCOUNTING_SYNC_DEFAULTS, SandboxState
 
 DEFAULTS = ACCOUNTING_SYNC_DEFAULTS
 FAILURE_DESCRIPTIONS = (

@@ -16,9 +16,10 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
 
-from confirma_pipeline.sandbox.accounting_defaults import ACCOUNTING_SYNC_DEFAULTS
-
 FORMAT_VERSION = 1
+#: the simulated accounting systems' defaults (sandbox/accounting.py): every queued item syncs one simulated
+#: day later, none fail; a reset restores them
+ACCOUNTING_SYNC_DEFAULTS = {"failureRate": 0.0, "syncDelayDays": 1}
 
 
 def iso_z(moment: datetime) -> str:
