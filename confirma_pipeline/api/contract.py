@@ -29,6 +29,8 @@ CHOSEN    402 = business rule refusal (action on a CLOSED case); 404 = unknown c
 CHOSEN    401 = missing/unknown/expired token; 403 = wrong token kind (client token on create-client or the
           provisioning token on a client endpoint).
 CHOSEN    429 and 503 carry Retry-After in seconds.
+CHOSEN    429 and 503 mean "not processed" (refused before acting, NOT_PROCESSED_STATUSES): the same POST may be
+          sent again after Retry-After; any other 5xx on a POST is an unknown outcome, never resent on a guess.
 CHOSEN    create-client is not deduplicated (no look-up exists): resending creates a second client.
 CHOSEN    renew invalidates the old token at once; it works on expired tokens; the new token has no expiry.
 CHOSEN    validate answers {"isValid", "message", "expiresAt"}; expired -> 200 isValid=false "Token expired".
@@ -172,6 +174,7 @@ STATUS_NOT_FOUND = 404
 STATUS_DUPLICATE = 409
 STATUS_RATE_LIMITED = 429
 STATUS_UNAVAILABLE = 503
+NOT_PROCESSED_STATUSES = frozenset({STATUS_RATE_LIMITED, STATUS_UNAVAILABLE})  # CHOSEN: safe to resend a POST
 
 # --- bodies -----------------------------------------------------------------------------------------------
 CREATE_CLIENT_MESSAGE = "New client created"  # SEEN

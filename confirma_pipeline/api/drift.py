@@ -12,6 +12,7 @@ the answer leaves out; a required one fails parsing anyway). Field paths use the
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import types
@@ -102,19 +103,49 @@ def walk(model: type[BaseModel], data: Any, path: str = "") -> set[tuple[str, st
     return {(p.rstrip("."), k, t) for p, k, t in found}
 
 
+@functools.cache
+def _is_flat(model: type[BaseModel]) -> bool:
+    """No field holds another model: an answer's observations then depend only on its keys (and the JSON
+    types of the unknown ones), so they can be remembered per key set."""
+    return not issubclass(model, RootModel) and all(
+        _model_of(field.annotation)[0] is None for field in model.model_fields.values()
+    )
+
+
+_MAX_SHAPES = 256
+
+
 class DriftRecorder:
     """Thread-safe counts of observations, per answer (see module docstring)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.counts: Counter[Observation] = Counter()
+        # (model, keys in order) -> (observations of missing fields, unknown keys): the hot path (one
+        # create-invoice answer per invoice) walks each shape once, not each answer.
+        self._shapes: dict[tuple[type[BaseModel], tuple[str, ...]], tuple[set, tuple[str, ...]]] = {}
+
+    def _walk(self, model: type[BaseModel], data: Any) -> set[tuple[str, str, str]]:
+        if not (isinstance(data, dict) and _is_flat(model)):
+            return walk(model, data)
+        key = (model, tuple(data))
+        shape = self._shapes.get(key)
+        if shape is None:
+            found = walk(model, data)
+            shape = ({f for f in found if f[1] != "unknown"}, tuple(p for p, k, _ in found if k == "unknown"))
+            if len(self._shapes) < _MAX_SHAPES:
+                self._shapes[key] = shape
+        missing, unknown = shape
+        return (
+            missing | {(name, "unknown", json_type(data[name])) for name in unknown} if unknown else missing
+        )
 
     def observe(self, endpoint: str, model: type[BaseModel], content: bytes) -> None:
         try:
             data = json.loads(content) if content else None
         except ValueError:
             return  # not JSON: parsing reports that
-        self.record(endpoint, walk(model, data))
+        self.record(endpoint, self._walk(model, data))
 
     def record(self, endpoint: str, seen: set[tuple[str, str, str]]) -> None:
         """Count one answer's (field path, kind, JSON type) observations, found by `walk` or column-wise."""

@@ -3,50 +3,73 @@
 The API documents no rate limit, so nothing is capped by default: the limit starts at its ceiling
 (`max_concurrency`, and `max_rate_per_s` when one is configured) and moves only on what the answers say:
 
-- 429 (too many requests): the send rate is cut to 90 % of the rate it was paced at (unpaced: of the answers
-  served in the last second), once per two-second episode, since requests already in flight when the first
-  429 came, and the server's window still full of them, answer 429 too. The throttled request itself waits
-  its Retry-After in the client's retry loop; the others go on at the lower rate (holding every thread for
-  a long Retry-After would hang a step).
+- 429 (too many requests): the send rate is cut to 90 % of what the server *accepted* in the second before the
+  refused request was sent (requests sent in that second minus those refused). Counting sends, not answers, is
+  what makes the first cut land near the server's limit: answers lag sends by a round trip, so at the first 429
+  of a burst most accepted requests are still in flight. A 429 never raises the rate, so the refusals of one
+  episode (requests already in flight, the server's window still full) do not compound. The throttled request
+  itself waits its Retry-After in the client's retry loop (a 429 means "not processed": api/contract.py); the
+  others go on at the lower rate (holding every thread for a long Retry-After would hang a step), from the
+  moment a one-second window of what was sent has room for them (after an unpaced burst the window is still
+  full of it: sending into it only collects more 429s; at a steady pace there is no pause).
 - latency rising above twice the lowest seen (+10 ms for scheduling noise), or a 5xx / transport error:
   the concurrency limit shrinks by 10 % (25 % on errors), at most once per current round trip.
-- healthy answers: the concurrency limit grows by 1/limit per answer (about +1 per round trip) and the send
-  rate by 1 % (at least 1 request/s) per second, back up to the ceilings; a rate no longer binding (the ceiling unset and the rate
-  50 % above what is served) is dropped altogether.
+- healthy answers: the concurrency limit grows by 1/limit per answer (about +1 per round trip); the send rate
+  recovers quickly toward the accepted rate measured at the last cut (half the gap per second, like CUBIC's
+  concave phase), then probes past it slowly (1 %, at least 1 request/s, per second), back up to the ceiling.
+  A rate no longer binding (no ceiling and the rate 50 % above what is served) is dropped altogether.
 
 This is AIMD on the rate plus a gradient-style latency check on concurrency, as in Netflix's
-concurrency-limits. Evenly spaced sends (no bursts) keep a server's per-second window from tripping.
+concurrency-limits. Evenly spaced sends (no bursts) keep a server's per-second window from tripping. Waiting
+threads are woken one per free slot (never all at once: with 32 threads a broadcast per answer cost ~10 %
+of the client's CPU).
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from types import TracebackType
 
 THROTTLED = 429
-RATE_CUT = 0.9
-#: After a cut, further 429s are the same episode for this long: answers to requests sent before the cut, and
-#: a server's one-second window still full of them.
-RATE_CUT_QUIET_S = 2.0
-RATE_GROWTH_PER_S = 0.01  # of the rate, per second of healthy answers
+RATE_CUT = 0.9  # of the rate the server accepted in the second before a refused send
+#: Below the accepted rate measured at the last cut, the rate closes this share of the gap per second.
+RATE_RECOVERY_PER_S = 0.5
+RATE_GROWTH_PER_S = 0.01  # of the rate, per second of healthy answers, when probing past the last cut's rate
 MIN_RATE_GROWTH_PER_S = 1.0
 MIN_RATE_PER_S = 0.5
+#: How long a cut stays recent enough that an unbounded rate is not dropped as "not binding".
+RATE_HOLD_S = 5.0
 LATENCY_TOLERANCE = 2.0
 LATENCY_SLACK_S = 0.010
 CONCURRENCY_CUT_SLOW = 0.9
 CONCURRENCY_CUT_ERROR = 0.75
+WINDOW_S = 1.0
 
 
-@dataclass
 class Slot:
-    """What one request's answer said; set by the caller inside `AdaptiveLimiter.slot()`."""
+    """One request's place (a context manager from `AdaptiveLimiter.slot()`): entering waits for a free slot
+    and the send time; the caller sets `status` from the answer (None: no answer, a transport error)."""
 
-    status: int | None = None  # None: no answer (transport error)
+    __slots__ = ("_limiter", "_endpoint", "sent_at", "status")
+
+    def __init__(self, limiter: AdaptiveLimiter, endpoint: str) -> None:
+        self._limiter = limiter
+        self._endpoint = endpoint
+        self.sent_at = 0.0
+        self.status: int | None = None
+
+    def __enter__(self) -> Slot:
+        self.sent_at = self._limiter._enter()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._limiter._leave(self)
 
 
 class AdaptiveLimiter:
@@ -71,69 +94,94 @@ class AdaptiveLimiter:
         self.throttled = 0
         self._clock = clock
         self._sleep = sleep
-        self._cond = threading.Condition()
+        self._cond = threading.Condition(threading.Lock())
         self._in_flight = 0
+        self._waiting = 0
         self._next_send = -math.inf
         self._last_growth = -math.inf
-        self._served: deque[float] = deque()
-        self._latency: dict[
-            str, tuple[float, float]
-        ] = {}  # per endpoint: (lowest seen, drifting up; average)
+        self._served: deque[float] = deque()  # answer times (not 429) in the last second
+        self._sent: deque[float] = deque()  # send times of every attempt in the last two seconds
+        self._refused: deque[float] = deque()  # send times of the attempts answered 429, same span
+        self._accepted_at_cut = 0.0
+        # per endpoint: (lowest seen, drifting up; average)
+        self._latency: dict[str, tuple[float, float]] = {}
         self._round_trip_s = 0.0
         self._last_rate_cut = -math.inf
         self._last_limit_cut = -math.inf
 
-    @contextlib.contextmanager
-    def slot(self, endpoint: str = "") -> Iterator[Slot]:
+    def slot(self, endpoint: str = "") -> Slot:
         """Hold one request's place: waits for a free slot and its send time, then measures the answer.
         Latency is judged per `endpoint` (endpoints differ in speed; one must not make another look slow)."""
-        self._enter()
-        started = self._clock()
-        slot = Slot()
-        try:
-            yield slot
-        finally:
-            self._leave(slot, endpoint, self._clock() - started)
+        return Slot(self, endpoint)
 
-    def _enter(self) -> None:
+    def _enter(self) -> float:
         with self._cond:
-            while self._in_flight >= max(1, int(self.limit)):
-                self._cond.wait()
+            if self._in_flight >= max(1, int(self.limit)):
+                self._waiting += 1
+                try:
+                    while self._in_flight >= max(1, int(self.limit)):
+                        self._cond.wait()
+                finally:
+                    self._waiting -= 1
             self._in_flight += 1
             now = self._clock()
             start = now
             if self.rate:
                 start = max(now, self._next_send)
                 self._next_send = start + 1.0 / self.rate
-            wait = start - now
-        if wait > 0:
-            self._sleep(wait)
+            sent = self._sent
+            sent.append(start)
+            while sent[0] < start - 2 * WINDOW_S:
+                sent.popleft()
+        if start > now:
+            self._sleep(start - now)
+        return start
 
-    def _leave(self, slot: Slot, endpoint: str, latency_s: float) -> None:
+    def _leave(self, slot: Slot) -> None:
         with self._cond:
             self._in_flight -= 1
             now = self._clock()
-            while self._served and self._served[0] < now - 1.0:
-                self._served.popleft()
             if slot.status == THROTTLED:
-                self._throttled(now)
+                self._throttled(now, slot.sent_at)
             elif slot.status is None or slot.status >= 500:
                 self._shrink(now, CONCURRENCY_CUT_ERROR)
             else:
-                self._served.append(now)
-                self._healthy(now, endpoint, latency_s)
-            self._cond.notify_all()
+                served = self._served
+                served.append(now)
+                while served[0] < now - WINDOW_S:
+                    served.popleft()
+                self._healthy(now, slot._endpoint, now - slot.sent_at)
+            free = int(self.limit) - self._in_flight
+            if self._waiting and free > 0:
+                self._cond.notify(free)
 
-    def _throttled(self, now: float) -> None:
+    def _throttled(self, now: float, sent_at: float) -> None:
         self.throttled += 1
-        if now - self._last_rate_cut < RATE_CUT_QUIET_S:
-            return
+        refused = self._refused
+        refused.append(sent_at)
+        while refused[0] < sent_at - 2 * WINDOW_S:
+            refused.popleft()
+        since = sent_at - WINDOW_S
+        # Sent in the second before the refused one, and not refused (or not answered yet: sent before a
+        # refused one, a server with a sliding window took them).
+        window = [t for t in self._sent if since <= t < sent_at]
+        accepted = float(len(window) - sum(1 for t in refused if since <= t < sent_at))
+        if accepted < 1:  # nothing measured (e.g. the first request refused): halve what is being served
+            accepted = self.rate or max(len(self._served), self.limit) / 2
+        self._accepted_at_cut = accepted
+        cut = max(MIN_RATE_PER_S, accepted * RATE_CUT)
+        self.rate = cut if self.rate is None else min(self.rate, cut)
         self._last_rate_cut = now
-        # What was sent: the paced rate when there is one (answers lag it by a round trip and by pacing
-        # jitter, so counting them would cut too deep), else what was served in the last second.
-        served = len(self._served)
-        base = self.rate if self.rate is not None else (served or self.limit / 2)
-        self.rate = max(MIN_RATE_PER_S, base * RATE_CUT)
+        self._next_send = max(self._next_send, self._window_clear_at(sorted(window), accepted, self.rate))
+
+    @staticmethod
+    def _window_clear_at(window: list[float], limit: float, rate: float) -> float:
+        """When sends paced at `rate` can start without the server's one-second window (holding `window`)
+        going past `limit`: the send at `window[j]` leaves it at `window[j] + 1`, and until then the
+        `len(window) - j` still in it plus the new ones must stay within the limit. At a steady pace that is
+        at once; after an unpaced burst it waits for the burst to leave the window (at most a second)."""
+        n = len(window)
+        return max((t + WINDOW_S - (limit - n + j) / rate for j, t in enumerate(window)), default=-math.inf)
 
     def _shrink(self, now: float, factor: float) -> None:
         if now - self._last_limit_cut < self._round_trip_s:
@@ -149,15 +197,20 @@ class AdaptiveLimiter:
         self._round_trip_s = average
         if average > LATENCY_TOLERANCE * lowest + LATENCY_SLACK_S:
             self._shrink(now, CONCURRENCY_CUT_SLOW)
-        else:
+        elif self.limit < self.max_concurrency:
             self.limit = min(float(self.max_concurrency), self.limit + 1.0 / self.limit)
         elapsed, self._last_growth = min(1.0, now - self._last_growth), now
-        if self.rate is not None:
-            self.rate += max(RATE_GROWTH_PER_S * self.rate, MIN_RATE_GROWTH_PER_S) * elapsed
-            if self.max_rate_per_s is not None:
-                self.rate = min(self.rate, self.max_rate_per_s)
-            elif now - self._last_rate_cut > 5.0 and self.rate > 1.5 * max(1, len(self._served)):
-                self.rate = None  # not binding any more: concurrency and latency set the pace
+        rate = self.rate
+        if rate is None:
+            return
+        gap = self._accepted_at_cut - rate
+        step = max(RATE_GROWTH_PER_S * rate, MIN_RATE_GROWTH_PER_S, RATE_RECOVERY_PER_S * gap)
+        rate += step * elapsed
+        if self.max_rate_per_s is not None:
+            rate = min(rate, self.max_rate_per_s)
+        elif now - self._last_rate_cut > RATE_HOLD_S and rate > 1.5 * max(1, len(self._served)):
+            rate = None  # not binding any more: concurrency and latency set the pace
+        self.rate = rate
 
     def snapshot(self) -> dict[str, float | int | None]:
         """The current limits, for run metadata and logs."""

@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
+from confirma_pipeline.api.contract import NOT_PROCESSED_STATUSES
+
 RETRYABLE_GET_STATUSES = frozenset({429, 500, 502, 503, 504})
-# A POST answered with these was provably not processed (the server refused before acting): safe to resend.
-RETRYABLE_POST_STATUSES = frozenset({429, 503})
+# A POST answered with these was not processed (the server refused before acting; CHOSEN in api/contract.py):
+# safe to resend.
+RETRYABLE_POST_STATUSES = NOT_PROCESSED_STATUSES
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -225,19 +225,41 @@ def test_no_fixed_cap_by_default_and_a_configured_ceiling_spaces_requests_evenly
     assert capped.rate == 10.0  # healthy answers never raise the rate above its ceiling
 
 
-def test_429_cuts_the_rate_to_what_was_served_and_healthy_answers_grow_it_back() -> None:
+def test_429_cuts_the_rate_to_what_the_server_accepted_and_healthy_answers_grow_it_back() -> None:
     t = FakeTime()
     limiter = AdaptiveLimiter(32, clock=t.clock, sleep=t.sleep)
-    for _ in range(100):  # 100 answers in one second
+    for _ in range(100):  # 100 requests sent (and accepted) in the second before the refused one
         t.answer(limiter, latency_s=0.01)
     t.answer(limiter, status=429, latency_s=0.0)
-    assert limiter.rate == pytest.approx(90.0)  # 0.9 x 100 served in the last second
-    t.answer(limiter, status=429, latency_s=0.0)  # the same episode: cut once, not twice
-    assert limiter.rate == pytest.approx(90.0) and limiter.throttled == 2
-    for _ in range(900):  # ten seconds of healthy answers at the lower rate
+    assert limiter.rate == pytest.approx(90.0, abs=1.0)  # 0.9 x the 100 accepted in that second
+    cut = limiter.rate
+    t.answer(
+        limiter, status=429, latency_s=0.0
+    )  # the same episode: cut from what was accepted, not again x 0.9
+    assert cut - 2 < limiter.rate <= cut and limiter.throttled == 2
+    for _ in range(300):  # about three seconds at the lower rate: most of the gap is closed quickly
         t.answer(limiter, latency_s=0.0)
-    assert 95 < limiter.rate < 105  # +1 %/s (at least 1/s)
-    assert t.slept and max(t.slept) <= 1 / 89  # paced evenly while limited
+    assert 96 < limiter.rate < 100
+    for _ in range(600):  # then it probes past the accepted rate slowly (+1 %/s)
+        t.answer(limiter, latency_s=0.0)
+    assert 100 < limiter.rate < 105
+    assert t.slept and max(t.slept[2:]) <= 1 / 88  # paced evenly while limited (after a short drain)
+
+
+def test_the_cut_counts_sends_not_answers_so_a_burst_lands_near_the_server_limit() -> None:
+    """At the first 429 of an unpaced burst most accepted requests are still in flight: their answers
+    lag by a round trip. The cut must still land near what the server took, not at the answers seen."""
+    t = FakeTime()
+    limiter = AdaptiveLimiter(64, clock=t.clock, sleep=t.sleep)
+    slots = [limiter.slot("/invoices") for _ in range(32)]
+    for slot in slots:  # 32 sent at once, all accepted, none answered yet
+        slot.__enter__()
+    t.now += 0.001
+    t.answer(limiter, status=429, latency_s=0.0)  # the 33rd is refused at once
+    assert limiter.rate == pytest.approx(0.9 * 32)
+    for slot in slots:
+        slot.status = 200
+        slot.__exit__(None, None, None)
 
 
 def test_rising_latency_or_errors_shrink_concurrency_and_health_restores_it() -> None:
