@@ -134,6 +134,16 @@ def source_hashes(
     return {invoice_id: s.source_hash for invoice_id, s in snapshots.items()}
 
 
+#: Ledger rows whose source hash predates SOURCE_HASH_VERSION. The version is written into the statement, not
+#: bound: only a literal lets every plan, a prepared statement's generic plan too (psycopg prepares a statement
+#: run five times on one connection), prove the partial index `invoice_ledger_old_hash_idx` (migration 0009,
+#: `WHERE source_hash_version < 2`) applies, so a night with nothing to upgrade reads one empty index page
+#: instead of the whole ledger. A new SOURCE_HASH_VERSION needs a new partial index (a test asserts the plan).
+OLD_HASH_IDS_SQL = sql.SQL(
+    "SELECT invoice_id FROM confirma.invoice_ledger WHERE source_hash_version < {} LIMIT %s"
+).format(sql.Literal(SOURCE_HASH_VERSION))
+
+
 def upgrade_source_hashes(
     conn: psycopg.Connection, invoices_relation: str, rows_relation: str, batch: int = 20_000
 ) -> int:
@@ -142,13 +152,7 @@ def upgrade_source_hashes(
     flagged as changed. Runs once per invoice after the upgrade (then no version-1 row is left)."""
     upgraded = 0
     while True:
-        ids = [
-            r[0]
-            for r in conn.execute(
-                "SELECT invoice_id FROM confirma.invoice_ledger WHERE source_hash_version < %s LIMIT %s",
-                (SOURCE_HASH_VERSION, batch),
-            ).fetchall()
-        ]
+        ids = [r[0] for r in conn.execute(OLD_HASH_IDS_SQL, (batch,)).fetchall()]
         if not ids:
             return upgraded
         old = source_hashes(conn, invoices_relation, rows_relation, ids, version=1)

@@ -4,6 +4,7 @@ by any writer (an invoice or one of its rows, without touching updated_at) is st
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 
 from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.warehouse import submission_ledger
@@ -114,3 +115,24 @@ def test_the_first_night_after_a_push_hashes_nothing_and_an_edit_is_still_flagge
         assert _flagged(conn) == [edited]
         after = _versions(conn)
         assert {i for i in before if after[i] != before[i]} == {edited}
+
+
+def test_the_nightly_look_for_old_hashes_reads_the_partial_index_in_every_plan(warehouse_dsn):
+    """`upgrade_source_hashes` runs every night: with nothing left to upgrade it must read the (empty) partial
+    index of version-1 rows, never the whole ledger, also as a prepared statement's generic plan (which a bound
+    version parameter would turn into a sequential scan)."""
+    with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
+        conn.execute("INSERT INTO confirma.clients (creditor_id, state) VALUES ('c1', 'created')")
+        conn.execute(
+            "INSERT INTO confirma.invoice_ledger (invoice_id, creditor_id, invoice_number, state, payload_hash, "
+            "source_hash) SELECT 'i' || g, 'c1', g, 'submitted', 'p', 's' FROM generate_series(1, 20000) g"
+        )
+        conn.execute("UPDATE confirma.invoice_ledger SET source_hash_version = 1 WHERE invoice_number <= 3")
+        conn.execute("ANALYZE confirma.invoice_ledger")
+        statement = ledger.OLD_HASH_IDS_SQL.as_string(conn).replace("%s", "$1")
+        conn.execute(sql.SQL("PREPARE old_hashes(int) AS {}").format(sql.SQL(statement)))
+        for mode in ("force_custom_plan", "force_generic_plan"):
+            conn.execute(sql.SQL("SET plan_cache_mode = {}").format(sql.Literal(mode)))
+            plan = "\n".join(r[0] for r in conn.execute("EXPLAIN EXECUTE old_hashes(20000)").fetchall())
+            assert "invoice_ledger_old_hash_idx" in plan and "Seq Scan" not in plan, (mode, plan)
+        assert {r[0] for r in conn.execute(ledger.OLD_HASH_IDS_SQL, (10,)).fetchall()} == {"i1", "i2", "i3"}
