@@ -12,8 +12,9 @@ The API documents no rate limit, so nothing is capped by default: the limit star
   others go on at the lower rate (holding every thread for a long Retry-After would hang a step), from the
   moment a one-second window of what was sent has room for them (after an unpaced burst the window is still
   full of it: sending into it only collects more 429s; at a steady pace there is no pause).
-- latency rising above twice the lowest seen (+10 ms for scheduling noise), or a 5xx / transport error:
-  the concurrency limit shrinks by 10 % (25 % on errors), at most once per current round trip.
+- latency rising above twice the lowest seen (+50 ms for the client's own queueing, see LATENCY_SLACK_S), or a
+  5xx / transport error: the concurrency limit shrinks by 10 % (25 % on errors), at most once per current
+  round trip; latency alone never below a quarter of the ceiling.
 - healthy answers: the concurrency limit grows by 1/limit per answer (about +1 per round trip); the send rate
   recovers quickly toward the accepted rate measured at the last cut (half the gap per second, like CUBIC's
   concave phase), then probes past it slowly (1 %, at least 1 request/s, per second), back up to the ceiling.
@@ -44,7 +45,12 @@ MIN_RATE_PER_S = 0.5
 #: How long a cut stays recent enough that an unbounded rate is not dropped as "not binding".
 RATE_HOLD_S = 5.0
 LATENCY_TOLERANCE = 2.0
-LATENCY_SLACK_S = 0.010
+#: Latency measured in the client includes its own queueing: the GIL shared by the sending threads and, on a
+#: busy machine, waiting for a core (tens of ms at load 8 on 2 cores). That is not the server queueing, and
+#: shrinking concurrency for it only lowers throughput, so the slack is wide; a queueing server adds more.
+LATENCY_SLACK_S = 0.050
+#: Rising latency alone never takes concurrency below this share of the ceiling (errors and 5xx can).
+LATENCY_FLOOR = 0.25
 CONCURRENCY_CUT_SLOW = 0.9
 CONCURRENCY_CUT_ERROR = 0.75
 WINDOW_S = 1.0
@@ -183,11 +189,11 @@ class AdaptiveLimiter:
         n = len(window)
         return max((t + WINDOW_S - (limit - n + j) / rate for j, t in enumerate(window)), default=-math.inf)
 
-    def _shrink(self, now: float, factor: float) -> None:
-        if now - self._last_limit_cut < self._round_trip_s:
+    def _shrink(self, now: float, factor: float, floor: float = 1.0) -> None:
+        if now - self._last_limit_cut < self._round_trip_s or self.limit <= floor:
             return
         self._last_limit_cut = now
-        self.limit = max(1.0, self.limit * factor)
+        self.limit = max(1.0, floor, self.limit * factor)
 
     def _healthy(self, now: float, endpoint: str, latency_s: float) -> None:
         lowest, average = self._latency.get(endpoint, (latency_s, latency_s))
@@ -196,7 +202,7 @@ class AdaptiveLimiter:
         self._latency[endpoint] = (lowest, average)
         self._round_trip_s = average
         if average > LATENCY_TOLERANCE * lowest + LATENCY_SLACK_S:
-            self._shrink(now, CONCURRENCY_CUT_SLOW)
+            self._shrink(now, CONCURRENCY_CUT_SLOW, floor=LATENCY_FLOOR * self.max_concurrency)
         elif self.limit < self.max_concurrency:
             self.limit = min(float(self.max_concurrency), self.limit + 1.0 / self.limit)
         elapsed, self._last_growth = min(1.0, now - self._last_growth), now

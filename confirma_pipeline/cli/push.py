@@ -21,6 +21,15 @@ def _print_report(report, show_reasons: bool = True) -> None:
             print(f"    {entity} {key}: {reason}")
 
 
+def _shard(text: str):
+    from confirma_pipeline.run.shard import Shard
+
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _push(args: argparse.Namespace) -> int:
     from confirma_pipeline import settings
     from confirma_pipeline.push.invoices import push_invoices
@@ -41,7 +50,12 @@ def _push(args: argparse.Namespace) -> int:
         (
             "invoice",
             lambda: push_invoices(
-                ctx, **common, date_from=args.date_from, date_to=args.date_to, show=args.show
+                ctx,
+                **common,
+                date_from=args.date_from,
+                date_to=args.date_to,
+                show=args.show,
+                shard=args.shard,
             ),
         ),
     )
@@ -138,6 +152,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=0,
         metavar="N",
         help="dry run: print N sample bodies, personal fields masked",
+    )
+    push.add_argument(
+        "--shard",
+        type=_shard,
+        default=None,
+        metavar="I/K",
+        help="invoices of shard I of K only (0-based; clients by a stable hash of creditor_id): "
+        "K processes or pods split a large night",
     )
     push.set_defaults(func=_push)
 

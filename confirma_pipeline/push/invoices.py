@@ -105,8 +105,10 @@ def push_invoices(
     partner_code: str | None = None,
     show: int = 0,
     screen=None,
+    shard=None,
 ) -> PushReport:
     """Submit every invoice that is due (see module docstring); returns the run's report.
+    `shard` (run/shard.py): only the onboarded clients of that shard (K processes split a large night).
 
     A dry run tells the truth on the first night: it validates and maps the invoices of EVERY
     creditor, counting each valid one as `would_send` (its client exists), `would_send_after_onboarding`
@@ -130,6 +132,8 @@ def push_invoices(
                     f"{changed} submitted invoice(s) changed their 'changed after submission' flag"
                 )
         clients = registry.onboarded_with_tokens(conn, creditor_ids)
+        if shard is not None:
+            clients = shard.pick(clients)
         if dry_run:
             clients, creditors_df = _preview_clients(pusher, conn, clients, creditor_ids, partner_code)
         else:

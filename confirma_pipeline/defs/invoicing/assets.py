@@ -9,7 +9,22 @@ from confirma_pipeline.validation.push_state import InvoiceLedgerModel
 def _submit(ctx, config, confirma_api):
     from confirma_pipeline.push.invoices import push_invoices
 
-    return push_invoices(ctx, dry_run=config.dry_run, partner_code=confirma_api.partner_code)
+    return push_invoices(
+        ctx, dry_run=config.dry_run, partner_code=confirma_api.partner_code, shard=_shard(config)
+    )
+
+
+def _shard(config):
+    """The run config's shard (None: all clients); a bad pair fails the step at once, naming it."""
+    from confirma_pipeline.errors import OperatorError
+    from confirma_pipeline.run.shard import Shard
+
+    if config.shards <= 1 and config.shard == 0:
+        return None
+    try:
+        return Shard(config.shard, config.shards)
+    except ValueError as exc:
+        raise OperatorError(f"run config shard/shards: {exc}") from None
 
 
 source_invoices, submitted_invoices = push_assets(
