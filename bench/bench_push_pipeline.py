@@ -19,6 +19,11 @@ Measured:
      Verified: the sandbox journal holds every source invoice exactly once, and the ledger says `submitted`
      for all of them.
   2. second night, nothing new: target 0 requests and <= 5 s.
+  2b. --shards K (default 2; 1 skips): the same first night split over K spawned processes, each
+     `push_invoices(..., shard=Shard(i, K))` (run/shard.py, CLI `push --shard I/K`), on a copy of the database
+     taken right after seeding and a fresh sandbox (onboarding there untimed). Wall from the common start
+     (a barrier, after the children's imports) to the last shard's end, against the same bound; each
+     process's CPU and peak RSS (psutil sampler); exactly once over all shards from the sandbox journal.
   3. where the time goes: spawned children repeat a smaller first night (own database, own sandbox) under a
      CPU profiler: --profile-invoices (10k) under common.CpuSampler (each thread's own CPU clock charged to its
      sampled Python stack every 5 ms, ~1-2 % overhead, so shares are those of a normal run), and
@@ -337,11 +342,15 @@ def _run(args: argparse.Namespace) -> dict:
             today - dt.timedelta(30),
         )
         print(f"  built in {result['seed']['build_s']} s, seeded in {result['seed']['seed_s']} s", flush=True)
+        sharded_dsn = None
+        if args.shards > 1:  # the same seeded source for the K-process night, before anything is pushed
+            sharded_dsn = _copy_db(uri, "bench_sharded")
 
         process, url = _start_sandbox(args.latency_ms, today)
         pids = {"sandbox": process.pid, "postgres": pg_pid}
         try:
-            vault = TokenVault([generate_key()])
+            key = generate_key()
+            vault = TokenVault([key])
             with (
                 _client(url, args.concurrency) as client,
                 SandboxControl(url) as control,
@@ -415,6 +424,9 @@ def _run(args: argparse.Namespace) -> dict:
         finally:
             stop_sandbox_process(process)
 
+        if sharded_dsn is not None:
+            result["sharded"] = _sharded_night(args, sharded_dsn, pg_pid, key, today, n)
+
         for key, profiler, size in (("profile", "sample", args.profile_invoices),
                                     ("cprofile", "cprofile", args.cprofile_invoices)):  # fmt: skip
             if not size:
@@ -440,7 +452,99 @@ def _run(args: argparse.Namespace) -> dict:
         "second_night_requests": second["requests"] == TARGETS["second_night_requests"],
         "second_night_time": second["wall_s"] <= TARGETS["second_night_s"],
     }
+    if "sharded" in result:
+        sh = result["sharded"]
+        result["meets_targets"]["sharded_wall_vs_bound"] = (
+            sh["ratio_to_bound"] <= TARGETS["ratio_to_bound_max"]
+        )
+        result["meets_targets"]["sharded_peak_rss"] = sh["peak_rss_mb_max"] <= TARGETS["peak_rss_mb"]
+        result["meets_targets"]["sharded_exactly_once"] = sh["verification"]["exactly_once"]
     return result
+
+
+# --------------------------------------------------------------------------- K processes (run/shard.py)
+
+
+def _copy_db(uri: str, dbname: str) -> str:
+    import psycopg
+
+    source = psycopg.conninfo.conninfo_to_dict(uri).get("dbname") or "postgres"
+    with psycopg.connect(psycopg.conninfo.make_conninfo(uri, dbname="template1"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}" TEMPLATE "{source}"')
+    return psycopg.conninfo.make_conninfo(uri, dbname=dbname)
+
+
+def _push_shard(dsn, url, key, index, count, concurrency, overrides, barrier, results) -> None:
+    """One shard's first night in its own process (spawned): imports first, then all start together."""
+    from confirma_pipeline.push.invoices import push_invoices
+    from confirma_pipeline.run.shard import Shard
+    from confirma_pipeline.vault import TokenVault
+
+    settings = _settings(concurrency, overrides)
+    vault = TokenVault([key])
+    with _client(url, concurrency) as client:
+        barrier.wait()
+        # RSS sampled as in the one-process night (ru_maxrss would carry the parent's peak through fork + exec)
+        with RssPeak() as rss:
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            report = push_invoices(
+                dsn=dsn, client=client, vault=vault, settings=settings, run_id=f"shard-{index}-of-{count}",
+                shard=Shard(index, count),
+            )  # fmt: skip
+        results.put({"index": index, "wall_s": round(time.perf_counter() - t0, 2),
+                     "client_cpu_s": round(time.process_time() - cpu0, 2), "pushed": report.pushed,
+                     "requests": report.requests, "failed": report.failed, "unknown": report.unknown,
+                     "peak_rss_mb": round(rss.peak_mb, 1)})  # fmt: skip
+
+
+def _sharded_night(args, dsn: str, pg_pid, key: str, today: dt.date, n: int) -> dict:
+    """The same first night split over K processes (`--shard I/K`), against a fresh sandbox: wall from the
+    common start to the last shard's end; each shard's CPU and peak RSS; exactly once over all of them."""
+    from confirma_pipeline.push.onboarding import onboard_clients
+    from confirma_pipeline.sandbox import SandboxControl, stop_sandbox_process
+    from confirma_pipeline.vault import TokenVault
+
+    k = args.shards
+    ctx = multiprocessing.get_context("spawn")
+    process, url = _start_sandbox(args.latency_ms, today)
+    try:
+        with _client(url, args.concurrency) as client:
+            print(f"K = {k}: onboarding {args.creditors:,} clients into a copy (untimed) ...", flush=True)
+            onboard_clients(dsn=dsn, client=client, vault=TokenVault([key]), run_id="onboard-sharded")
+        barrier, results = ctx.Barrier(k + 1), ctx.Queue()
+        workers = [
+            ctx.Process(target=_push_shard, args=(dsn, url, key, i, k, args.concurrency, args.setting, barrier,
+                                                  results))
+            for i in range(k)
+        ]  # fmt: skip
+        for w in workers:
+            w.start()
+        print(f"K = {k}: first night in {k} processes ...", flush=True)
+        barrier.wait()
+        with Stopwatch({"sandbox": process.pid, "postgres": pg_pid}) as sw:
+            shards = [results.get() for _ in range(k)]
+        for w in workers:
+            w.join()
+        with SandboxControl(url) as control:
+            verification = _verify(dsn, control)
+    finally:
+        stop_sandbox_process(process)
+    bound_s = n / (args.concurrency / (args.latency_ms / 1000))
+    cpu = sum(s["client_cpu_s"] for s in shards)
+    return {
+        "shards": k,
+        "wall_s": round(sw.wall_s, 2),
+        "bound_s": round(bound_s, 2),
+        "ratio_to_bound": round(sw.wall_s / bound_s, 3),
+        "invoices_per_s": round(n / sw.wall_s, 1),
+        "client_cpu_s": round(cpu, 2),
+        "client_cpu_ms_per_invoice": round(cpu / max(n, 1) * 1000, 3),
+        "sandbox_cpu_s": round(sw.server_cpu_s["sandbox"], 2),
+        "postgres_cpu_s": round(sw.server_cpu_s["postgres"], 2),
+        "peak_rss_mb_max": max(s["peak_rss_mb"] for s in shards),
+        "per_shard": sorted(shards, key=lambda s: s["index"]),
+        "verification": verification,
+    }
 
 
 # --------------------------------------------------------------------------- profile (child process)
@@ -611,6 +715,7 @@ def markdown(r: dict) -> str:
                  mark(ok["second_night_time"])],
                 ["onboarding wall s (not in the figure)", onb["wall_s"],
                  f"bound {onb['bound_s']} s at {onb['onboarding_concurrency']}-way", ""],
+                *_sharded_rows(r, mark),
             ],
         ),  # fmt: skip
         "",
@@ -629,6 +734,31 @@ def markdown(r: dict) -> str:
         if key in r:
             lines += _profile_markdown(r[key])
     return "\n".join(lines)
+
+
+def _sharded_rows(r: dict, mark) -> list[list]:
+    """The K-process night (`--shards`), next to the one-process figures above."""
+    if "sharded" not in r:
+        return []
+    sh, ok = r["sharded"], r["meets_targets"]
+    ver = sh["verification"]
+    k = sh["shards"]
+    per = ", ".join(
+        f"{s['index']}/{k}: {s['pushed']:,} in {s['wall_s']} s, {s['peak_rss_mb']} MB"
+        for s in sh["per_shard"]
+    )
+    return [
+        [f"K = {k} processes: first night wall s", sh["wall_s"], f"<= {TARGETS['ratio_to_bound_max'] * sh['bound_s']:.1f} s",
+         mark(ok["sharded_wall_vs_bound"])],
+        [f"K = {k}: ÷ bound", sh["ratio_to_bound"], f"<= {TARGETS['ratio_to_bound_max']}", ""],
+        [f"K = {k}: client CPU ms/invoice (all shards)", sh["client_cpu_ms_per_invoice"], "", ""],
+        [f"K = {k}: sandbox / Postgres CPU s", f"{sh['sandbox_cpu_s']} / {sh['postgres_cpu_s']}", "", ""],
+        [f"K = {k}: peak RSS MB per process (max)", sh["peak_rss_mb_max"], f"<= {TARGETS['peak_rss_mb']}",
+         mark(ok["sharded_peak_rss"])],
+        [f"K = {k}: shards", per, "", ""],
+        [f"K = {k}: exactly once (journal)", f"{ver['journal_invoices']:,} sent, {ver['sent_twice_or_more']} twice, "
+         f"{ver['missing']} missing", "all once", mark(ok["sharded_exactly_once"])],
+    ]  # fmt: skip
 
 
 def _profile_markdown(p: dict) -> list[str]:
@@ -683,6 +813,9 @@ def main(argv: list[str] | None = None) -> int:
         help="size of a second profiled run under cProfile (exact call counts); 0 skips it",
     )
     parser.add_argument("--top", type=int, default=20, help="functions listed per profile table")
+    parser.add_argument(
+        "--shards", type=int, default=2, help="also run the first night split over K processes (1: skip)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "push_pipeline.json")
     args = parser.parse_args(argv)
     args.setting = dict(item.split("=", 1) for item in args.setting)
@@ -695,7 +828,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table)
     print(f"\nwrote {args.output}")
-    return 0 if result["verification"]["exactly_once"] else 1
+    once = result["verification"]["exactly_once"] and result["meets_targets"].get(
+        "sharded_exactly_once", True
+    )
+    return 0 if once else 1
 
 
 if __name__ == "__main__":
