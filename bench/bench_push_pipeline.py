@@ -477,6 +477,7 @@ def _copy_db(uri: str, dbname: str) -> str:
 def _push_shard(dsn, url, key, index, count, concurrency, overrides, barrier, results) -> None:
     """One shard's first night in its own process (spawned): imports first, then all start together."""
     from confirma_pipeline.push.invoices import push_invoices
+    from confirma_pipeline.run.context import RunContext
     from confirma_pipeline.run.shard import Shard
     from confirma_pipeline.vault import TokenVault
 
@@ -487,10 +488,8 @@ def _push_shard(dsn, url, key, index, count, concurrency, overrides, barrier, re
         # RSS sampled as in the one-process night (ru_maxrss would carry the parent's peak through fork + exec)
         with RssPeak() as rss:
             cpu0, t0 = time.process_time(), time.perf_counter()
-            report = push_invoices(
-                dsn=dsn, client=client, vault=vault, settings=settings, run_id=f"shard-{index}-of-{count}",
-                shard=Shard(index, count),
-            )  # fmt: skip
+            run = RunContext(dsn, client, vault, settings=settings, run_id=f"shard-{index}-of-{count}")
+            report = push_invoices(run, shard=Shard(index, count))
         results.put({"index": index, "wall_s": round(time.perf_counter() - t0, 2),
                      "client_cpu_s": round(time.process_time() - cpu0, 2), "pushed": report.pushed,
                      "requests": report.requests, "failed": report.failed, "unknown": report.unknown,
@@ -501,6 +500,7 @@ def _sharded_night(args, dsn: str, pg_pid, key: str, today: dt.date, n: int) -> 
     """The same first night split over K processes (`--shard I/K`), against a fresh sandbox: wall from the
     common start to the last shard's end; each shard's CPU and peak RSS; exactly once over all of them."""
     from confirma_pipeline.push.onboarding import onboard_clients
+    from confirma_pipeline.run.context import RunContext
     from confirma_pipeline.sandbox import SandboxControl, stop_sandbox_process
     from confirma_pipeline.vault import TokenVault
 
@@ -510,7 +510,7 @@ def _sharded_night(args, dsn: str, pg_pid, key: str, today: dt.date, n: int) -> 
     try:
         with _client(url, args.concurrency) as client:
             print(f"K = {k}: onboarding {args.creditors:,} clients into a copy (untimed) ...", flush=True)
-            onboard_clients(dsn=dsn, client=client, vault=TokenVault([key]), run_id="onboard-sharded")
+            onboard_clients(RunContext(dsn, client, TokenVault([key]), run_id="onboard-sharded"))
         barrier, results = ctx.Barrier(k + 1), ctx.Queue()
         workers = [
             ctx.Process(target=_push_shard, args=(dsn, url, key, i, k, args.concurrency, args.setting, barrier,
