@@ -129,10 +129,14 @@ def test_the_nightly_look_for_old_hashes_reads_the_partial_index_in_every_plan(w
         )
         conn.execute("UPDATE confirma.invoice_ledger SET source_hash_version = 1 WHERE invoice_number <= 3")
         conn.execute("ANALYZE confirma.invoice_ledger")
-        statement = ledger.OLD_HASH_IDS_SQL.as_string(conn).replace("%s", "$1")
+        statement = submission_ledger.OLD_HASH_IDS_SQL.as_string(conn).replace("%s", "$1")
         conn.execute(sql.SQL("PREPARE old_hashes(int) AS {}").format(sql.SQL(statement)))
         for mode in ("force_custom_plan", "force_generic_plan"):
             conn.execute(sql.SQL("SET plan_cache_mode = {}").format(sql.Literal(mode)))
             plan = "\n".join(r[0] for r in conn.execute("EXPLAIN EXECUTE old_hashes(20000)").fetchall())
             assert "invoice_ledger_old_hash_idx" in plan and "Seq Scan" not in plan, (mode, plan)
-        assert {r[0] for r in conn.execute(ledger.OLD_HASH_IDS_SQL, (10,)).fetchall()} == {"i1", "i2", "i3"}
+        assert {r[0] for r in conn.execute(submission_ledger.OLD_HASH_IDS_SQL, (10,)).fetchall()} == {
+            "i1",
+            "i2",
+            "i3",
+        }
