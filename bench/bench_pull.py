@@ -40,6 +40,7 @@ from confirma_pipeline.api import ConfirmaClient  # noqa: E402
 from confirma_pipeline.pull.payments import pull_payments  # noqa: E402
 from confirma_pipeline.pull.settlements import pull_settlements  # noqa: E402
 from confirma_pipeline.pull.window import Window  # noqa: E402
+from confirma_pipeline.run.context import RunContext  # noqa: E402
 from confirma_pipeline.sandbox import start_sandbox_process, stop_sandbox_process  # noqa: E402
 from confirma_pipeline.sandbox.examples import client_body  # noqa: E402
 from confirma_pipeline.vault import TokenVault, generate_key, store_token  # noqa: E402
@@ -154,9 +155,10 @@ def main(argv: list[str] | None = None) -> int:
                 _warehouse(uri, clients, vault)
                 with ConfirmaClient(url, TOKEN) as client, RssPeak() as rss:
                     t0 = time.perf_counter()
-                    paid = pull_payments(uri, client, vault, WINDOW)
+                    ctx = RunContext(uri, client, vault)
+                    paid = pull_payments(ctx, WINDOW)
                     payments_s = time.perf_counter() - t0
-                    settled = pull_settlements(uri, client, vault, WINDOW, mode="range")
+                    settled = pull_settlements(ctx, WINDOW, mode="range")
                     project_s = time.perf_counter() - t0
                 server_s = _server_floor(url, tokens)
                 t0 = time.perf_counter()

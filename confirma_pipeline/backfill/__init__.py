@@ -228,16 +228,14 @@ def backfill_client(
 ) -> BackfillReport:
     """Every step for the request's client, in order (see the module docstring); `ctx` is narrowed to it."""
     from confirma_pipeline.pull.cases import pull_cases
-    from confirma_pipeline.pull.credentials import refresh_credentials
+    from confirma_pipeline.pull.client_tokens import refresh_client_tokens
     from confirma_pipeline.pull.distribution import pull_distribution
     from confirma_pipeline.pull.payments import pull_payments
     from confirma_pipeline.pull.settlements import pull_settlements
 
     creditor_id, window, pulls = request.creditor_id, request.invoice_window, request.pull_window
     ctx = ctx.for_clients([creditor_id])
-    dsn, client, vault, relations, run_id, logger = (
-        ctx.dsn, ctx.client, ctx.vault, ctx.relations, ctx.run_id, ctx.logger
-    )  # fmt: skip
+    dsn, relations, run_id, logger = ctx.dsn, ctx.relations, ctx.run_id, ctx.logger
     ids = [creditor_id]
     report = BackfillReport(creditor_id, window, pulls)
     policy = request.historical_policy(today)
@@ -265,9 +263,7 @@ def backfill_client(
 
     if request.adopt_existing:
         # What Confirma has must be known before anything is sent: an invoice adopted is never POSTed.
-        pull(
-            "distribution_before_adopting", lambda: pull_distribution(dsn, client, vault, pulls, ids, logger)
-        )
+        pull("distribution_before_adopting", lambda: pull_distribution(ctx, pulls))
         with ctx.connect(autocommit=True) as conn:
             known = adopt.known_from_table(conn, creditor_id, window)
             plan = adopt.plan_adoption(conn, relations.invoices, creditor_id, window, known)
@@ -295,11 +291,11 @@ def backfill_client(
     report.steps["invoices"] = {**pushed.totals(), **policy.counts()}
     report.policy = policy.describe()
     logger.info(f"client {creditor_id}: {pushed.summary_line()}; {policy.describe()}: {policy.counts()}")
-    pull("credentials", lambda: refresh_credentials(dsn, client, vault, ids, logger))
-    pull("distribution", lambda: pull_distribution(dsn, client, vault, pulls, ids, logger))
-    pull("cases", lambda: pull_cases(dsn, client, vault, ids, logger))
-    pull("payments", lambda: pull_payments(dsn, client, vault, pulls, ids, logger))
-    pull("settlements", lambda: pull_settlements(dsn, client, vault, pulls, "range", ids, logger))
+    pull("credentials", lambda: refresh_client_tokens(ctx))
+    pull("distribution", lambda: pull_distribution(ctx, pulls))
+    pull("cases", lambda: pull_cases(ctx))
+    pull("payments", lambda: pull_payments(ctx, pulls))
+    pull("settlements", lambda: pull_settlements(ctx, pulls, "range"))
     report.per_day = _per_day(dsn, creditor_id, pulls)
     for day, invoices, payments, settlements in report.per_day:
         if invoices or payments or settlements:

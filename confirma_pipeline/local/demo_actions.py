@@ -81,8 +81,9 @@ def settle_day_and_pull_cases(control, out) -> None:
     """The agency processes its queue overnight; the cases pull then shows what the actions did."""
     from confirma_pipeline import settings
     from confirma_pipeline.pull.cases import pull_cases
+    from confirma_pipeline.run.context import RunContext
 
     control.advance(1)
     with settings.api_client() as client:
-        pull_cases(None, client, settings.token_vault())
+        pull_cases(RunContext(None, client, settings.token_vault()))
     out("sandbox: advanced 1 day (the agency processed the queued actions); cases pulled")

@@ -3,7 +3,8 @@ names).
 
 Frames are built column by column from lists (one pass over the records, no per-row DataFrame appends) with the
 columns of the target table in `confirma` (sql/migrations/0003_owned_tables.sql). They are not yet typed: the
-write-back models in `validation/writeback.py` coerce and check them (`Model.validate(frame)`).
+pulled tables' models in `validation/pulled.py` (the one list of each table's columns, in order) coerce and
+check them (`Model.validate(frame)`).
 
 Choices made here (the docs are silent):
 - payment_day is the calendar date of paymentDate as the API states it (its date part in UTC), which is the date
@@ -31,8 +32,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandera.pandas import DataFrameModel
 
 from confirma_pipeline.api import models as m
+from confirma_pipeline.validation.pulled import (
+    AllocationModel,
+    BreakdownItemModel,
+    CaseModel,
+    DistributionModel,
+    EInvoiceAddressModel,
+    PaymentModel,
+    SettlementModel,
+)
+from confirma_pipeline.validation.pulled import columns as model_columns
 
 _SEP = "\x1f"
 _NULL = "\x00"
@@ -40,41 +52,17 @@ _CENT = Decimal("0.01")
 _UTC_US = pd.DatetimeTZDtype("us", "UTC")
 _DATE_US = np.dtype("datetime64[us]")  # a plain date, as the write-back models hold it
 
-PAYMENT_COLUMNS = (
-    "creditor_id", "payment_key", "payment_day", "case_id", "invoice_number", "invoice_payment_reference",
-    "original_payment_reference", "account_name", "booking_date", "payment_date", "amount", "currency",
-    "fetched_at",
-)  # fmt: skip
-SETTLEMENT_COLUMNS = (
-    "settlement_id", "creditor_id", "settlement_date", "agency", "remittance_reference", "beneficiary_name",
-    "beneficiary_iban", "beneficiary_bic", "settlement_amount", "currency", "api_fetch_date", "fetched_at",
-)  # fmt: skip
-ALLOCATION_COLUMNS = (
-    "allocation_id", "settlement_id", "allocated_total_amount", "allocation_date", "currency", "case_id",
-    "original_invoice_number", "original_payment_reference",
-)  # fmt: skip
-BREAKDOWN_COLUMNS = ("allocation_id", "line_no", "type", "amount")
-DISTRIBUTION_COLUMNS = (
-    "creditor_id", "invoice_number", "invoice_date", "distribution_method", "distribution_status",
-    "distributed_at", "payment_control_status", "case_id", "created_at", "fetched_at",
-)  # fmt: skip
-CASE_COLUMNS = (
-    "case_id", "creditor_id", "invoice_number", "status", "stage", "created_at", "closed_at", "active_days",
-    "creditor", "currency", "agency", "capital_amount", "interest_amount", "costs_amount", "total_amount",
-    "fetched_at", "due_date", "paused",
-)  # fmt: skip
-FINVOICE_COLUMNS = (
-    "business_id", "e_invoice_address", "e_invoice_operator_id", "e_invoice_address_name",
-    "e_invoice_address_type", "e_invoice_operator_name", "last_modified", "fetched_at",
-)  # fmt: skip
 
-
-def _frame(columns: Sequence[str], data: dict[str, list]) -> pd.DataFrame:
-    """A frame with exactly `columns`, in order. Lists are object columns (None stays None) until the
-    write-back model coerces them."""
-    return pd.DataFrame(
-        {name: pd.Series(data[name], dtype=object) for name in columns}, columns=list(columns)
-    )
+def _frame(model: type[DataFrameModel], data: dict[str, list]) -> pd.DataFrame:
+    """A frame with exactly the model's columns, in table order (the model is the one list of them; a key of
+    `data` that is no column, or a column without a key, is a bug here). Lists are object columns (None stays
+    None) until the model coerces them."""
+    names = model_columns(model)
+    if set(data) != set(names):
+        raise KeyError(
+            f"{model.__name__}: frame keys differ from the model's columns: {set(data) ^ set(names)}"
+        )
+    return pd.DataFrame({name: pd.Series(data[name], dtype=object) for name in names}, columns=list(names))
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -142,7 +130,7 @@ def payments_frame(
         "currency": [r.currency for r in records],
         "fetched_at": [fetched_at] * len(records),
     }
-    return _frame(PAYMENT_COLUMNS, data)
+    return _frame(PaymentModel, data)
 
 
 def _payment_keys(hashes: list[str]) -> list[str]:
@@ -193,7 +181,9 @@ def payments_frame_from_columns(
         "currency": pd.Series(columns["currency"].to_pandas(), dtype="str"),
         "fetched_at": pd.Series([fetched_at] * n, dtype=_UTC_US) if n else pd.Series([], dtype=_UTC_US),
     }
-    return pd.DataFrame({name: pd.Series(data[name]).reset_index(drop=True) for name in PAYMENT_COLUMNS})
+    return pd.DataFrame(
+        {name: pd.Series(data[name]).reset_index(drop=True) for name in model_columns(PaymentModel)}
+    )
 
 
 def _utc_series(moments: pa.ChunkedArray) -> pd.Series:
@@ -282,9 +272,9 @@ def settlement_frames(
         "amount": [_money(b.amount) for _, _, b in items],
     }
     return SettlementFrames(
-        _frame(SETTLEMENT_COLUMNS, settlement_data),
-        _frame(ALLOCATION_COLUMNS, allocation_data),
-        _frame(BREAKDOWN_COLUMNS, breakdown_data),
+        _frame(SettlementModel, settlement_data),
+        _frame(AllocationModel, allocation_data),
+        _frame(BreakdownItemModel, breakdown_data),
     )
 
 
@@ -307,7 +297,7 @@ def distribution_frame(
         "created_at": [_utc(r.created_at) for r in records],
         "fetched_at": [fetched_at] * len(records),
     }
-    return _frame(DISTRIBUTION_COLUMNS, data)
+    return _frame(DistributionModel, data)
 
 
 @dataclass(frozen=True)
@@ -344,13 +334,13 @@ def cases_frame(cases: Sequence[FetchedCase], fetched_at: datetime | None = None
         "due_date": [s.due_date for s in summaries],
         "paused": [s.paused for s in summaries],
     }
-    return _frame(CASE_COLUMNS, data)
+    return _frame(CaseModel, data)
 
 
-# --- finvoice credentials ---------------------------------------------------------------------------------
+# --- e-invoice (Finvoice) addresses ------------------------------------------------------------------------
 
 
-def finvoice_frame(
+def einvoice_addresses_frame(
     business_id: str, credentials: Sequence[m.FinvoiceCredential], fetched_at: datetime | None = None
 ) -> pd.DataFrame:
     """One row per e-invoice address of `business_id` (the answer is always an array, maybe empty)."""
@@ -365,4 +355,4 @@ def finvoice_frame(
         "last_modified": [_utc(c.last_modified) for c in credentials],
         "fetched_at": [fetched_at] * len(credentials),
     }
-    return _frame(FINVOICE_COLUMNS, data)
+    return _frame(EInvoiceAddressModel, data)

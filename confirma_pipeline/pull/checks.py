@@ -51,6 +51,6 @@ def unprocessed_settlement_answers(conn: psycopg.Connection) -> Finding:
     return Finding(sum(int(r["answers"]) for r in found.sample), found.sample)
 
 
-def unusable_credentials(conn: psycopg.Connection) -> Finding:
+def unusable_client_tokens(conn: psycopg.Connection) -> Finding:
     """Client tokens that are invalid or expired."""
     return _finding(conn, "credentials_problems")

@@ -12,7 +12,7 @@ Not lost between fetch and write (the inbox):
    transaction of its own, committed before anything else happens to it (before parsing, so even an answer
    that does not parse is kept). Answers without settlements are not stored;
 3. process: in ONE transaction, lock the inbox row (`FOR UPDATE SKIP LOCKED`: a concurrent run skips it), parse
-   and normalise it, validate the three frames (the write-back models plus the sums: breakdown items = the
+   and normalise it, validate the three frames (the pulled tables' models plus the sums: breakdown items = the
    allocation total, allocations = the settlement amount), upsert settlements by settlement id, replace the
    allocations of those settlements (by allocation id) and their breakdown items (by allocation id, line_no),
    and mark the inbox row processed. If any of it fails nothing is written, the row stays unprocessed with
@@ -26,13 +26,15 @@ An answer that keeps failing (bad data) stays in the inbox and fails every run u
 same client contains all of its settlements and is written (a `range` rerun of its days once the API serves
 good data): the older row is then marked superseded, and no longer counts as a failure.
 Processed inbox rows are kept for `INBOX_RETENTION_DAYS` days (an audit trail of what the API answered).
+
+Not a `PullSpec` (pull/spec.py) on purpose: the engine there maps an answer as it arrives and writes it
+later, once per batch; here every raw answer must be committed to the inbox before it is even parsed, and
+each is written in its own transaction with its inbox row, into three tables with sums checked across them.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Sequence
 
 import pandas as pd
 
@@ -41,7 +43,6 @@ from confirma_pipeline.api.concurrency import run_bounded
 from confirma_pipeline.mapping.responses import settlement_frames
 from confirma_pipeline.pull.common import (
     active_clients,
-    log,
     pull_sql,
     record_client_error,
     short_error,
@@ -49,8 +50,10 @@ from confirma_pipeline.pull.common import (
 )
 from confirma_pipeline.pull.errors import PullValidationError, answer_invalid
 from confirma_pipeline.pull.report import PullReport
+from confirma_pipeline.pull.spec import PulledTable
 from confirma_pipeline.pull.window import Window
-from confirma_pipeline.validation.writeback import (
+from confirma_pipeline.run.context import RunContext
+from confirma_pipeline.validation.pulled import (
     AllocationModel,
     BreakdownItemModel,
     SettlementModel,
@@ -59,7 +62,6 @@ from confirma_pipeline.validation.writeback import (
 )
 from confirma_pipeline.vault import load_tokens
 from confirma_pipeline.warehouse.bulk import replace_window, upsert_frame
-from confirma_pipeline.warehouse.connection import connect
 
 INBOX_KIND = "settlements"
 INBOX_RETENTION_DAYS = 30
@@ -73,6 +75,7 @@ BREAKDOWN = "confirma.allocation_breakdown"
 FIRST_FETCH_COLUMNS = ("api_fetch_date",)
 #: Fetched answers written together in one transaction (`_process_together`); settlements are few per client.
 BATCH_ANSWERS = 50
+TARGET = PulledTable(SETTLEMENTS, SettlementModel, (ALLOCATIONS, BREAKDOWN))
 
 
 def fetch_settlements_raw(client, token: str, mode: str, window: Window | None) -> bytes:
@@ -104,29 +107,22 @@ def _inbox_payload(raw: bytes) -> str:
 
 
 def pull_settlements(
-    dsn: str | None,
-    client,
-    vault,
-    window: Window | None = None,
-    mode: str = "unfetched",
-    creditor_ids: Sequence[str] | None = None,
-    logger: logging.Logger | None = None,
-    *,
-    concurrency: int = 8,
+    ctx: RunContext, window: Window | None = None, mode: str = "unfetched", *, concurrency: int = 8
 ) -> PullReport:
     """Process inbox leftovers, then fetch (unfetched or range) and write each client's settlements."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if mode == "range" and window is None:
         raise ValueError("range mode needs a window")
-    logger = logger or log
+    client, logger = ctx.client, ctx.logger
     report = PullReport(
         "settlements", window=window, fetch_window=window if mode == "range" else None, mode=mode
     )
     report.start_calls(client)
-    ids = list(creditor_ids) if creditor_ids is not None else None
-    with connect(dsn, autocommit=True) as conn:
-        leftovers = conn.execute(pull_sql("inbox_pending"), {"kind": INBOX_KIND, "ids": ids}).fetchall()
+    with ctx.connect(autocommit=True) as conn:
+        leftovers = conn.execute(
+            pull_sql("inbox_pending"), {"kind": INBOX_KIND, "ids": ctx.client_ids}
+        ).fetchall()
         failed_leftovers: dict[int, str] = {}
         for inbox_id, creditor_id in leftovers:
             if _process(conn, inbox_id, creditor_id, report, logger):
@@ -134,15 +130,15 @@ def pull_settlements(
             else:
                 failed_leftovers[inbox_id] = creditor_id
 
-        clients = active_clients(conn, creditor_ids)
-        tokens = load_tokens(conn, vault, clients)
+        clients = active_clients(conn, ctx.creditor_ids)
+        tokens = load_tokens(conn, ctx.vault, clients)
         report.clients = len(clients)
 
         def fetch(creditor_id: str) -> int | None:
             raw = fetch_settlements_raw(client, tokens[creditor_id], mode, window)
             if not _has_settlements(raw):
                 return None
-            with connect(dsn, autocommit=True) as own:  # committed before this answer is even parsed
+            with ctx.connect(autocommit=True) as own:  # committed before this answer is even parsed
                 row = own.execute(
                     pull_sql("inbox_insert"),
                     {"creditor_id": creditor_id, "kind": INBOX_KIND, "payload": _inbox_payload(raw)},

@@ -1,4 +1,4 @@
-"""pandera models of the input contract and of the write-back frames, Finnish identifier checks, and
+"""pandera models of the input contract and of the pulled tables (validation/pulled.py), Finnish identifier checks, and
 validation with a human reason per rejected row. Knows nothing of Dagster.
 
 Typical use:

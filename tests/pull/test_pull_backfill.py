@@ -15,9 +15,8 @@ from pull_world import (
     range_tags,
 )
 
-from confirma_pipeline.defs.invoicing.finvoice import finvoice_credentials
-from confirma_pipeline.defs.invoicing.writeback import cases, distribution
-from confirma_pipeline.defs.onboarding.credentials import client_credentials, client_credentials_usable
+from confirma_pipeline.defs.invoicing.pulled import cases, distribution, finvoice_credentials
+from confirma_pipeline.defs.onboarding.client_tokens import client_credentials, client_credentials_usable
 from confirma_pipeline.defs.receivables.assets import payments, settlements
 from confirma_pipeline.defs.receivables.checks import (
     settlement_allocations_match_invoices,

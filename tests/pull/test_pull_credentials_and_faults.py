@@ -17,8 +17,8 @@ from pull_world import (
 )
 
 from confirma_pipeline.api import UnauthorizedError
-from confirma_pipeline.defs.invoicing.writeback import distribution
-from confirma_pipeline.defs.onboarding.credentials import client_credentials, client_credentials_usable
+from confirma_pipeline.defs.invoicing.pulled import distribution
+from confirma_pipeline.defs.onboarding.client_tokens import client_credentials, client_credentials_usable
 from confirma_pipeline.defs.receivables.assets import payments, settlements
 from confirma_pipeline.defs.receivables.checks import settlements_not_lost
 from confirma_pipeline.vault import fingerprint, load_token

@@ -16,7 +16,7 @@ from confirma_pipeline.defs.receivables.checks import (
 )
 from confirma_pipeline.defs.resources import WarehouseResource
 from confirma_pipeline.mapping.responses import payments_frame, settlement_frames
-from confirma_pipeline.validation.writeback import BreakdownItemModel, PaymentModel
+from confirma_pipeline.validation.pulled import BreakdownItemModel, PaymentModel
 
 PAYMENT = {
     "caseId": 481920, "invoiceNumber": "202600145", "invoicePaymentReference": "RF71234567890123456789",

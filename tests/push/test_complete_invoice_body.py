@@ -72,8 +72,9 @@ def test_collection_costs_interest_and_discount_round_trip(seeded, sandbox, api,
         ).fetchone() == ("submitted",)
 
     sandbox.control.advance(1)
-    pull_distribution(seeded, api, vault, WINDOW)
-    pull_cases(seeded, api, vault)
+    ctx = RunContext(seeded, api, vault)
+    pull_distribution(ctx, WINDOW)
+    pull_cases(ctx)
     state = sandbox.sandbox.state
     client_invoices = next(v for v in state.invoices.values() if number in v)
     case_id = client_invoices[number]["caseId"]

@@ -72,8 +72,9 @@ def kill_after_post(monkeypatch) -> None:
 
 
 def pull(dsn, api, vault) -> None:
-    pull_distribution(dsn, api, vault, WINDOW)
-    pull_cases(dsn, api, vault)
+    ctx = RunContext(dsn, api, vault)
+    pull_distribution(ctx, WINDOW)
+    pull_cases(ctx)
 
 
 @pytest.fixture

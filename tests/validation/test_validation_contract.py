@@ -1,5 +1,5 @@
 """The models agree with the reader's dtype contract and with the SQL tables; column schemas for Dagster;
-write-back models and settlement consistency checks."""
+pulled-table models and settlement consistency checks."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from confirma_pipeline.validation.input_contract import (
     INVOICE_ROWS_CONTRACT,
     INVOICES_CONTRACT,
 )
-from confirma_pipeline.validation.writeback import (
-    WRITEBACK_MODELS,
+from confirma_pipeline.validation.pulled import (
+    PULLED_MODELS,
     AllocationModel,
     BreakdownItemModel,
     PaymentModel,
@@ -104,9 +104,9 @@ def test_column_schema_for_dagster():
     assert "business_id_check_digit" in column_checks(CreditorModel)["business_code"]
 
 
-@pytest.mark.parametrize("table", list(WRITEBACK_MODELS))
-def test_writeback_models_match_owned_tables(table):
-    model = WRITEBACK_MODELS[table]
+@pytest.mark.parametrize("table", list(PULLED_MODELS))
+def test_pulled_models_match_owned_tables(table):
+    model = PULLED_MODELS[table]
     schema = model.to_schema()
     if table == "confirma.client_credentials":  # a view over client_tokens, without the ciphertext
         sql_cols = {
@@ -132,7 +132,7 @@ def test_writeback_models_match_owned_tables(table):
             assert str(column.dtype) == "datetime64[us]", name
 
 
-def test_writeback_models_coerce_api_shapes_and_check_decimals():
+def test_pulled_models_coerce_api_shapes_and_check_decimals():
     frame = pd.DataFrame(
         {
             "creditor_id": ["C1", "C1"],

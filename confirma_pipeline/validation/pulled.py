@@ -1,5 +1,11 @@
-"""pandera models of the frames the pipeline writes back into its own tables (sql/migrations/0003_owned_tables.sql),
-and the settlement consistency checks.
+"""pandera models of the pulled tables: what the pulls write from the API's answers into the pipeline's own tables
+(`confirma.payments`, `settlements`, `distribution`, `cases`, ...; DDL in sql/migrations), and the settlement
+consistency checks.
+
+A pulled table's columns are written twice only: here (names, order, dtypes, nullability, checks) and in its
+migration. Everything else derives from the model: the frame builders of `mapping/responses.py` order their
+columns by `columns(Model)`, and tests/pull/test_pulled_tables.py holds model and DDL together (it reads the
+columns of the migrated warehouse from information_schema).
 
 Dtypes follow the project contract: ids `int64` (NOT NULL) / `Int64` (nullable), money `float64` with at most two
 decimals, plain dates `datetime64[us]`, date-times `datetime64[us, UTC]`, text `str`. These models COERCE
@@ -13,6 +19,8 @@ frames and return the offending ids (empty = consistent).
 """
 
 from __future__ import annotations
+
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -33,17 +41,23 @@ def _n(description: str, **kwargs):
     return pa.Field(description=description, nullable=True, **kwargs)
 
 
-class _WriteBack(pa.DataFrameModel):
+class _Pulled(pa.DataFrameModel):
     class Config:
         strict = True
         coerce = True
+
+
+@cache
+def columns(model: type[pa.DataFrameModel]) -> tuple[str, ...]:
+    """The model's columns in table order: the one list a frame builder or a writer needs."""
+    return tuple(model.to_schema().columns)
 
 
 def _two_decimals(s: pd.Series) -> pd.Series:
     return ids.has_max_decimals(s, 2)
 
 
-class PaymentModel(_WriteBack):
+class PaymentModel(_Pulled):
     """confirma.payments: received payments (may still change until settled)."""
 
     creditor_id: Series[str] = _f("The client the payment belongs to.")
@@ -71,7 +85,7 @@ class PaymentModel(_WriteBack):
         return _two_decimals(s)
 
 
-class SettlementModel(_WriteBack):
+class SettlementModel(_Pulled):
     """confirma.settlements: payouts to the client."""
 
     settlement_id: Series[int] = _f("settlementId (exceeds int32).", unique=True)
@@ -95,7 +109,7 @@ class SettlementModel(_WriteBack):
         return _two_decimals(s)
 
 
-class AllocationModel(_WriteBack):
+class AllocationModel(_Pulled):
     """confirma.settlement_allocations: how a settlement divides over invoices / cases."""
 
     allocation_id: Series[int] = _f("allocationId.", unique=True)
@@ -115,7 +129,7 @@ class AllocationModel(_WriteBack):
         return _two_decimals(s)
 
 
-class BreakdownItemModel(_WriteBack):
+class BreakdownItemModel(_Pulled):
     """confirma.allocation_breakdown: CAPITAL / INTEREST / FEES parts of an allocation (older API: `events`)."""
 
     allocation_id: Series[int] = _f("The allocation this item belongs to.")
@@ -132,7 +146,7 @@ class BreakdownItemModel(_WriteBack):
         return _two_decimals(s)
 
 
-class DistributionModel(_WriteBack):
+class DistributionModel(_Pulled):
     """confirma.distribution: delivery records per client and invoice number."""
 
     creditor_id: Series[str] = _f("The client.")
@@ -151,7 +165,7 @@ class DistributionModel(_WriteBack):
         unique = ["creditor_id", "invoice_number"]
 
 
-class CaseModel(_WriteBack):
+class CaseModel(_Pulled):
     """confirma.cases: payment control / collection case details."""
 
     case_id: Series[int] = _f("caseId.", unique=True)
@@ -184,8 +198,9 @@ class CaseModel(_WriteBack):
         return _two_decimals(s)
 
 
-class ClientCredentialModel(_WriteBack):
-    """confirma.client_credentials (client_tokens without the ciphertext): token status per client."""
+class ClientTokenModel(_Pulled):
+    """confirma.client_credentials (the view of client_tokens without the ciphertext): token status per client.
+    The view keeps its historical name; in code these are "client tokens"."""
 
     creditor_id: Series[str] = _f("The client.", unique=True)
     fingerprint: Series[str] = _f("Short non-reversible fingerprint of the token (never the token).")
@@ -200,8 +215,9 @@ class ClientCredentialModel(_WriteBack):
         name = "client_credential"
 
 
-class FinvoiceCredentialModel(_WriteBack):
-    """confirma.finvoice_credentials: e-invoice addresses of a company, by business id."""
+class EInvoiceAddressModel(_Pulled):
+    """confirma.finvoice_credentials: e-invoice (Finvoice) addresses of a company, by business id. The table
+    keeps the API's name (GET /finvoice/credentials); in code these are "e-invoice addresses"."""
 
     business_id: Series[str] = _f("Business id (Y-tunnus) looked up.")
     e_invoice_address: Series[str] = _f("eInvoiceAddress.")
@@ -217,16 +233,21 @@ class FinvoiceCredentialModel(_WriteBack):
         unique = ["business_id", "e_invoice_address", "e_invoice_operator_id"]
 
 
-WRITEBACK_MODELS: dict[str, type[pa.DataFrameModel]] = {
+PULLED_MODELS: dict[str, type[pa.DataFrameModel]] = {
     "confirma.payments": PaymentModel,
     "confirma.settlements": SettlementModel,
     "confirma.settlement_allocations": AllocationModel,
     "confirma.allocation_breakdown": BreakdownItemModel,
     "confirma.distribution": DistributionModel,
     "confirma.cases": CaseModel,
-    "confirma.client_credentials": ClientCredentialModel,
-    "confirma.finvoice_credentials": FinvoiceCredentialModel,
+    "confirma.client_credentials": ClientTokenModel,
+    "confirma.finvoice_credentials": EInvoiceAddressModel,
 }
+
+
+def table_of(model: type[pa.DataFrameModel]) -> str:
+    """The pulled table a model describes."""
+    return next(table for table, known in PULLED_MODELS.items() if known is model)
 
 
 # --- settlement consistency -------------------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""Validate every stored client token, and renew the ones that are invalid or about to expire.
+"""Client tokens: validate every stored token, and renew the ones that are invalid or about to expire.
+
+Not a `PullSpec` (pull/spec.py) on purpose: it writes no API answer into a table. Each client's token is
+validated, maybe renewed, and a renewed token stored by the worker thread that received it (the API kills the
+old one at once); what is written is the status of each token.
 
 Per client (bounded concurrency, one client's failure never stops the others):
 1. `GET /validate` with the stored token. A 401 is not final: renewal also works on expired tokens, so it is
@@ -8,7 +12,7 @@ Per client (bounded concurrency, one client's failure never stops the others):
    else (the API kills the old token at once, so the new one must not wait in memory).
 3. The new token is validated in turn, and `client_tokens` records status (valid | expiring | expired |
    invalid), message, expiry, last validated, last renewed. Never the token: the view
-   `confirma.client_credentials` shows a short fingerprint only.
+   `confirma.client_credentials` (its historical name) shows a short fingerprint only.
 
 A renewal whose outcome is unknown (the request may have reached the API, no answer) is a transient failure:
 the step is retried, and the retry's validation tells whether the old token still works.
@@ -16,7 +20,6 @@ the step is retried, and the retry's validation tells whether the old token stil
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -25,13 +28,16 @@ import pandas as pd
 
 from confirma_pipeline.api.concurrency import run_bounded
 from confirma_pipeline.api.errors import AmbiguousOutcomeError, ConfirmaApiError, UnauthorizedError
-from confirma_pipeline.pull.common import log, pull_sql, short_error, validate_frame
+from confirma_pipeline.pull.common import pull_sql, short_error, validate_frame
 from confirma_pipeline.pull.report import PullReport
-from confirma_pipeline.validation.writeback import ClientCredentialModel
+from confirma_pipeline.pull.spec import PulledTable
+from confirma_pipeline.run.context import RunContext
+from confirma_pipeline.validation.pulled import ClientTokenModel
 from confirma_pipeline.vault import load_tokens
-from confirma_pipeline.warehouse.connection import connect
 
 RENEW_WITHIN_DAYS = 14
+# The analysts' view of client_tokens (without the ciphertext); it keeps its historical name.
+TARGET = PulledTable("confirma.client_credentials", ClientTokenModel)
 
 
 @dataclass
@@ -59,12 +65,8 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def refresh_credentials(
-    dsn: str | None,
-    client,
-    vault,
-    creditor_ids: Sequence[str] | None = None,
-    logger: logging.Logger | None = None,
+def refresh_client_tokens(
+    ctx: RunContext,
     *,
     renew_within_days: int = RENEW_WITHIN_DAYS,
     now: datetime | None = None,
@@ -73,7 +75,7 @@ def refresh_credentials(
     """Validate (and where needed renew) every stored token; record the outcome per client."""
     from confirma_pipeline.vault import store_token
 
-    logger = logger or log
+    client, vault, logger = ctx.client, ctx.vault, ctx.logger
     renew_within = timedelta(days=renew_within_days)
     report = PullReport("client_credentials")
     report.start_calls(client)
@@ -105,7 +107,7 @@ def refresh_credentials(
             )
         renewed_at = datetime.now(timezone.utc) if now is None else now
         # Stored at once, in a transaction of its own, before anything else can fail.
-        with connect(dsn, autocommit=True) as own, own.transaction():
+        with ctx.connect(autocommit=True) as own, own.transaction():
             store_token(own, vault, creditor_id, renewed.new_token, status="valid")
         try:
             answer = client.validate_token(renewed.new_token)
@@ -125,10 +127,8 @@ def refresh_credentials(
         )
 
     outcomes: list[TokenOutcome] = []
-    with connect(dsn, autocommit=True) as conn:
-        ids = [
-            r[0] for r in conn.execute(pull_sql("token_creditors"), {"ids": _ids(creditor_ids)}).fetchall()
-        ]
+    with ctx.connect(autocommit=True) as conn:
+        ids = [r[0] for r in conn.execute(pull_sql("token_creditors"), {"ids": ctx.client_ids}).fetchall()]
         tokens = load_tokens(conn, vault, ids)
         report.clients = len(ids)
         for creditor_id, outcome in run_bounded(
@@ -160,7 +160,7 @@ def refresh_credentials(
                 ).fetchall()
             )
             frame = _status_frame(outcomes, fingerprints)
-            validate_frame(ClientCredentialModel, frame, "client_credentials", "(all)")
+            validate_frame(ClientTokenModel, frame, "client_credentials", "(all)")
             with conn.transaction(), conn.cursor() as cur:
                 cur.executemany(pull_sql("token_status_update"), [_params(o) for o in outcomes])
             report.clients_pulled = len(outcomes)
@@ -171,10 +171,6 @@ def refresh_credentials(
     logger.info(report.summary_line())
     report.raise_for_failures()
     return report
-
-
-def _ids(creditor_ids: Sequence[str] | None) -> list[str] | None:
-    return list(creditor_ids) if creditor_ids is not None else None
 
 
 def _params(outcome: TokenOutcome) -> dict:

@@ -1,0 +1,189 @@
+"""The one engine of the pulls that share a shape (`pull/spec.py`): work items fetched with bounded concurrency,
+each client's answers checked, mapped, validated and written, one client's failure never stopping the others.
+
+Per run:
+1. the active clients holding a token, and the spec's work items for them;
+2. each item fetched on a worker thread with its client's token (a client whose token was refused is not
+   asked again in this run); an answer with a status of `skip_statuses` is counted and skipped;
+3. each answer checked (`check_answer`) and mapped (`frames`) as it arrives, and held per client;
+4. once all of a client's items are done, its frames are validated against the model (coerced to its
+   dtypes) and checked (`check_frame`), once per client; a client whose answer is invalid, or whose token
+   was refused, has none of its answers written;
+5. write, once `flush_rows` validated rows wait and at the end: all of them together in one transaction
+   (`write`, then `after_write`);
+6. what failed is accounted for by `common.record_client_error` (401: that token marked invalid; invalid
+   answer: the run fails for an operator; transient: the step is retried), after every client was tried.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import pandas as pd
+import psycopg
+
+from confirma_pipeline.api.concurrency import run_bounded
+from confirma_pipeline.api.errors import RejectedError, UnauthorizedError
+from confirma_pipeline.pull.common import active_clients, record_client_error, validate_frame
+from confirma_pipeline.pull.errors import PullValidationError, answer_invalid
+from confirma_pipeline.pull.report import PullReport
+from confirma_pipeline.pull.spec import PullRun, PullSpec, WorkItem
+from confirma_pipeline.pull.window import Window
+from confirma_pipeline.run.context import RunContext
+from confirma_pipeline.validation.pulled import columns
+from confirma_pipeline.vault import load_tokens
+
+_SKIPPED = object()  # an item of a client whose token was refused earlier in this run
+
+
+def pull(
+    spec: PullSpec,
+    ctx: RunContext,
+    window: Window | None = None,
+    *,
+    lookback_days: int = 0,
+    concurrency: int = 8,
+) -> PullReport:
+    """Pull `spec` for the clients of `ctx` (of `window` plus `lookback_days` before it, for a spec whose fetch
+    is windowed; none for the others)."""
+    if spec.windowed != (window is not None):
+        raise ValueError(f"{spec.entity}: a window is {'needed' if spec.windowed else 'not taken'}")
+    fetch_window = window.extended_back(lookback_days) if window is not None else None
+    return run_pull(spec, PullRun(ctx, window, fetch_window), concurrency=concurrency)
+
+
+def run_pull(spec: PullSpec, run: PullRun, *, concurrency: int = 8) -> PullReport:
+    """Run `spec` for the clients of `run.ctx`; returns the report, or raises once every client was tried
+    (`PullReport.raise_for_failures`)."""
+    ctx = run.ctx
+    report = PullReport(spec.entity, window=run.window, fetch_window=run.fetch_window)
+    report.start_calls(ctx.client)
+    with ctx.connect(autocommit=True) as conn:
+        clients = active_clients(conn, ctx.creditor_ids)
+        tokens = load_tokens(conn, ctx.vault, clients)
+        report.clients = len(clients)
+        items = list(spec.work(conn, [c for c in clients if c in tokens], run))
+        if spec.items_counted:
+            report.extra[spec.items_counted] = len(items)
+        held = _Held(spec, run, conn, report, Counter(item.creditor_id for item in items))
+        refused: set[str] = set()
+
+        def fetch(item: WorkItem):
+            if item.creditor_id in refused:
+                return _SKIPPED
+            try:
+                return spec.fetch(ctx.client, tokens[item.creditor_id], item, run)
+            except UnauthorizedError:
+                refused.add(item.creditor_id)
+                raise
+
+        for item, outcome in run_bounded(fetch, items, concurrency):
+            held.done(item, _taken(spec, run, conn, report, item, outcome))
+        held.write(final=True)
+        report.clients_pulled = sum(1 for c in tokens if not _failed(report, c))
+    report.finish(ctx.client)
+    ctx.logger.info(report.summary_line())
+    report.raise_for_failures()
+    return report
+
+
+def _failed(report: PullReport, creditor_id: str) -> bool:
+    return creditor_id in report.unauthorized or creditor_id in report.invalid or creditor_id in report.failed
+
+
+def _invalid(spec: PullSpec, creditor_id: str, detail: str) -> PullValidationError:
+    return PullValidationError(answer_invalid(spec.entity, creditor_id, detail))
+
+
+def _taken(spec: PullSpec, run: PullRun, conn, report: PullReport, item: WorkItem, outcome):
+    """The frames of one item's answer, checked and mapped (every chunk of it: a streamed answer is read to
+    its end here); None when there is nothing to hold (skipped, or its client failed)."""
+    creditor_id = item.creditor_id
+    if outcome is _SKIPPED or _failed(report, creditor_id):
+        return None
+    if isinstance(outcome, RejectedError) and outcome.status in spec.skip_statuses:
+        report.extra[spec.skip_statuses[outcome.status]] += 1
+        run.ctx.logger.warning(
+            f"{spec.entity}: the API answered {outcome.status} for {item.key!r} (client {creditor_id}); skipped"
+        )
+        return None
+    try:
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if spec.check_answer is not None and (problem := spec.check_answer(outcome, run)):
+            raise _invalid(spec, creditor_id, problem)
+        return list(spec.frames(item, outcome))
+    except Exception as exc:
+        record_client_error(conn, report, creditor_id, exc, run.ctx.logger)
+        return None
+
+
+@dataclass
+class _Held:
+    """Answers mapped but not written yet. A client's frames are validated once all its items are done (for
+    the per-client pulls: as its answer arrives, while other clients are still being fetched), then wait
+    for the write."""
+
+    spec: PullSpec
+    run: PullRun
+    conn: psycopg.Connection
+    report: PullReport
+    remaining: Counter  # items not done yet, per client
+    frames: dict[str, list[pd.DataFrame]] = field(default_factory=lambda: defaultdict(list))
+    items: dict[str, list[WorkItem]] = field(default_factory=lambda: defaultdict(list))
+    ready: list[tuple[str, pd.DataFrame]] = field(default_factory=list)  # validated, per client
+    ready_rows: int = 0
+
+    def done(self, item: WorkItem, frames: list[pd.DataFrame] | None) -> None:
+        creditor_id = item.creditor_id
+        if frames is not None:
+            self.report.records += sum(len(f) for f in frames)
+            self.items[creditor_id].append(item)
+            self.frames[creditor_id].extend(frames)
+        self.remaining[creditor_id] -= 1
+        if self.remaining[creditor_id] == 0:
+            self._validate(creditor_id)
+            if self.ready_rows >= self.spec.flush_rows:
+                self.write()
+
+    def _validate(self, creditor_id: str) -> None:
+        spec, frames = self.spec, self.frames.pop(creditor_id, [])
+        if creditor_id not in self.items or _failed(self.report, creditor_id):
+            return
+        try:
+            whole = (
+                pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns(spec.model))
+            )
+            frame = validate_frame(spec.model, whole, spec.entity, creditor_id)
+            if spec.check_frame is not None and (problem := spec.check_frame(frame, self.run)):
+                raise _invalid(spec, creditor_id, problem)
+        except Exception as exc:
+            record_client_error(self.conn, self.report, creditor_id, exc, self.run.ctx.logger)
+            return
+        self.report.count(creditor_id, spec.entity, len(frame))
+        self.ready.append((creditor_id, frame))
+        self.ready_rows += len(frame)
+
+    def write(self, final: bool = False) -> None:
+        """Write every validated client's frames in one transaction (`write`, then `after_write`)."""
+        spec, conn, report = self.spec, self.conn, self.report
+        for creditor_id in list(self.frames) if final else ():  # none expected: every item comes back
+            self._validate(creditor_id)
+        ready = [(c, f) for c, f in self.ready if not _failed(report, c)]
+        written = [c for c, _ in ready]
+        items = [item for c in written for item in self.items.pop(c, [])]
+        self.ready, self.ready_rows = [], 0
+        if not ready:
+            return
+        try:
+            with conn.transaction():
+                frame = pd.concat([f for _, f in ready], ignore_index=True)
+                result = spec.write(conn, frame, spec.table, items, self.run)
+                counts = spec.after_write(conn, written) if spec.after_write else {}
+        except Exception as exc:
+            for creditor_id in written:
+                record_client_error(conn, report, creditor_id, exc, self.run.ctx.logger)
+            return
+        report.wrote(spec.table, result)
+        report.extra.update(counts)
