@@ -6,11 +6,11 @@ Per run:
 2. each item fetched on a worker thread with its client's token (a client whose token was refused is not
    asked again in this run); an answer with a status of `skip_statuses` is counted and skipped;
 3. each answer checked (`check_answer`) and mapped (`frames`) as it arrives, and held per client;
-4. once all of a client's items are done, its frames are validated against the model (coerced to its
-   dtypes) and checked (`check_frame`), once per client; a client whose answer is invalid, or whose token
-   was refused, has none of its answers written;
-5. write, once `flush_rows` validated rows wait and at the end: all of them together in one transaction
-   (`write`, then `after_write`);
+4. once all of a client's items are done, its answer is checked whole (`check_frame`) and waits;
+5. write, once `flush_rows` rows wait and at the end: the waiting clients' frames validated against the model
+   in one call (coerced to its dtypes; `common.validate_frames` names an invalid client), then written
+   together in one transaction (`write`, then `after_write`). A client whose answer is invalid, or whose
+   token was refused, has none of its answers written;
 6. what failed is accounted for by `common.record_client_error` (401: that token marked invalid; invalid
    answer: the run fails for an operator; transient: the step is retried), after every client was tried.
 """
@@ -25,7 +25,7 @@ import psycopg
 
 from confirma_pipeline.api.concurrency import run_bounded
 from confirma_pipeline.api.errors import RejectedError, UnauthorizedError
-from confirma_pipeline.pull.common import active_clients, record_client_error, validate_frame
+from confirma_pipeline.pull.common import active_clients, record_client_error, validate_frames
 from confirma_pipeline.pull.errors import PullValidationError, answer_invalid
 from confirma_pipeline.pull.report import PullReport
 from confirma_pipeline.pull.spec import PullRun, PullSpec, WorkItem
@@ -121,9 +121,8 @@ def _taken(spec: PullSpec, run: PullRun, conn, report: PullReport, item: WorkIte
 
 @dataclass
 class _Held:
-    """Answers mapped but not written yet. A client's frames are validated once all its items are done (for
-    the per-client pulls: as its answer arrives, while other clients are still being fetched), then wait
-    for the write."""
+    """Answers mapped but not written yet, per client; checked once all of a client's items are done, validated
+    in one call per write."""
 
     spec: PullSpec
     run: PullRun
@@ -148,6 +147,7 @@ class _Held:
                 self.write()
 
     def _validate(self, creditor_id: str) -> None:
+        """Check the client's whole answer (`check_frame`); the model validates it at the write."""
         spec, frames = self.spec, self.frames.pop(creditor_id, [])
         if creditor_id not in self.items or _failed(self.report, creditor_id):
             return
@@ -155,30 +155,35 @@ class _Held:
             whole = (
                 pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns(spec.model))
             )
-            frame = validate_frame(spec.model, whole, spec.entity, creditor_id)
-            if spec.check_frame is not None and (problem := spec.check_frame(frame, self.run)):
+            if spec.check_frame is not None and (problem := spec.check_frame(whole, self.run)):
                 raise _invalid(spec, creditor_id, problem)
         except Exception as exc:
             record_client_error(self.conn, self.report, creditor_id, exc, self.run.ctx.logger)
             return
-        self.report.count(creditor_id, spec.entity, len(frame))
-        self.ready.append((creditor_id, frame))
-        self.ready_rows += len(frame)
+        self.ready.append((creditor_id, whole))
+        self.ready_rows += len(whole)
 
     def write(self, final: bool = False) -> None:
         """Write every validated client's frames in one transaction (`write`, then `after_write`)."""
         spec, conn, report = self.spec, self.conn, self.report
         for creditor_id in list(self.frames) if final else ():  # none expected: every item comes back
             self._validate(creditor_id)
-        ready = [(c, f) for c, f in self.ready if not _failed(report, c)]
-        written = [c for c, _ in ready]
-        items = [item for c in written for item in self.items.pop(c, [])]
+        ready = {c: f for c, f in self.ready if not _failed(report, c)}
         self.ready, self.ready_rows = [], 0
         if not ready:
             return
+        # One model validation for the whole batch (its cost is mostly per call); an invalid client is found
+        # and named by `validate_frames`, the others are written.
+        frame, written, invalid = validate_frames(spec.model, ready, spec.entity)
+        for creditor_id, exc in invalid.items():
+            record_client_error(conn, report, creditor_id, exc, self.run.ctx.logger)
+        for creditor_id in written:
+            report.count(creditor_id, spec.entity, len(ready[creditor_id]))
+        items = [item for c in written for item in self.items.pop(c, [])]
+        if not written:
+            return
         try:
             with conn.transaction():
-                frame = pd.concat([f for _, f in ready], ignore_index=True)
                 result = spec.write(conn, frame, spec.table, items, self.run)
                 counts = spec.after_write(conn, written) if spec.after_write else {}
         except Exception as exc:

@@ -136,7 +136,7 @@ class PullSpec:
     work: Callable[[psycopg.Connection, list[str], PullRun], Iterable[WorkItem]] = per_client
     #: Whether the answer is whole, before mapping: (answer, run) -> why not, or None.
     check_answer: Callable[[Any, PullRun], str | None] | None = None
-    #: Whether a client's validated frame is what was asked for: (frame, run) -> why not, or None.
+    #: Whether a client's whole mapped frame is what was asked for: (frame, run) -> why not, or None.
     check_frame: Callable[[pd.DataFrame, PullRun], str | None] | None = None
     #: API statuses that skip one item (counted under the name given) instead of failing its client.
     skip_statuses: Mapping[int, str] = field(default_factory=dict)

@@ -8,13 +8,13 @@ from datetime import datetime, timezone
 
 import pandas as pd
 import pytest
-from confirma_pipeline.validation.writeback import PaymentModel
 from test_pull_mapping_and_checks import PAYMENT
 
 from confirma_pipeline.api import models as m
 from confirma_pipeline.api.columnar import NotColumnar, columns_from_records, decode_payments
 from confirma_pipeline.api.drift import walk
 from confirma_pipeline.mapping.responses import payments_frame, payments_frame_from_columns
+from confirma_pipeline.validation.pulled import PaymentModel
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 PLAIN = PAYMENT

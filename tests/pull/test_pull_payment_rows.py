@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from confirma_pipeline.validation.writeback import PaymentModel
 from pull_world import LAST_DAY, SANDBOX_START, materialize, range_tags
 
 from confirma_pipeline.defs.receivables.assets import payments
-from confirma_pipeline.mapping.responses import PAYMENT_COLUMNS, payments_frame
+from confirma_pipeline.mapping.responses import payments_frame
+from confirma_pipeline.validation.pulled import PaymentModel, columns
 
-COMPARED = [c for c in PAYMENT_COLUMNS if c not in ("creditor_id", "fetched_at")]
+COMPARED = [c for c in columns(PaymentModel) if c not in ("creditor_id", "fetched_at")]
 
 
 def _model_rows(world, creditor_id: str) -> set[tuple]:
