@@ -107,7 +107,12 @@ def _failing(output, checked: pd.Series | pd.DataFrame) -> np.ndarray:
     values = output.to_numpy()
     if output.index is checked.index or output.index.equals(checked.index):
         bad = np.flatnonzero(~values)
-        return bad if isinstance(checked.index, pd.RangeIndex) else checked.index.to_numpy()[bad]
+        index = checked.index
+        # labels are positions only for a RangeIndex from 0 by 1: `dropna()` of a column whose NULLs lead
+        # gives a RangeIndex that starts later (positions 0.. there would name the wrong rows)
+        if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+            return bad
+        return index.to_numpy()[bad]
     raise Unsupported("check output is not aligned with its input")
 
 

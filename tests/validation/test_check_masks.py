@@ -180,3 +180,33 @@ def test_arrow_text_is_what_the_checks_read():
     s = pd.Series(["a", None, " "], dtype="str")
     assert isinstance(pa.array(s), pa.Array | pa.ChunkedArray)
     assert identifiers.is_blank(s).tolist() == [False, True, True]
+
+
+@pytest.mark.parametrize("nullable", [True, False])
+def test_a_failing_value_after_leading_nulls_is_blamed_on_its_own_row(monkeypatch, nullable):
+    """A column's checks run on its non-null values; when the NULLs come first, those values' labels start
+    later than 0 (a RangeIndex from 1, say) and must not be read as positions: the row with the bad value
+    is rejected for it, the NULL row only for being NULL (a bad invoice action was once sent this way)."""
+    import pandera.pandas as pa_
+
+    schema = pa_.DataFrameSchema(
+        {
+            "key": pa_.Column(str),
+            "amount": pa_.Column(float, pa_.Check.gt(0), nullable=nullable),
+        },
+        name="thing",
+    )
+    frame = pd.DataFrame(
+        {
+            "key": pd.Series(["null-1", "null-2", "bad", "good"], dtype="str"),
+            "amount": [np.nan, np.nan, -5.0, 3.0],
+        }
+    )
+    fast = reasons.validate_with_reasons(schema, frame, ["key"])
+    blamed = dict(zip(fast.rejected_df["entity_key"], fast.rejected_df["reason"], strict=True))
+    assert "greater_than" in blamed["bad"]
+    assert all("greater_than" not in blamed.get(k, "") for k in ("null-1", "null-2"))
+    assert fast.valid_df["key"].tolist() == (["null-1", "null-2", "good"] if nullable else ["good"])
+    _through_pandera(monkeypatch)
+    slow = reasons.validate_with_reasons(schema, frame, ["key"])
+    pd.testing.assert_frame_equal(_comparable(fast.rejected_df), _comparable(slow.rejected_df))
