@@ -21,7 +21,7 @@ PUSHED = {
         "invoicing",
         "confirma.invoice_ledger",
         {"source_invoices", "onboarded_clients", "client_credentials"},
-        {"dry_run", "creditor_ids"},
+        {"dry_run", "creditor_ids", "shard", "shards"},
     ),
     "invoice_actions": (
         "invoicing",

@@ -33,9 +33,6 @@ class PushConfig(dg.Config):
 
     dry_run: bool = False  # read, validate and map as a real run; send nothing, write nothing
     creditor_ids: Optional[list[str]] = None  # noqa: UP045 - Dagster config needs Optional  # limit to these creditors (client backfills)
-    # submitted_invoices: shard `shard` of `shards` only (run/shard.py): K runs or pods split a large night
-    shard: int = 0
-    shards: int = 1
 
 
 @dataclass(frozen=True)
