@@ -221,28 +221,51 @@ def partner_code() -> str | None:
 
 
 def api_client(*, require_provisioning: bool = False, concurrency: int | None = None):
-    """A ConfirmaClient for the configured environment."""
+    """A ConfirmaClient for the environment variables (the CLI's way in; see `client_for`)."""
+    return client_for(
+        environment(),
+        sandbox_url=get("CONFIRMA_SANDBOX_URL"),
+        base_url=base_url(),
+        provisioning_token=get("CONFIRMA_PROVISIONING_TOKEN"),
+        require_provisioning=require_provisioning,
+        max_requests=get("CONFIRMA_MAX_REQUESTS_PER_S") or None,
+        concurrency=concurrency or get("CONFIRMA_CONCURRENCY"),
+    )
+
+
+def client_for(
+    env: str,
+    *,
+    sandbox_url: str | None,
+    base_url: str | None,
+    provisioning_token: str | None,
+    require_provisioning: bool = False,
+    max_requests: str | float | None = None,
+    concurrency: str | int | None = None,
+    **transport: float,
+):
+    """The one place that turns settings into a `ConfirmaClient`: the CLI passes the environment variables
+    (`api_client`), the Dagster resource its fields (which Dagster filled from the same variables), so both
+    refuse the same mistakes with the same one-line messages. `transport`: timeout_s, connect_timeout_s,
+    max_retries."""
     from confirma_pipeline.api import ConfirmaClient
 
-    env = environment()
-    sandbox_url = get("CONFIRMA_SANDBOX_URL")
-    override = base_url()
-    if env == "sandbox" and not sandbox_url and not override:
+    if env == "sandbox" and not sandbox_url and not base_url:
         raise ConfigError(
             "CONFIRMA_SANDBOX_URL: not set; start `confirma-pipeline sandbox` and point it there, "
             "or set CONFIRMA_ENV=staging|production"
         )
-    provisioning = get("CONFIRMA_PROVISIONING_TOKEN")
-    if require_provisioning and not provisioning:
+    if require_provisioning and not provisioning_token:
         raise ConfigError("CONFIRMA_PROVISIONING_TOKEN: not set; it is needed to onboard new clients")
     try:
         return ConfirmaClient.for_environment(
             env,
             sandbox_url=sandbox_url,
-            base_url=override,
-            provisioning_token=provisioning,
-            max_requests_per_s=get("CONFIRMA_MAX_REQUESTS_PER_S") or None,
-            max_connections=concurrency or get("CONFIRMA_CONCURRENCY"),
+            base_url=base_url,
+            provisioning_token=provisioning_token,
+            max_requests_per_s=max_requests_per_s(max_requests),
+            max_connections=api_concurrency(concurrency),
+            **transport,
         )
     except ValueError as exc:  # e.g. plain http to a host that is not loopback
         raise ConfigError(f"CONFIRMA_SANDBOX_URL: {exc}") from None

@@ -102,23 +102,17 @@ class ConfirmaApiResource(dg.ConfigurableResource):
     def get_client(self):
         """A pooled `ConfirmaClient` for the duration of a step."""
         from confirma_pipeline import settings
-        from confirma_pipeline.api import ConfirmaClient
 
-        if self.environment == "sandbox" and not self.sandbox_url and not self.base_url:
-            raise ConfigError(
-                "CONFIRMA_SANDBOX_URL: not set; start the sandbox (`confirma-pipeline sandbox`) and point "
-                "CONFIRMA_SANDBOX_URL at it, or set CONFIRMA_ENV=staging|production"
-            )
-        client = ConfirmaClient.for_environment(
+        client = settings.client_for(
             self.environment,
             sandbox_url=self.sandbox_url,
             base_url=self.base_url,
             provisioning_token=self.provisioning_token,
+            max_requests=self.max_requests_per_s,
+            concurrency=self.concurrency,
             timeout_s=self.timeout_s,
             connect_timeout_s=self.connect_timeout_s,
             max_retries=self.max_retries,
-            max_requests_per_s=settings.max_requests_per_s(self.max_requests_per_s),
-            max_connections=settings.api_concurrency(self.concurrency),
         )
         try:
             yield client
