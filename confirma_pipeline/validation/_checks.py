@@ -17,6 +17,16 @@ import pandera.pandas as pa
 from confirma_pipeline.validation import identifiers as ids
 
 
+def field(description: str, **kwargs):
+    """A model column with its description (the description is what Dagster's column schema shows)."""
+    return pa.Field(description=description, **kwargs)
+
+
+def nullable_field(description: str, **kwargs):
+    """A model column that may be NULL."""
+    return pa.Field(description=description, nullable=True, **kwargs)
+
+
 def row_check(name: str, *, columns: Sequence[str], context: Sequence[str] = (), error: str):
     """Decorator for a DataFrameModel classmethod `(cls, df) -> bool Series` judging each row."""
     return pa.dataframe_check(

@@ -29,6 +29,7 @@ from pandera.typing import Series
 
 from confirma_pipeline.api import contract as c
 from confirma_pipeline.validation import identifiers as ids
+from confirma_pipeline.validation._checks import field as _f
 from confirma_pipeline.validation.dtypes import DateUS, UTCTimestamp
 from confirma_pipeline.validation.reasons import format_value, validate_with_reasons
 
@@ -37,10 +38,6 @@ PAYMENT_ENTITY = "accounting_payment"
 BALANCE_CHECK = "voucher_rows_balance"
 NET_AMOUNT_CHECK = "net_amount_matches_amount_and_vat"
 HAS_ROWS_CHECK = "voucher_has_rows"
-
-
-def _f(description: str, **kwargs):
-    return pa.Field(description=description, **kwargs)
 
 
 def _money_ok(s: pd.Series) -> pd.Series:

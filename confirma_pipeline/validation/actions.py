@@ -20,6 +20,8 @@ from pandera.typing import Series
 
 from confirma_pipeline.api.contract import ACTION_CODES, ACTION_COMMENT_MAX_LENGTH
 from confirma_pipeline.validation import identifiers as ids
+from confirma_pipeline.validation._checks import field as _f
+from confirma_pipeline.validation._checks import nullable_field as _n
 from confirma_pipeline.validation.dtypes import DateUS, UTCTimestamp
 from confirma_pipeline.validation.reasons import ValidationOutcome, validate_with_reasons
 
@@ -34,14 +36,6 @@ def today() -> dt.date:
 
 def _today_ts() -> pd.Timestamp:
     return pd.Timestamp(today())
-
-
-def _f(description: str, **kwargs):
-    return pa.Field(description=description, **kwargs)
-
-
-def _n(description: str, **kwargs):
-    return pa.Field(description=description, nullable=True, **kwargs)
 
 
 class InvoiceActionModel(pa.DataFrameModel):

@@ -16,6 +16,7 @@ from confirma_pipeline.validation._checks import (
     row_check,
     within_max_length,
 )
+from confirma_pipeline.validation._checks import field as _f
 from confirma_pipeline.validation.dtypes import UTCTimestamp
 from confirma_pipeline.validation.text_lengths import CREDITOR_TEXT_PATHS, max_lengths
 
@@ -28,10 +29,6 @@ REQUIRED_TEXT = (
 #: column -> maximum characters (the CHOSEN limit of the body field it becomes)
 CREDITOR_MAX_LENGTHS = max_lengths(CREDITOR_TEXT_PATHS)
 OPTIONAL_EMAILS = ("primary_contact_email", "technical_contact_email", "accountant_contact_email")
-
-
-def _f(description: str, **kwargs):
-    return pa.Field(description=description, **kwargs)
 
 
 class CreditorModel(pa.DataFrameModel):

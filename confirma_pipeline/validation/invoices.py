@@ -34,17 +34,10 @@ from confirma_pipeline.validation._checks import (
     row_check,
     within_max_length,
 )
+from confirma_pipeline.validation._checks import field as _f
+from confirma_pipeline.validation._checks import nullable_field as _n
 from confirma_pipeline.validation.dtypes import DateUS, UTCTimestamp
 from confirma_pipeline.validation.text_lengths import INVOICE_ROW_TEXT_PATHS, INVOICE_TEXT_PATHS, max_lengths
-
-
-def _f(description: str, **kwargs):
-    return pa.Field(description=description, **kwargs)
-
-
-def _n(description: str, **kwargs):
-    return pa.Field(description=description, nullable=True, **kwargs)
-
 
 INVOICE_REQUIRED_TEXT = (
     "invoice_id", "creditor_id", "buyer_name", "buyer_street", "buyer_postal_code", "buyer_postal_district",

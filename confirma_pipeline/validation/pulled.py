@@ -28,17 +28,11 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from confirma_pipeline.validation import identifiers as ids
+from confirma_pipeline.validation._checks import field as _f
+from confirma_pipeline.validation._checks import nullable_field as _n
 from confirma_pipeline.validation.dtypes import DateUS, UTCTimestamp
 
 TOKEN_STATUSES = ("unknown", "valid", "expiring", "expired", "invalid")
-
-
-def _f(description: str, **kwargs):
-    return pa.Field(description=description, **kwargs)
-
-
-def _n(description: str, **kwargs):
-    return pa.Field(description=description, nullable=True, **kwargs)
 
 
 class _Pulled(pa.DataFrameModel):

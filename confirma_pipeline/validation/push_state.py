@@ -9,18 +9,12 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from confirma_pipeline.validation._checks import field as _f
+from confirma_pipeline.validation._checks import nullable_field as _n
 from confirma_pipeline.validation.dtypes import UTCTimestamp
 
 CLIENT_STATES = ("in_flight", "created", "imported", "rejected", "failed", "not_created")
 LEDGER_STATES = ("pending", "in_flight", "submitted", "rejected", "failed")
-
-
-def _f(description: str, **kwargs):
-    return pa.Field(description=description, **kwargs)
-
-
-def _n(description: str, **kwargs):
-    return pa.Field(description=description, nullable=True, **kwargs)
 
 
 class ClientRegistryModel(pa.DataFrameModel):
