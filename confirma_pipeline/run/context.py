@@ -49,9 +49,6 @@ class RunContext:
         """The same run narrowed to these clients."""
         return replace(self, creditor_ids=tuple(creditor_ids))
 
-    def with_logger(self, logger: logging.Logger | logging.LoggerAdapter) -> RunContext:
-        return replace(self, logger=logger)
-
     @property
     def client_ids(self) -> list[str] | None:
         """`creditor_ids` as the list the warehouse functions take (None: every client)."""
