@@ -67,11 +67,28 @@ def _dsn(raw: str) -> str:
     try:
         psycopg.conninfo.conninfo_to_dict(raw)
     except psycopg.ProgrammingError as exc:
-        from confirma_pipeline.api.redaction import redact_secrets
-
-        first = (str(exc).strip().splitlines() or ["unparseable"])[0]
-        raise ValueError(f"malformed DSN ({redact_secrets(first, dsn_password(raw))})") from None
+        raise ValueError(f"malformed DSN ({malformed_dsn_reason(exc)})") from None
     return raw
+
+
+def malformed_dsn_reason(exc: Exception) -> str:
+    """libpq's first line about a DSN it cannot parse, with every quoted fragment of the DSN masked.
+
+    Why: an unparseable DSN has no password libpq could name, and its messages quote the DSN's own text
+    (`missing "=" after "<text>"`, `invalid URI query parameter: "<text>"`, the whole URI): any of that may
+    be the password. Only a connection keyword or a lone punctuation mark stays readable."""
+    import re
+
+    from psycopg import pq
+
+    keywords = {option.keyword.decode() for option in pq.Conninfo.get_defaults()}
+    first = (str(exc).strip().splitlines() or ["unparseable"])[0]
+
+    def mask(match: re.Match) -> str:
+        fragment = match.group(1)
+        return match.group(0) if fragment in keywords or len(fragment) <= 1 else '"***"'
+
+    return re.sub(r'"([^"]*)"', mask, first)
 
 
 def dsn_password(raw: str) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ import psycopg
 
 from confirma_pipeline.api.redaction import redact_secrets
 from confirma_pipeline.errors import ConfigError, UnreachableError
-from confirma_pipeline.settings import dsn_password
+from confirma_pipeline.settings import dsn_password, malformed_dsn_reason
 
 DSN_ENV = "WAREHOUSE_DSN"
 
@@ -53,9 +53,8 @@ def connect(dsn: str | None = None, *, autocommit: bool = False, **kwargs) -> ps
     try:
         psycopg.conninfo.conninfo_to_dict(target)
     except psycopg.ProgrammingError as exc:
-        raise ConfigError(
-            f"{source}: malformed DSN {redact_dsn(target)}: {_scrub(str(exc), target)}"
-        ) from None
+        # Not even the DSN is printed: with no parse, nothing tells its password apart from the rest.
+        raise ConfigError(f"{source}: malformed DSN: {malformed_dsn_reason(exc)}") from None
     try:
         return psycopg.connect(target, autocommit=autocommit, connect_timeout=10, **kwargs)
     except psycopg.Error as exc:

@@ -51,6 +51,32 @@ def test_cli_fails_before_any_work_with_exit_code_5(name, value, expected, monke
     assert not (tmp_path / "never-created").exists()  # nothing started, nothing created
 
 
+# DSNs libpq cannot parse: its messages quote the DSN's own text, any of which may be the password.
+MALFORMED_DSNS = [
+    PW,
+    f"postgresql:/confirma:{PW}@127.0.0.1:1/wh",
+    f"postgres://u:{PW}@[::1:5432/x",
+    f"postgresql://127.0.0.1/wh?{PW}=1",
+    f"host=db password={PW} port",
+    f"host=db '{PW}",
+    f"host=db {PW}",
+]
+
+
+@pytest.mark.parametrize("dsn", MALFORMED_DSNS)
+def test_malformed_dsn_never_echoes_its_text(dsn, monkeypatch, capsys):
+    from confirma_pipeline.warehouse.connection import connect
+
+    monkeypatch.setenv("WAREHOUSE_DSN", dsn)
+    with pytest.raises(ConfigError) as excinfo:
+        settings.check()
+    assert str(excinfo.value).startswith("WAREHOUSE_DSN: malformed DSN")
+    with pytest.raises(ConfigError) as direct:
+        connect()
+    for text in (str(excinfo.value), str(direct.value)):
+        assert "S3cret" not in text and len(text.splitlines()) == 1, text
+
+
 def test_every_setting_has_help_and_a_parsable_default():
     for setting in settings.SETTINGS.values():
         assert setting.help
