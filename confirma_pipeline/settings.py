@@ -22,6 +22,9 @@ from urllib.parse import urlsplit
 from confirma_pipeline.errors import ConfigError
 
 ENVIRONMENTS = ("sandbox", "staging", "production")
+# Each request in flight is a thread: past a few hundred, threads cost more than they bring (and a typo of
+# 32000 would start as many).
+MAX_CONCURRENCY = 512
 
 
 # --- parsers: return the value or raise ValueError("what is wrong"), never echoing a secret -----------------
@@ -53,6 +56,8 @@ def _number(kind: type, *, minimum: float, maximum: float | None = None) -> Call
             raise ValueError(
                 f"not a number ({'an integer' if kind is int else 'a decimal number, e.g. 0.5'})"
             ) from None
+        if value != value or value in (float("inf"), float("-inf")):  # nan, inf: float() takes them
+            raise ValueError("not a finite number")
         if value < minimum or (maximum is not None and value > maximum):
             bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
             raise ValueError(f"must be {bound}")
@@ -156,7 +161,12 @@ SETTINGS: dict[str, Setting] = {
             "0",
             "ceiling of the adaptive request rate; 0: none (429s still slow the client down)",
         ),
-        Setting("CONFIRMA_CONCURRENCY", _number(int, minimum=1), "32", "requests in flight at most"),
+        Setting(
+            "CONFIRMA_CONCURRENCY",
+            _number(int, minimum=1, maximum=MAX_CONCURRENCY),
+            "32",
+            "requests in flight at most (one thread each)",
+        ),
         Setting("CONFIRMA_TOKEN_KEY", _text, None, "Fernet key(s) encrypting client tokens", secret=_keys),
         Setting("CONFIRMA_TOKEN_KEY_FILE", _readable_file, None, "file holding the Fernet key(s)"),
         Setting(

@@ -16,7 +16,9 @@ BAD_VALUES = [
     ("CONFIRMA_ENV", "prod", "CONFIRMA_ENV: unknown value 'prod' (use sandbox, staging, production)"),
     ("CONFIRMA_SANDBOX_URL", "not a url", "CONFIRMA_SANDBOX_URL: not an http(s) URL"),
     ("CONFIRMA_MAX_REQUESTS_PER_S", "fast", "CONFIRMA_MAX_REQUESTS_PER_S: not a number"),
-    ("CONFIRMA_CONCURRENCY", "0", "CONFIRMA_CONCURRENCY: must be at least 1"),
+    ("CONFIRMA_CONCURRENCY", "0", "CONFIRMA_CONCURRENCY: must be between 1 and 512"),
+    ("CONFIRMA_CONCURRENCY", "32000", "CONFIRMA_CONCURRENCY: must be between 1 and 512"),
+    ("CONFIRMA_MAX_REQUESTS_PER_S", "nan", "CONFIRMA_MAX_REQUESTS_PER_S: not a finite number"),
     ("WAREHOUSE_DSN", f"postgresql:/confirma:{PW}@127.0.0.1:1/wh", "WAREHOUSE_DSN: malformed DSN"),
     ("DAGSTER_PG_URL", f"host=db password={PW} port", "DAGSTER_PG_URL: malformed DSN"),
     (
