@@ -68,7 +68,6 @@ def test_every_bad_row_explained_every_good_row_sent_once(warehouse_dsn, sandbox
     monkeypatch.setenv("WAREHOUSE_DSN", warehouse_dsn)
     monkeypatch.setenv("CONFIRMA_SANDBOX_URL", sandbox.url)
     monkeypatch.setenv("CONFIRMA_PROVISIONING_TOKEN", PROVISIONING_TOKEN)
-    monkeypatch.setenv("CONFIRMA_RATE_LIMIT_PER_S", "5000")
 
     _run(["push"], capsys)
     _run(["push"], capsys)  # a second run sends nothing again (checked below: each once)
