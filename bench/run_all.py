@@ -72,10 +72,7 @@ def _mark(ok: bool | None) -> str:
 
 def summarize_push_http(results: dict[str, dict]) -> str:
     rows = []
-    for name in ("push_http_httpx",):
-        r = results.get(name)
-        if not r:
-            continue
+    for r in results.values():
         t = r.get("targets", {})
         rows.append([
             r["transport"], r["n"], r["concurrency"], r["latency_ms"], r["req_per_s"], r["bound_req_per_s"],

@@ -7,7 +7,12 @@ inside a function is still a dependency; it only hides the cycle from Python's i
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import re
+import sys
 from pathlib import Path
+
+import pytest
 
 import confirma_pipeline
 
@@ -41,6 +46,11 @@ def _module_name(path: Path) -> str:
 
 def _imports(path: Path) -> set[str]:
     """Every confirma_pipeline module `path` imports, anywhere in the file (relative imports resolved)."""
+    return {name for name in _imported_names(path) if name == PACKAGE or name.startswith(PACKAGE + ".")}
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every module name `path` imports, anywhere in the file, ours and third-party (relative resolved)."""
     module = _module_name(path)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
@@ -56,7 +66,7 @@ def _imports(path: Path) -> set[str]:
             found.add(target)
             # `from confirma_pipeline.sandbox import server` imports the module `...sandbox.server`
             found.update(f"{target}.{alias.name}" for alias in node.names)
-    return {name for name in found if name == PACKAGE or name.startswith(PACKAGE + ".")}
+    return found
 
 
 def _graph() -> dict[str, set[str]]:
@@ -127,3 +137,31 @@ def test_no_import_cycle_between_modules():
         if module not in state:
             visit(module)
     assert [" -> ".join(cycle) for cycle in cycles if frozenset(cycle) not in KNOWN_CYCLES] == []
+
+
+def _distribution_name(name: str) -> str:
+    """PEP 503's normal form: `pydantic_core`, `Pydantic-Core` and `pydantic.core` are one distribution."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _declared_runtime_distributions() -> set[str]:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    requirements = tomllib.loads((ROOT.parent / "pyproject.toml").read_text())["project"]["dependencies"]
+    return {_distribution_name(re.match(r"[A-Za-z0-9._-]+", req).group()) for req in requirements}
+
+
+def test_every_third_party_package_the_code_imports_is_declared():
+    """What the package imports, pyproject declares (issue #9): a package that only arrives through another
+    one (pydantic_core through pydantic, starlette through dagster-webserver) may change or leave with that
+    one's next release, and its floor is nobody's. Top-level names map to distributions through the
+    installed metadata (`stdnum` is python-stdnum)."""
+    distributions = importlib.metadata.packages_distributions()
+    imported = {name.partition(".")[0] for path in ROOT.rglob("*.py") for name in _imported_names(path)}
+    third_party = sorted(imported - set(sys.stdlib_module_names) - {PACKAGE})
+    declared = _declared_runtime_distributions()
+    undeclared = {
+        top: distributions.get(top, ["(no installed distribution)"])
+        for top in third_party
+        if not declared & {_distribution_name(d) for d in distributions.get(top, ())}
+    }
+    assert undeclared == {}
