@@ -105,6 +105,40 @@ def test_library_layers_never_import_push_pull_defs_cli_or_local():
     assert _violations(LIBRARY_LAYERS, UPPER_LAYERS) == []
 
 
+#: `defs/lib` is shared by every domain; the other packages under `defs/` are domains
+SHARED_DEFS = "lib"
+
+
+def _defs_domain(module: str) -> str | None:
+    """`invoicing` for `confirma_pipeline.defs.invoicing.assets`; None outside a domain package."""
+    parts = module.split(".")
+    if (
+        len(parts) > 2
+        and parts[1] == "defs"
+        and (ROOT / "defs" / parts[2]).is_dir()
+        and parts[2] != SHARED_DEFS
+    ):
+        return parts[2]
+    return None
+
+
+def test_defs_domains_never_import_each_other():
+    """Issue #12: each domain under `defs/` stands alone. One refers to another's assets by `dg.AssetKey` or
+    string, never by importing it, so a domain can move, split or go without its neighbours noticing;
+    shared helpers live in `defs/lib`."""
+    graph = _graph()
+    domains = {domain for module in graph if (domain := _defs_domain(module))}
+    assert {"onboarding", "invoicing", "receivables", "accounting"} <= domains  # the reader finds them
+    crossings = sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        if (domain := _defs_domain(module))
+        for target in targets
+        if _defs_domain(target) not in (None, domain)
+    )
+    assert crossings == []
+
+
 def test_sandbox_cli_and_server_do_not_import_each_other_both_ways():
     """cli -> server only: the shared constant, free_port and SandboxControl live in control_client.py."""
     graph = _graph()
