@@ -48,6 +48,11 @@ class ClientBackfillConfig(dg.Config):
         default=None,
         description="Also treat invoices dated more than this many days ago as historical. Empty = due date only.",
     )
+    dry_run: bool = Field(
+        default=False,
+        description="Preview only (the CLI's --dry-run): what would be adopted, sent, refused and rejected, and "
+        "the API calls, in the step's output metadata. Sends nothing, writes nothing, materializes nothing.",
+    )
 
 
 def backfill_request(config: ClientBackfillConfig):
@@ -77,14 +82,15 @@ def backfill_one_client(
 ):
     """Onboard (or use the imported token of) one creditor, adopt what Confirma already has, push its other
     invoices of the range exactly once under the historical policy, and pull its distribution, cases,
-    payments and settlements up to today."""
-    from confirma_pipeline.backfill import backfill_client, check_creditor
+    payments and settlements up to today. With `dry_run`, only `preview_backfill` (the CLI's --dry-run):
+    GETs and SELECTs, the plan in the output metadata, and no materialization (no asset changed)."""
+    from confirma_pipeline.backfill import backfill_client, check_creditor, preview_backfill
 
     with operator_errors_fail_fast():
         request = backfill_request(config)
         with step_run_context(context, warehouse, confirma_api, token_vault) as ctx:
             check_creditor(ctx, config.creditor_id)
-            report = backfill_client(ctx, request)
+            report = (preview_backfill if config.dry_run else backfill_client)(ctx, request)
     for line in report.lines():
         context.log.info(line)
     tags = {"confirma/creditor_id": config.creditor_id}
@@ -97,6 +103,12 @@ def backfill_one_client(
         "orphan_distribution_records": report.steps.get("adopt", {}).get("orphan_distribution_records", 0),
         "orphan_invoice_numbers": report.orphans,
     }
+    if config.dry_run:
+        metadata["dry_run"] = True
+        metadata["api_calls"] = dg.MetadataValue.json(report.steps.get("api_calls", {}))
+        metadata["preview"] = dg.MetadataValue.md("\n".join(f"    {line}" for line in report.lines()))
+        yield dg.Output(None, metadata=metadata)
+        return
     for key in CLIENT_BACKFILL_ASSETS + CLIENT_BACKFILL_DAILY_ASSETS:
         yield dg.AssetMaterialization(asset_key=key, tags=tags, metadata=metadata)
     yield dg.Output(None, metadata=metadata)
@@ -105,7 +117,8 @@ def backfill_one_client(
 @dg.job(
     description="Backfill one historical client: onboard it (or use its imported token), adopt the invoices "
     "Confirma already has (adopt_existing), push its other invoices of the range exactly once under the "
-    "historical policy, pull its payments, settlements, distribution and cases up to today.",
+    "historical policy, pull its payments, settlements, distribution and cases up to today. dry_run previews "
+    "all of it in the step's output metadata and changes nothing.",
     tags={"confirma/kind": "client_backfill"},
 )
 def client_backfill():

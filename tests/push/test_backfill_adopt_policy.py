@@ -188,10 +188,57 @@ def test_bad_policy_and_pull_to_fail_in_one_line(hand_onboarded, capsys, sandbox
     assert Counter(journal_invoices(sandbox)) == before
 
 
+def test_launchpad_dry_run_previews_in_metadata_and_changes_nothing(hand_onboarded, warehouse_dsn, sandbox):
+    """The `client_backfill` job with `dry_run` (the UI's preview) gives the CLI's --dry-run figures in the
+    step's output metadata, sends nothing, writes nothing and materializes no asset."""
+    from confirma_pipeline.definitions import defs
+
+    journal_before = Counter(journal_invoices(sandbox))
+    tables_before = table_snapshot(warehouse_dsn)
+    config = {
+        "creditor_id": CREDITOR,
+        "date_from": str(DATE_FROM),
+        "date_to": str(DATE_TO),
+        "adopt_existing": True,
+        "dry_run": True,
+    }
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = (
+            defs()
+            .resolve_job_def("client_backfill")
+            .execute_in_process(
+                run_config={"ops": {"backfill_one_client": {"config": config}}}, instance=instance
+            )
+        )
+    assert result.success
+    [output] = [e for e in result.events_for_node("backfill_one_client") if e.is_successful_output]
+    meta = {k: v.value for k, v in output.step_output_data.metadata.items()}
+    assert meta["dry_run"] is True
+    assert (meta["adopted"], meta["sent"], meta["refused_by_policy"], meta["rejected_by_validation"]) == (
+        50,
+        25,
+        25,
+        0,
+    )
+    assert meta["api_calls"]["invoice_posts"] == 25 and meta["api_calls"]["payments"] == 1
+    assert meta["orphan_invoice_numbers"] == "99000001, 99000002, 99000003"
+    assert "(dry run: nothing sent, nothing written)" in meta["preview"]
+    assert result.asset_materializations_for_node("backfill_one_client") == []
+    assert table_snapshot(warehouse_dsn) == tables_before
+    assert Counter(journal_invoices(sandbox)) == journal_before
+
+
 def test_launchpad_config_describes_every_option():
     from confirma_pipeline.defs.backfill import ClientBackfillConfig
 
     fields = ClientBackfillConfig.to_fields_dict()
-    for name in ("adopt_existing", "historical_policy", "historical_after_days", "pull_to", "date_from"):
+    for name in (
+        "adopt_existing",
+        "historical_policy",
+        "historical_after_days",
+        "pull_to",
+        "date_from",
+        "dry_run",
+    ):
         assert fields[name].description, name
     assert "due date passed" in fields["historical_policy"].description
