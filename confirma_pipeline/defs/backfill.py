@@ -5,6 +5,7 @@
 import dagster as dg
 from pydantic import Field
 
+from confirma_pipeline.defs.contract_drift import drift_metadata
 from confirma_pipeline.defs.lib.context import step_run_context
 from confirma_pipeline.defs.lib.policies import API_POOL, operator_errors_fail_fast
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
@@ -91,6 +92,9 @@ def backfill_one_client(
         with step_run_context(context, warehouse, confirma_api, token_vault) as ctx:
             check_creditor(ctx, config.creditor_id)
             report = (preview_backfill if config.dry_run else backfill_client)(ctx, request)
+            # what the run's API client saw of the contract, stored and shown as the assets do; a preview
+            # writes nothing, so what its one distribution GET saw is dropped
+            drift = {} if config.dry_run else drift_metadata(warehouse, ctx.client)
     for line in report.lines():
         context.log.info(line)
     tags = {"confirma/creditor_id": config.creditor_id}
@@ -102,6 +106,7 @@ def backfill_one_client(
         **report.outcome(),
         "orphan_distribution_records": report.steps.get("adopt", {}).get("orphan_distribution_records", 0),
         "orphan_invoice_numbers": report.orphans,
+        **drift,
     }
     if config.dry_run:
         metadata["dry_run"] = True

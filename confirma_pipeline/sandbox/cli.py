@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="answer as the real API might where the contract is only chosen (repeatable): "
-        "records_key, no_total_count, cut_30_days, accepts_duplicates (see sandbox/variants.py)",
+        "records_key, no_total_count, cut_30_days, accepts_duplicates, unknown_field (see sandbox/variants.py)",
     )
     parser.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback interface")
 

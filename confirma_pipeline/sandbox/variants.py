@@ -13,10 +13,14 @@ prove that the contract check names the difference and that recovery stays safe.
                       stays false: the cut is silent but for the echoed range).
 - accepts_duplicates: create-invoice accepts a number the client already has (no 409): a resend is a
                       second acceptance, so a crash trial can count invoices accepted twice.
+- unknown_field:      every JSON object a partner route answers with on success carries one more
+                      top-level field, `apiRevision`, that api/models.py does not know: contract drift
+                      on every endpoint at once, as a newer API release might bring.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,7 +31,9 @@ VARIANTS: dict[str, str] = {
     "no_total_count": "distribution answers without metaData.totalCount",
     "cut_30_days": "distribution look-ups see only invoices dated in the last 30 days",
     "accepts_duplicates": "create-invoice accepts a number the client already has (no 409)",
+    "unknown_field": "every JSON object answer carries a field the models do not know ('apiRevision')",
 }
+UNKNOWN_FIELD = "apiRevision"
 # Variants where the contract check must report a contradiction (accepts_duplicates is invisible to GETs).
 SHAPE_VARIANTS = ("records_key", "no_total_count", "cut_30_days")
 
@@ -60,3 +66,15 @@ def shape_distribution(variants: frozenset[str], body: dict[str, Any]) -> dict[s
     if "records_key" in variants:
         body["records"] = body.pop(c.DISTRIBUTION_RECORDS_KEY)
     return body
+
+
+def with_unknown_field(content: bytes) -> bytes | None:
+    """unknown_field: the answer with UNKNOWN_FIELD added, or None when it is not a JSON object (a bare
+    array, as payments answer, has no place for it)."""
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    return json.dumps({**body, UNKNOWN_FIELD: "2026-11"}, separators=(",", ":")).encode()

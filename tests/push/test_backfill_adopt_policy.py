@@ -142,6 +142,8 @@ def test_preview_then_adopt_send_refuse_and_rerun(hand_onboarded, warehouse_dsn,
             records = instance.fetch_materializations(dg.AssetKey(asset), limit=10).records
             assert records and all(r.asset_materialization.partition is None for r in records)
             assert all(r.asset_materialization.tags["confirma/creditor_id"] == CREDITOR for r in records)
+            # what the run's API client saw of the contract is shown, as on the assets
+            assert all("contract_drift_unknown_fields" in r.asset_materialization.metadata for r in records)
 
 
 def test_refused_invoices_stay_unsent_until_a_policy_sends_them_quietly(

@@ -61,6 +61,5 @@ source_invoices, submitted_invoices = push_assets(
         push=_submit,
         config=InvoicePushConfig,
         run_log_entity="invoice",
-        contract_drift=True,
     )
 )

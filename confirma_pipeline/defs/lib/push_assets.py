@@ -3,8 +3,8 @@ one of the push functions (push/), and the outcome lands in one of our ledgers.
 
 Each push asset is a `PushAsset` record (its name, the source tables it reads, its ledger table and model,
 the push function it calls) and `push_assets` builds the source specs and the Dagster asset from it: the same
-kinds, owners, pool, retry policy, run config, resources, error handling and materialization metadata for all
-of them. What truly differs between them is a field of the record, so it is written where it is decided, not
+kinds, owners, pool, retry policy, run config, resources, error handling, contract drift and materialization
+metadata for all of them. What truly differs between them is a field of the record, so it is written where it is decided, not
 in a copied body.
 
 Adding a push: the push function in push/ (taking a `RunContext`), its ledger's migration and pandera model,
@@ -78,8 +78,6 @@ class PushAsset:
     config: type[dg.Config] = PushConfig
     # confirma.sync_runs records real runs under this entity (None: the push keeps no run log)
     run_log_entity: str | None = None
-    # store and show what the step's API client saw of the contract (defs/contract_drift.py)
-    contract_drift: bool = False
     # a dry run opens the token vault too (the invoice preview decrypts the stored tokens as a real run
     # would); False: a dry run needs no key (onboarding's dry run stores no token)
     vault_in_dry_run: bool = True
@@ -145,7 +143,9 @@ def _push_asset(spec: PushAsset, deps: list) -> dg.AssetsDefinition:
             ) as ctx,
         ):
             report = spec.push(ctx, config, confirma_api)
-            drift = drift_metadata(warehouse, ctx.client) if spec.contract_drift else {}
+            # Every push stores and shows what its API client saw of the contract (defs/contract_drift.py), as
+            # the pulls do: onboarding's, the actions' and accounting's answers drift as much as the invoices'.
+            drift = drift_metadata(warehouse, ctx.client)
             if logged:
                 run.outcome(*report.sync_outcome())
         for line in spec.summary(report):

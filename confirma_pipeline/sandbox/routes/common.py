@@ -26,6 +26,7 @@ from confirma_pipeline.sandbox.auth import Caller
 from confirma_pipeline.sandbox.responses import error_response, json_response
 from confirma_pipeline.sandbox.service import Sandbox
 from confirma_pipeline.sandbox.validation import Errors
+from confirma_pipeline.sandbox.variants import with_unknown_field
 
 Handler = Callable[[Sandbox, Request, Caller], Awaitable[Response]]
 VALIDATION_FAILED = "Validation failed"
@@ -67,12 +68,24 @@ def _route(
         if isinstance(caller, Response):
             return caller
         try:
-            return await handler(sandbox, request, caller)
+            response = await handler(sandbox, request, caller)
         except Refused as refusal:
-            return refusal.response()
+            response = refusal.response()
+        if "unknown_field" in sandbox.state.variants and response.status_code < 300:
+            return _with_unknown_field(response)
+        return response
 
     endpoint.__name__ = handler.__name__
     return Route(path, endpoint, methods=[method])
+
+
+def _with_unknown_field(response: Response) -> Response:
+    """The `unknown_field` variant (sandbox/variants.py): the same answer, one more top-level field."""
+    content = with_unknown_field(bytes(response.body)) if response.media_type == "application/json" else None
+    if content is None:
+        return response
+    headers = {k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")}
+    return Response(content, response.status_code, headers, media_type="application/json")
 
 
 # --- the body -------------------------------------------------------------------------------------------------
