@@ -1,6 +1,6 @@
-"""`confirma-pipeline status --invoice-id ID | --creditor-id ID`: why was this row (not) sent?
+"""`confirma-pipeline status --invoice-id ID | --creditor-id ID | --action-id ID`: why was this row (not) sent?
 
-Reads `confirma.row_status` (migration 0005), the one place that answers it: state, every open reason, HTTP
+Reads `confirma.row_status` (migrations 0005, 0014), the one place that answers it: state, every open reason, HTTP
 status, attempts, first and last seen, last run id."""
 
 from __future__ import annotations
@@ -27,8 +27,19 @@ def format_status(row: dict) -> list[str]:
     return lines
 
 
-def status_lines(conn, *, invoice_id: str | None = None, creditor_id: str | None = None) -> list[str]:
+def status_lines(
+    conn, *, invoice_id: str | None = None, creditor_id: str | None = None, action_id: str | None = None
+) -> list[str]:
     from confirma_pipeline.warehouse import row_status
+
+    if action_id is not None:
+        rows = row_status.action_rows(conn, action_id)
+        if not rows:
+            return [
+                f"invoice action {action_id}: not seen by the pipeline (no ledger row, no open reason): it is not "
+                "in the source, or no push ran since it was added"
+            ]
+        return [line for row in rows for line in format_status(row)]
 
     if invoice_id is not None:
         rows = row_status.invoice_rows(conn, invoice_id)
@@ -54,18 +65,20 @@ def status_lines(conn, *, invoice_id: str | None = None, creditor_id: str | None
 def _status(args: argparse.Namespace) -> int:
     from confirma_pipeline.warehouse.connection import connect
 
-    if (args.invoice_id is None) == (args.creditor_id is None):
-        raise OperatorError("give exactly one of --invoice-id ID or --creditor-id ID")
+    given = {"invoice_id": args.invoice_id, "creditor_id": args.creditor_id, "action_id": args.action_id}
+    if sum(v is not None for v in given.values()) != 1:
+        raise OperatorError("give exactly one of --invoice-id ID, --creditor-id ID or --action-id ID")
     with connect() as conn:
-        for line in status_lines(conn, invoice_id=args.invoice_id, creditor_id=args.creditor_id):
+        for line in status_lines(conn, **given):
             print(line)
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "status", help="why was this invoice or creditor (not) sent: state and every open reason"
+        "status", help="why was this invoice, creditor or invoice action (not) sent: state and every open reason"
     )
     parser.add_argument("--invoice-id", help="an invoice_id of the invoices relation")
     parser.add_argument("--creditor-id", help="a creditor_id of the creditors relation")
+    parser.add_argument("--action-id", help="an action_id of the invoice actions relation")
     parser.set_defaults(func=_status)

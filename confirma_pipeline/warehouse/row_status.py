@@ -1,4 +1,4 @@
-"""Reading `confirma.row_status` (migration 0005): per row, its state and every open reason.
+"""Reading `confirma.row_status` (migrations 0005, 0014): per row, its state and every open reason.
 
 Why here: the view is the one place that answers "why was this row (not) sent?"; `confirma-pipeline status`
 formats what these functions return, and like every statement they live below `warehouse/`.
@@ -29,6 +29,11 @@ def invoice_rows(conn: psycopg.Connection, invoice_id: str) -> list[dict]:
         "(entity = 'invoice' AND entity_key = %s) OR (entity = 'invoice_row' AND entity_key LIKE %s)",
         (invoice_id, invoice_id.replace("%", r"\%").replace("_", r"\_") + "/%"),
     )
+
+
+def action_rows(conn: psycopg.Connection, action_id: str) -> list[dict]:
+    """The invoice action's row (migration 0014)."""
+    return _fetch(conn, "entity = 'invoice_action' AND entity_key = %s", (action_id,))
 
 
 def creditor_rows(conn: psycopg.Connection, creditor_id: str) -> list[dict]:

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from push_helpers import SANDBOX_START, make_client, sandbox_resources
 
+from confirma_pipeline.cli import main
 from confirma_pipeline.pull.cases import pull_cases
 from confirma_pipeline.pull.distribution import pull_distribution
 from confirma_pipeline.pull.window import Window
@@ -204,15 +205,21 @@ def test_bad_actions_rejected_with_reasons_good_ones_go_on(world, sandbox, api, 
         assert any(check in c for c in checks) or check in reason, (key, rejected[key])
 
 
-def test_action_waits_with_its_reason_until_the_invoice_has_a_case(world, sandbox, api, vault, sample):
+def test_action_waits_with_its_reason_until_the_invoice_has_a_case(
+    world, sandbox, api, vault, sample, monkeypatch, capsys
+):
     with psycopg.connect(world) as conn:
         unsent = conn.execute(
             "SELECT i.invoice_id FROM confirma_source.invoices i "
             "WHERE NOT EXISTS (SELECT 1 FROM confirma.invoice_ledger l WHERE l.invoice_id = i.invoice_id) LIMIT 1"
         ).fetchone()[0]
-    insert_actions(world, [{"action_id": "W1", "invoice_id": unsent, "code": "PAUSE"}])
+    insert_actions(
+        world,
+        [{"action_id": "W1", "invoice_id": unsent, "code": "PAUSE"},
+         {"action_id": "W2-bad", "invoice_id": unsent, "code": "DUEDATE"}],
+    )  # fmt: skip
     report = push_actions(RunContext(world, api, vault, run_id="w"))
-    assert report.waiting == 1 and report.sent == 0
+    assert report.waiting == 1 and report.sent == 0 and report.rejected_validation == 1
     assert sandbox.control.journal("action") == []
     with psycopg.connect(world) as conn:
         state, reason = conn.execute(
@@ -224,6 +231,22 @@ def test_action_waits_with_its_reason_until_the_invoice_has_a_case(world, sandbo
         ).fetchone()
     assert state == "waiting" and "not been submitted" in reason
     assert visible == (["waiting_for_case"], reason)
+    # row_status (migration 0014) and `confirma-pipeline status --action-id` say why, like for invoices
+    with psycopg.connect(world) as conn:
+        rows = dict(
+            (key, (state, reasons))
+            for key, state, reasons in conn.execute(
+                "SELECT entity_key, state, open_reasons FROM confirma.row_status WHERE entity = 'invoice_action'"
+            )
+        )
+    assert rows["W1"] == ("waiting", [reason])
+    assert rows["W2-bad"][0] == "rejected" and "due_date is null (fails not_null)" in rows["W2-bad"][1][0]
+    monkeypatch.setenv("WAREHOUSE_DSN", world)
+    assert main(["status", "--action-id", "W1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("invoice_action W1: waiting\n") and f"  - {reason}\n" in out
+    assert main(["status", "--action-id", "NO-SUCH"]) == 0
+    assert "invoice action NO-SUCH: not seen by the pipeline" in capsys.readouterr().out
 
 
 def test_kill_between_post_and_commit_leaves_in_flight_never_resent_until_resolved(
