@@ -76,7 +76,8 @@ def _status(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "status", help="why was this invoice, creditor or invoice action (not) sent: state and every open reason"
+        "status",
+        help="why was this invoice, creditor or invoice action (not) sent: state and every open reason",
     )
     parser.add_argument("--invoice-id", help="an invoice_id of the invoices relation")
     parser.add_argument("--creditor-id", help="a creditor_id of the creditors relation")

@@ -30,7 +30,9 @@ def test_every_row_names_assets_that_exist_and_none_says_not_used_yet():
     rows = _endpoint_rows()
     paths = {v for k, v in vars(contract).items() if k.startswith("PATH_") and k != "PATH_PREFIX"}
     listed = {endpoint.split(" ", 1)[1] for endpoint in rows}
-    assert paths - {contract.PATH_FINVOICE_CREDENTIALS} <= listed, "an endpoint of the client is not in README"
+    assert paths - {contract.PATH_FINVOICE_CREDENTIALS} <= listed, (
+        "an endpoint of the client is not in README"
+    )
     for endpoint, used_by in rows.items():
         assert "not used yet" not in used_by, endpoint
         named = re.findall(r"assets? `(\w+)`", used_by)

@@ -132,7 +132,9 @@ def test_status_command_prints_one_row(seeded, sandbox, api, vault, sample, caps
     assert main(["status", "--creditor-id", sample.creditors["creditor_id"].iloc[0]]) == 0
     assert "invoices: " in capsys.readouterr().out
     assert main(["status"]) == 2  # ExitCode.USAGE: give an id
-    assert "give exactly one of --invoice-id ID, --creditor-id ID or --action-id ID" in capsys.readouterr().err
+    assert (
+        "give exactly one of --invoice-id ID, --creditor-id ID or --action-id ID" in capsys.readouterr().err
+    )
 
 
 def test_a_column_that_cannot_be_read_stops_the_run_naming_relation_and_column(seeded, api, vault):
