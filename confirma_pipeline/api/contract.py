@@ -92,6 +92,9 @@ CHOSEN    complete body placement: invoice.collection = {"costs": {creditorCosts
 CHOSEN    the agency adds creditorCostsAmount + collectionFeesAmount to a new case's costs, and a FIXED interest
           percentage replaces its own rate for that case.
 CHOSEN    an action's comment is at most ACTION_COMMENT_MAX_LENGTH characters; data.caseId is always sent.
+CHOSEN    the data of ACTION_DATA_ONLY_CASE codes is invoiceNumber and caseId only (as section 2.5's example): a
+          source row giving them a field of another code is rejected, never sent without it; an OBJECTION
+          needs a comment (the objection: "sends a objection to the case with comment").
 """
 
 from __future__ import annotations
@@ -200,6 +203,7 @@ DISTRIBUTION_RECORD_FIELDS = (
 
 # --- invoice actions (CHOSEN, see the docstring) ------------------------------------------------------------
 ACTION_COMMENT_MAX_LENGTH = 500
+ACTION_DATA_ONLY_CASE = ("COMMENT", "WITHDRAW", "PAYMENTPLAN", "OBJECTION", "PAUSE")
 STAGE_WITHDRAWN, STAGE_PAYMENT_PLAN, STAGE_OBJECTION = "WITHDRAWN", "PAYMENT_PLAN", "OBJECTION"
 DIRECT_PAYMENT_FIELDS = ("paymentDate", "amount", "currency", "reference", "paymentMethod")
 #: what each code changes in GET /invoice/case (None: nothing visible, only an operator can settle it)

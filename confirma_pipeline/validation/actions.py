@@ -1,6 +1,9 @@
 """pandera models of `confirma_source.invoice_actions`: one model per action code, each a base model plus what
 that code needs (a DUEDATE needs a new due date in the future; a DIRECTPAYMENT an amount > 0 with 2 decimals,
-an ISO 4217 currency, a payment date not in the future and a payment method; a COMMENT a comment).
+an ISO 4217 currency, a payment date not in the future and a payment method; a COMMENT a comment). The codes
+whose data is only `invoiceNumber`/`caseId` (COMMENT, WITHDRAW, PAUSE, PAYMENTPLAN, OBJECTION) refuse a field of
+another code: mapping would drop it silently, and a WITHDRAW with a due date is most likely the wrong code.
+`MODELS_BY_CODE` is the dispatch table: one model for every code of api/contract.ACTION_CODES.
 
 "Today" is the creditor's day (Europe/Helsinki), not the server's: a payment made this morning in Helsinki
 is not "in the future" on a UTC server at 23:30 the evening before.
@@ -18,7 +21,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from confirma_pipeline.api.contract import ACTION_CODES, ACTION_COMMENT_MAX_LENGTH
+from confirma_pipeline.api.contract import ACTION_CODES, ACTION_COMMENT_MAX_LENGTH, ACTION_DATA_ONLY_CASE
 from confirma_pipeline.validation import identifiers as ids
 from confirma_pipeline.validation._checks import field as _f
 from confirma_pipeline.validation._checks import nullable_field as _n
@@ -36,6 +39,18 @@ def today() -> dt.date:
 
 def _today_ts() -> pd.Timestamp:
     return pd.Timestamp(today())
+
+
+def _check(*columns: str, name: str, error: str):
+    """`pa.check` whose name survives inheritance. pandera 0.35 pops `name` from the check's shared keywords
+    when the first model builds its schema, so every later subclass (each code's model) would report the
+    function's name (`_comment_length`) in its reasons; naming the function after the check keeps them equal."""
+
+    def decorate(fn):
+        fn.__name__ = name
+        return pa.check(*columns, name=name, error=error)(fn)
+
+    return decorate
 
 
 class InvoiceActionModel(pa.DataFrameModel):
@@ -62,23 +77,65 @@ class InvoiceActionModel(pa.DataFrameModel):
         name = ENTITY
         description = "Invoice actions (confirma_source.invoice_actions)."
 
-    @pa.check("action_id", "invoice_id", name="not_blank", error="must not be blank")
+    @_check("action_id", "invoice_id", name="not_blank", error="must not be blank")
     def _not_blank(cls, s: pd.Series) -> pd.Series:
         return ~ids.is_blank(s)
 
-    @pa.check(
-        "comment", name="comment_length", error=f"must be at most {ACTION_COMMENT_MAX_LENGTH} characters"
-    )
+    @_check("comment", name="comment_length", error=f"must be at most {ACTION_COMMENT_MAX_LENGTH} characters")
     def _comment_length(cls, s: pd.Series) -> pd.Series:
         return s.isna() | (s.str.len() <= ACTION_COMMENT_MAX_LENGTH)
 
 
-class CommentActionModel(InvoiceActionModel):
+#: the source columns that fill an action's `data` beyond invoiceNumber/caseId (DUEDATE's and DIRECTPAYMENT's)
+DATA_COLUMNS = (
+    "due_date", "payment_method", "amount", "currency", "payment_date", "reference",
+    "outstanding_capital_amount", "outstanding_interest_amount", "outstanding_costs_amount",
+)  # fmt: skip
+
+
+class CaseOnlyActionModel(InvoiceActionModel):
+    """A code whose `data` is only invoiceNumber and caseId (api/contract.ACTION_DATA_ONLY_CASE, CHOSEN from
+    section 2.5's example): every field of another code must be empty."""
+
+    @_check(*DATA_COLUMNS, name="no_data_of_another_code",
+              error="must be empty: this code sends no such field (is it the wrong code?)")  # fmt: skip
+    def _no_foreign_data(cls, s: pd.Series) -> pd.Series:
+        return s.isna()
+
+
+class CommentActionModel(CaseOnlyActionModel):
     """COMMENT: the comment is the whole message."""
 
     comment: Series[str] = _f(f"The comment, at most {ACTION_COMMENT_MAX_LENGTH} characters.")
 
-    @pa.check("comment", name="comment_not_blank", error="a COMMENT needs a comment")
+    @_check("comment", name="comment_not_blank", error="a COMMENT needs a comment")
+    def _comment_present(cls, s: pd.Series) -> pd.Series:
+        return ~ids.is_blank(s)
+
+
+class WithdrawActionModel(CaseOnlyActionModel):
+    """WITHDRAW: the creditor withdraws the case (it closes). The example's data is invoiceNumber and caseId
+    only; the comment (optional) says why."""
+
+
+class PauseActionModel(CaseOnlyActionModel):
+    """PAUSE: the case proceedings pause (no reminder stage moves). No data beyond invoiceNumber and caseId in
+    the example; for how long is not in the docs (NOT FOUND), so nothing is sent for it."""
+
+
+class PaymentPlanActionModel(CaseOnlyActionModel):
+    """PAYMENTPLAN: the creditor ALLOWS the agency to offer the buyer a payment plan ("allows option to generate
+    a payment plan"); the plan's terms are the agency's. The example's data has no instalment fields; should the
+    API turn out to need some (NOT FOUND), they become columns and rules here."""
+
+
+class ObjectionActionModel(CaseOnlyActionModel):
+    """OBJECTION: the buyer objects to the case ("sends an objection ... with comment"). The objection's content
+    is the comment, so it is required (CHOSEN, api/contract.py); data is invoiceNumber and caseId only."""
+
+    comment: Series[str] = _f(f"The objection, at most {ACTION_COMMENT_MAX_LENGTH} characters.")
+
+    @_check("comment", name="comment_not_blank", error="an OBJECTION needs a comment (the objection)")
     def _comment_present(cls, s: pd.Series) -> pd.Series:
         return ~ids.is_blank(s)
 
@@ -88,7 +145,7 @@ class DueDateActionModel(InvoiceActionModel):
 
     due_date: Series[DateUS] = _f("The new case due date, after today.")
 
-    @pa.check("due_date", name="due_date_in_future", error="must be after today (Europe/Helsinki)")
+    @_check("due_date", name="due_date_in_future", error="must be after today (Europe/Helsinki)")
     def _in_future(cls, s: pd.Series) -> pd.Series:
         return s > _today_ts()
 
@@ -101,24 +158,24 @@ class DirectPaymentActionModel(InvoiceActionModel):
     currency: Series[str] = _f("ISO 4217 currency.")
     payment_date: Series[DateUS] = _f("When it was paid, not after today.")
 
-    @pa.check("payment_method", name="not_blank", error="must not be blank")
+    @_check("payment_method", name="not_blank", error="must not be blank")
     def _method(cls, s: pd.Series) -> pd.Series:
         return ~ids.is_blank(s)
 
-    @pa.check("amount", name="amount_has_two_decimals", error="must have at most 2 decimals")
+    @_check("amount", name="amount_has_two_decimals", error="must have at most 2 decimals")
     def _two_decimals(cls, s: pd.Series) -> pd.Series:
         return ids.has_max_decimals(s, 2)
 
-    @pa.check("outstanding_capital_amount", "outstanding_interest_amount", "outstanding_costs_amount",
+    @_check("outstanding_capital_amount", "outstanding_interest_amount", "outstanding_costs_amount",
               name="outstanding_non_negative_two_decimals", error="must be >= 0 with at most 2 decimals")  # fmt: skip
     def _outstanding(cls, s: pd.Series) -> pd.Series:
         return s.isna() | ((s >= 0) & ids.has_max_decimals(s, 2))
 
-    @pa.check("currency", name="currency_iso4217", error="must be an ISO 4217 currency code")
+    @_check("currency", name="currency_iso4217", error="must be an ISO 4217 currency code")
     def _currency(cls, s: pd.Series) -> pd.Series:
         return ids.is_currency(s)
 
-    @pa.check("payment_date", name="payment_date_not_in_future", error="must not be after today")
+    @_check("payment_date", name="payment_date_not_in_future", error="must not be after today")
     def _not_future(cls, s: pd.Series) -> pd.Series:
         return s <= _today_ts()
 
@@ -158,12 +215,20 @@ class ActionLedgerModel(pa.DataFrameModel):
         coerce = True
 
 
-#: the model of each code (codes not listed, and unknown codes, get the base model)
+#: the model of each code (an unknown code gets the base model, whose `isin` check rejects it)
 MODELS_BY_CODE: dict[str, type[InvoiceActionModel]] = {
     "COMMENT": CommentActionModel,
+    "WITHDRAW": WithdrawActionModel,
     "DUEDATE": DueDateActionModel,
+    "PAYMENTPLAN": PaymentPlanActionModel,
+    "OBJECTION": ObjectionActionModel,
+    "PAUSE": PauseActionModel,
     "DIRECTPAYMENT": DirectPaymentActionModel,
 }
+assert set(MODELS_BY_CODE) == set(ACTION_CODES), "every action code needs its model"
+assert {c for c, m in MODELS_BY_CODE.items() if issubclass(m, CaseOnlyActionModel)} == set(
+    ACTION_DATA_ONLY_CASE
+)
 
 
 def validate_actions(df: pd.DataFrame) -> ValidationOutcome:
