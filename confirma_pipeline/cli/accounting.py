@@ -1,14 +1,16 @@
 """`confirma-pipeline accounting status [--refresh] [--pending-days N]`: what was sent to the accounting
 add-on and how far it synced, from the warehouse (with --refresh, after pulling the sync status).
 
-Exit code 0 when nothing needs a person; 1 when an item's outcome is unknown or it failed past its attempt
-budget, or it stayed unsynced longer than the allowed days. Failed syncs are listed (the target system's
+Exit code 0 when nothing needs a person; 3 (ExitCode.PARTIAL, "needs attention") when an item's outcome is
+unknown or it failed past its attempt budget, or it stayed unsynced longer than the allowed days. Failed syncs are listed (the target system's
 reason) but are a warning, as in the Dagster check: the creditor corrects them in the accounting system.
 """
 
 from __future__ import annotations
 
 import argparse
+
+from confirma_pipeline.errors import ExitCode
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -42,7 +44,7 @@ def _status(args: argparse.Namespace) -> int:
         print(
             f"  not synced after {args.pending_days} days: {kind} {creditor_id}/{ident} (sent {submitted_at:%Y-%m-%d}): {text}"
         )
-    return 1 if stuck or late else 0
+    return ExitCode.PARTIAL if stuck or late else ExitCode.OK
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
