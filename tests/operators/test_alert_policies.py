@@ -37,12 +37,20 @@ def test_job_failure_check_error_and_freshness_are_covered():
     assert {"JOB_FAILURE", "ASSET_CHECK_SEVERITY_ERROR", "ASSET_FRESHNESS_FAIL"} <= events
 
 
-def test_targets_name_groups_of_this_code_location():
+def test_targets_name_groups_of_this_code_location_and_cover_every_group_with_checks():
+    """The ERROR-check policy must target every group whose assets have checks, so a new domain (as accounting
+    once was) cannot be forgotten. A check's severity is chosen when it is evaluated (AssetCheckResult), not
+    declared on its spec, so every group with checks counts: each has ERROR checks today."""
     from confirma_pipeline.definitions import defs
 
     location = yaml.safe_load((ROOT / "dagster_cloud.yaml").read_text())["locations"][0]["location_name"]
-    groups = {spec.group_name for spec in defs().resolve_all_asset_specs()}
+    loaded = defs()
+    group_of = {spec.key: spec.group_name for spec in loaded.resolve_all_asset_specs()}
+    with_checks = {group_of[key.asset_key] for key in loaded.resolve_asset_graph().asset_check_keys}
     for policy in _policies():
         for target in policy.get("alert_targets", []):
             group = target["asset_group_target"]
-            assert group["location_name"] == location and group["asset_group"] in groups
+            assert group["location_name"] == location and group["asset_group"] in set(group_of.values())
+    (error_policy,) = [p for p in _policies() if "ASSET_CHECK_SEVERITY_ERROR" in p["event_types"]]
+    targeted = {t["asset_group_target"]["asset_group"] for t in error_policy["alert_targets"]}
+    assert with_checks and with_checks <= targeted, with_checks - targeted
