@@ -10,6 +10,9 @@ invoices of the invoice window exactly once, through the same ledger as the nigh
 historical-invoice policy (`backfill.policy`) deciding about invoices whose due date passed; check its
 token; pull its distribution, cases, payments and settlements for the pull window with one call per
 endpoint. `preview_backfill` computes the same plan reading only (GETs and SELECTs) for `--dry-run`.
+
+Each backfill run writes one row in the run log (confirma.sync_runs, entity `client_backfill`): the clerk's
+numbers, the records of each pull, the API calls, and `failed` with its one line when it stops.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.warehouse import receivables, registry, submission_ledger
 from confirma_pipeline.warehouse.connection import connect
 from confirma_pipeline.warehouse.source import creditor_exists
+from confirma_pipeline.warehouse.sync_runs import cli_run_id, sync_run
+
+BACKFILL_JOB = "client_backfill"  # the Dagster job that runs backfill_client (the CLI runs that job too)
 
 
 class BackfillRequestError(OperatorError):
@@ -112,6 +118,23 @@ class BackfillReport:
             "refused_by_policy": invoices.get("refused_by_policy", 0),
             "rejected_by_validation": invoices.get("rejected_by_validation", 0),
         }
+
+    def sync_outcome(self) -> tuple[dict[str, int], int, int]:
+        """(counts, API calls, rows left for later) for the run log (warehouse/sync_runs.py): the clerk's four
+        numbers, the invoices whose outcome is not final, and the records of each pull."""
+        invoices = self.steps.get("invoices", {})
+        counts = {
+            **self.outcome(),
+            "failed_retry_next_run": invoices.get("failed_retry_next_run", 0),
+            "outcome_unknown": invoices.get("outcome_unknown", 0),
+        }
+        calls = self.steps.get("onboarding", {}).get("api_requests", 0) + invoices.get("api_requests", 0)
+        for step, values in self.steps.items():
+            if "records" in values:
+                counts[f"{step}_records"] = values["records"]
+                calls += values.get("calls", 0)
+        left = counts["failed_retry_next_run"] + counts["outcome_unknown"]
+        return counts, calls, 0 if self.dry_run else left
 
     def lines(self) -> list[str]:
         verb = "would be" if self.dry_run else "were"
@@ -226,7 +249,19 @@ def preview_backfill(
 def backfill_client(
     ctx: RunContext, request: BackfillRequest, *, today: dt.date | None = None
 ) -> BackfillReport:
-    """Every step for the request's client, in order (see the module docstring); `ctx` is narrowed to it."""
+    """Every step for the request's client, in order (see the module docstring), as one row of the run log."""
+    window = request.invoice_window
+    with sync_run(
+        ctx.dsn, run_id=ctx.run_id or cli_run_id(), job=BACKFILL_JOB, entity="client_backfill",
+        direction="push", window=(window.start, window.end),
+    ) as run:  # fmt: skip
+        report = _backfill_steps(ctx, request, today)
+        run.outcome(*report.sync_outcome())
+    return report
+
+
+def _backfill_steps(ctx: RunContext, request: BackfillRequest, today: dt.date | None) -> BackfillReport:
+    """The steps of `backfill_client`; `ctx` is narrowed to the request's client."""
     from confirma_pipeline.pull.cases import pull_cases
     from confirma_pipeline.pull.client_tokens import refresh_client_tokens
     from confirma_pipeline.pull.distribution import pull_distribution

@@ -1,5 +1,6 @@
 """`confirma-pipeline accounting status [--refresh] [--pending-days N]`: what was sent to the accounting
-add-on and how far it synced, from the warehouse (with --refresh, after pulling the sync status).
+add-on and how far it synced, from the warehouse (with --refresh, after pulling the sync status; that pull
+writes its row in the run log, confirma.sync_runs).
 
 Exit code 0 when nothing needs a person; 3 (ExitCode.PARTIAL, "needs attention") when an item's outcome is
 unknown or it failed past its attempt budget, or it stayed unsynced longer than the allowed days. Failed syncs are listed (the target system's
@@ -12,6 +13,8 @@ import argparse
 
 from confirma_pipeline.errors import ExitCode
 
+REFRESH_JOB = "confirma-pipeline accounting status --refresh"
+
 
 def _status(args: argparse.Namespace) -> int:
     from confirma_pipeline.push.settings import PushSettings
@@ -21,9 +24,18 @@ def _status(args: argparse.Namespace) -> int:
     if args.refresh:
         from confirma_pipeline import settings
         from confirma_pipeline.pull.accounting_sync import pull_accounting_sync
+        from confirma_pipeline.warehouse.sync_runs import cli_run_id, sync_run
 
-        with settings.api_client() as client:
-            print(pull_accounting_sync(dsn=None, client=client, vault=settings.token_vault()).summary_line())
+        # one run-log row, under the asset's entity name, so SQL over confirma.sync_runs sees both
+        with (
+            settings.api_client() as client,
+            sync_run(None, run_id=cli_run_id(), job=REFRESH_JOB, entity="accounting_sync_status",
+                     direction="pull") as run,
+        ):  # fmt: skip
+            report = pull_accounting_sync(dsn=None, client=client, vault=settings.token_vault())
+            run.outcome(*report.sync_outcome())
+        print(report.summary_line())
+        print(f"run {run.run_id}: recorded in confirma.sync_runs")
     with connect() as conn:
         summary = subs.status_summary(conn)
         failed = subs.failed_syncs(conn)

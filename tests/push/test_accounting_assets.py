@@ -5,9 +5,11 @@ from __future__ import annotations
 import dagster as dg
 import psycopg
 from accounting_helpers import expected_identifiers, journal_counts, onboard_and_seed
-from push_helpers import sandbox_resources
+from push_helpers import make_client, sandbox_resources
 
+from confirma_pipeline import settings
 from confirma_pipeline.cli import main
+from confirma_pipeline.cli.accounting import REFRESH_JOB
 from confirma_pipeline.defs.accounting import checks
 from confirma_pipeline.defs.accounting.assets import accounting_submissions, accounting_sync_status
 from confirma_pipeline.errors import ExitCode
@@ -62,3 +64,15 @@ def test_assets_send_pull_and_check_then_the_cli_reports(seeded, sandbox, api, v
         conn.execute("UPDATE confirma.accounting_submissions SET state = 'in_flight' WHERE kind = 'ledger'")
     assert main(["accounting", "status"]) == ExitCode.PARTIAL  # 3: needs a person (1 is a bug)
     assert "needs an operator: ledger" in capsys.readouterr().out
+
+    # --refresh pulls the sync status and writes its row in the run log, as the asset does
+    monkeypatch.setattr(settings, "api_client", lambda **_: make_client(sandbox))
+    assert main(["accounting", "status", "--refresh"]) == ExitCode.PARTIAL
+    assert "recorded in confirma.sync_runs" in capsys.readouterr().out
+    with psycopg.connect(seeded) as conn:
+        (row,) = conn.execute(
+            "SELECT run_id, entity, direction, status, counts FROM confirma.sync_runs WHERE job = %s",
+            (REFRESH_JOB,),
+        ).fetchall()
+    assert row[0].startswith("cli-") and row[1:4] == ("accounting_sync_status", "pull", "succeeded")
+    assert row[4]["clients"] > 0 and "records_received" in row[4]

@@ -70,7 +70,18 @@ def test_client_backfill_pushes_once_and_pulls_the_range(backfill_env, sandbox, 
         others = conn.execute(
             "SELECT count(*) FROM confirma.clients WHERE creditor_id <> 'CRED-0001'"
         ).fetchone()[0]
+        runs = conn.execute(
+            "SELECT run_id, job, direction, window_start::text, window_end::text, status, counts, api_calls "
+            "FROM confirma.sync_runs WHERE entity = 'client_backfill' ORDER BY id"
+        ).fetchall()
     assert others == 0
+    # the run log: one row per backfill run, with its counts (the second run sent nothing again)
+    assert len(runs) == 2 and runs[0][0] != runs[1][0] and not runs[0][0].startswith("cli-")
+    first, second = runs
+    assert first[1:6] == ("client_backfill", "push", "2026-02-01", "2026-05-31", "succeeded")
+    assert first[6]["sent"] == len(expected) and first[6]["distribution_records"] == len(expected)
+    assert first[7] >= len(expected)  # one POST per invoice, and the pulls
+    assert second[6]["sent"] == 0 and second[6]["payments_records"] > 0 and second[5] == "succeeded"
 
 
 def test_preview_of_a_client_not_yet_onboarded_counts_its_onboarding(backfill_env, sandbox, sample, capsys):
@@ -85,3 +96,5 @@ def test_preview_of_a_client_not_yet_onboarded_counts_its_onboarding(backfill_en
     assert sandbox.control.journal() == []
     with psycopg.connect(backfill_env) as conn:
         assert conn.execute("SELECT count(*) FROM confirma.clients").fetchone()[0] == 0
+        # a preview logs nothing
+        assert conn.execute("SELECT count(*) FROM confirma.sync_runs").fetchone()[0] == 0
