@@ -132,7 +132,17 @@ def _whole(raw: str) -> tuple[str, ...]:
 
 
 def _keys(raw: str) -> tuple[str, ...]:
-    return tuple(k.strip() for k in raw.split(",") if k.strip())
+    from confirma_pipeline.vault import split_keys
+
+    return tuple(split_keys(raw))
+
+
+def _token_keys(raw: str) -> str:
+    """Every key a valid Fernet key, checked as the vault will (vault.fernets), before any work starts."""
+    from confirma_pipeline.vault import fernets
+
+    fernets(_keys(raw))
+    return raw
 
 
 @dataclass(frozen=True)
@@ -167,7 +177,9 @@ SETTINGS: dict[str, Setting] = {
             "32",
             "requests in flight at most (one thread each)",
         ),
-        Setting("CONFIRMA_TOKEN_KEY", _text, None, "Fernet key(s) encrypting client tokens", secret=_keys),
+        Setting(
+            "CONFIRMA_TOKEN_KEY", _token_keys, None, "Fernet key(s) encrypting client tokens", secret=_keys
+        ),
         Setting("CONFIRMA_TOKEN_KEY_FILE", _readable_file, None, "file holding the Fernet key(s)"),
         Setting(
             "WAREHOUSE_DSN", _dsn, None, "the warehouse (default: embedded PostgreSQL)", secret=dsn_password

@@ -104,32 +104,43 @@ def generate_key() -> str:
     return Fernet.generate_key().decode("ascii")
 
 
-def _split_keys(text: str) -> list[str]:
+def split_keys(text: str) -> list[str]:
+    """The keys of a CONFIRMA_TOKEN_KEY value or key file: comma- or line-separated, first encrypts."""
     return [part.strip() for chunk in text.splitlines() for part in chunk.split(",") if part.strip()]
+
+
+def _key_bytes(key: str | bytes) -> bytes:
+    return (key.encode("ascii", "replace") if isinstance(key, str) else bytes(key)).strip()
+
+
+def fernets(keys: Sequence[str | bytes]) -> list[Fernet]:
+    """One Fernet per key, or ValueError naming the bad key by its position only: the message never holds key
+    material (settings.check() reports it for CONFIRMA_TOKEN_KEY before any work; the vault for a key file)."""
+    if not keys:
+        raise ValueError("no key given")
+    out: list[Fernet] = []
+    for number, key in enumerate(keys, start=1):
+        try:
+            out.append(Fernet(_key_bytes(key)))
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"key #{number} is not a valid Fernet key (32 url-safe base64-encoded bytes; "
+                "generate one with `confirma-pipeline tokens generate-key`)"
+            ) from None
+    return out
 
 
 class TokenVault:
     """Encrypts and decrypts client tokens with a list of Fernet keys (first encrypts, all decrypt)."""
 
     def __init__(self, keys: Sequence[str | bytes], *, source: str = KEY_ENV) -> None:
-        if not keys:
-            raise ConfigError(f"{source}: no key given")
-        fernets: list[Fernet] = []
-        ids: list[str] = []
-        for number, key in enumerate(keys, start=1):
-            raw = key.encode("ascii", "replace") if isinstance(key, str) else bytes(key)
-            raw = raw.strip()
-            try:
-                fernets.append(Fernet(raw))
-            except (ValueError, TypeError):
-                raise ConfigError(
-                    f"{source}: key #{number} is not a valid Fernet key (32 url-safe base64-encoded bytes; "
-                    "generate one with `confirma-pipeline tokens generate-key`)"
-                ) from None
-            ids.append(key_id(raw))
-        self._fernet = MultiFernet(fernets)
-        self._fernets = fernets
-        self._ids = ids
+        try:
+            parsed = fernets(keys)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+        self._fernet = MultiFernet(parsed)
+        self._fernets = parsed
+        self._ids = [key_id(_key_bytes(key)) for key in keys]
         self._source = source
 
     # --- construction --------------------------------------------------------------------------------------
@@ -141,7 +152,7 @@ class TokenVault:
         env = os.environ if environ is None else environ
         text = env.get(KEY_ENV, "").strip()
         if text:
-            return cls(_split_keys(text), source=KEY_ENV)
+            return cls(split_keys(text), source=KEY_ENV)
         path = env.get(KEY_FILE_ENV, "").strip()
         if path:
             return cls.from_file(path)
@@ -157,7 +168,7 @@ class TokenVault:
             text = Path(path).read_text(encoding="ascii", errors="replace")
         except OSError as exc:
             raise ConfigError(f"{source}: cannot read the key file: {exc.strerror}") from None
-        keys = _split_keys(text)
+        keys = split_keys(text)
         if not keys:
             raise ConfigError(f"{source}: the key file is empty")
         return cls(keys, source=source)

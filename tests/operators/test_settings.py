@@ -11,6 +11,7 @@ from confirma_pipeline.cli import main
 from confirma_pipeline.errors import ConfigError, ExitCode
 
 PW = "Pw-S3cret-4"
+GOOD_KEY = "x" * 43 + "="  # 32 bytes of url-safe base64: a valid Fernet key
 
 BAD_VALUES = [
     ("CONFIRMA_ENV", "prod", "CONFIRMA_ENV: unknown value 'prod' (use sandbox, staging, production)"),
@@ -30,6 +31,8 @@ BAD_VALUES = [
     ("CONFIRMA_ALERT_REJECTED_SHARE", "5%", "CONFIRMA_ALERT_REJECTED_SHARE: not a number"),
     ("CONFIRMA_ALERT_REJECTED_SHARE", "2", "CONFIRMA_ALERT_REJECTED_SHARE: must be between 0.0 and 1.0"),
     ("CONFIRMA_ALERT_FORMAT", "email", "CONFIRMA_ALERT_FORMAT: unknown value 'email'"),
+    ("CONFIRMA_TOKEN_KEY", PW, "CONFIRMA_TOKEN_KEY: key #1 is not a valid Fernet key"),
+    ("CONFIRMA_TOKEN_KEY", f"{GOOD_KEY},{PW}", "CONFIRMA_TOKEN_KEY: key #2 is not a valid Fernet key"),
 ]
 
 
@@ -40,7 +43,7 @@ def test_bad_value_is_one_line_naming_the_setting(name, value, expected, monkeyp
         settings.check()
     message = str(excinfo.value)
     assert message.startswith(expected), message
-    assert "\n" not in message and PW not in message
+    assert "\n" not in message and PW not in message and GOOD_KEY[:8] not in message
 
 
 @pytest.mark.parametrize("name, value, expected", BAD_VALUES[:3])
