@@ -75,6 +75,11 @@ CHOSEN    accounting payments go ACCOUNTING_PAYMENT_BATCH per request (the body 
           all-or-nothing and names bad items as payments[i]; the other items of a refused batch are looked
           up by status before they are sent again (safe even if the API accepted part of the batch).
 CHOSEN    text lengths: TEXT_MAX_LENGTHS (Finvoice 3.0's limits; Confirma's docs give none); 400 when longer.
+CHOSEN    text characters: no character XML 1.0 cannot carry (XML_FORBIDDEN_CHARACTERS: C0 controls but tab, line
+          feed and carriage return; U+FFFE, U+FFFF). Finvoice is XML 1.0, so such a text cannot reach the buyer's
+          e-invoice; 400 when present. Any other character (emoji, combining marks, right-to-left) is sent as is.
+CHOSEN    dates: invoice date, due date and order date within DATE_RANGE (2000-01-01 .. 2099-12-31); a date
+          outside is a typo (1900, 2999), not an invoice, and would enter payment control at once; 400 otherwise.
 CHOSEN    signs: negative quantities, prices and row amounts only on NEGATIVE_ALLOWED_TYPES (CREDIT_NOTE); the
           totals of an INVOICE are >= 0 and of a CREDIT_NOTE <= 0 (TOTALS_SIGN); 400 otherwise.
 CHOSEN    invoice actions are sent ONE per request (push/actions.py) although the body is a list: one lost answer
@@ -100,6 +105,7 @@ CHOSEN    the data of ACTION_DATA_ONLY_CASE codes is invoiceNumber and caseId on
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 _INDEX = re.compile(r"\[\d+\]")
@@ -291,6 +297,14 @@ TEXT_MAX_LENGTHS: dict[str, int] = {
     **_under("invoice.parties.invoiceRecipientParty.address", _ADDRESS),
     **_under("invoice.rows[]", {"productCode": _ID, "name": 100, "unitCode": 14}),
 }  # fmt: skip
+
+
+#: characters XML 1.0 cannot carry (its Char production), as a regular expression class (CHOSEN, see above)
+XML_FORBIDDEN_CHARACTERS = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"  # Python and RE2 (pyarrow) alike
+#: the dates an invoice may carry (CHOSEN, see above), inclusive
+DATE_RANGE = (date(2000, 1, 1), date(2099, 12, 31))
+#: the body paths DATE_RANGE applies to
+RANGED_DATE_PATHS = ("invoice.header.date", "invoice.header.dueDate", "invoice.references.orderDate")
 
 
 def text_max_length(path: str) -> int | None:

@@ -23,6 +23,7 @@ EMAIL_RE = re.compile(ref.EMAIL_PATTERN)
 URL_RE = re.compile(ref.URL_PATTERN)
 BIC_RE = re.compile(ref.BIC_PATTERN)
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+XML_FORBIDDEN_RE = re.compile(c.XML_FORBIDDEN_CHARACTERS)
 #: the length limit of a text path, remembered: a body repeats the same paths (rows[0].name, rows[1].name, ...)
 #: and the limit is looked up by a regular expression; bounded, as the paths come from the request
 _text_limit = lru_cache(maxsize=4096)(c.text_max_length)
@@ -86,6 +87,9 @@ def _str(errs: Errors, parent: dict, key: str, path: str, required: bool = False
     if limit is not None and len(value) > limit:
         errs.add(path, f"must be at most {limit} characters")
         return None
+    if XML_FORBIDDEN_RE.search(value):
+        errs.add(path, "must not hold a character XML 1.0 cannot carry (a control character)")
+        return None
     return value
 
 
@@ -129,10 +133,15 @@ def _date(errs: Errors, parent: dict, key: str, path: str, required: bool = Fals
         errs.add(path, must)
         return None
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         errs.add(path, "is not a valid calendar date")
         return None
+    low, high = c.DATE_RANGE
+    if path in c.RANGED_DATE_PATHS and not low <= parsed <= high:
+        errs.add(path, f"must be within {low} .. {high}")
+        return None
+    return parsed
 
 
 def _non_empty_list(errs: Errors, items: Any, path: str) -> bool:

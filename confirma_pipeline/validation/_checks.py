@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from confirma_pipeline.api.contract import DATE_RANGE
 from confirma_pipeline.validation import identifiers as ids
 
 
@@ -70,3 +71,20 @@ MAX_LENGTH_CHECK = "max_length"
 def within_max_length(s: pd.Series, limits: dict[str, int]) -> pd.Series:
     """Text no longer than its column's CHOSEN limit (`limits[s.name]`, characters); a null passes."""
     return pd.Series(ids.char_lengths_within(s, limits[s.name]), index=s.index)
+
+
+XML_SAFE_CHECK = "xml_characters"
+
+
+def xml_safe(s: pd.Series) -> pd.Series:
+    """Text free of characters XML 1.0 cannot carry (Finvoice is XML; api/contract.XML_FORBIDDEN_CHARACTERS)."""
+    return pd.Series(ids.xml_safe(s), index=s.index)
+
+
+DATE_RANGE_CHECK = "date_in_range"
+
+
+def date_in_range(s: pd.Series) -> pd.Series:
+    """A date within api/contract.DATE_RANGE (CHOSEN); null passes (a required date has its own not_null)."""
+    low, high = (pd.Timestamp(d) for d in DATE_RANGE)
+    return s.isna() | ((s >= low) & (s <= high))

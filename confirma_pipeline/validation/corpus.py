@@ -170,6 +170,10 @@ INVOICE_KINDS: tuple[Kind, ...] = (
     Kind("huge_description", "max_length", _set("description", "d" * 100_000)),
     Kind("long_buyer_name", "max_length", _set("buyer_name", "b" * 5_000)),
     Kind("long_row_name", "max_length", _row_set("name", "r" * 12_000)),
+    Kind("control_character_name", "xml_characters", _set("buyer_name", "Kello\x07 Oy")),
+    Kind("control_character_row", "xml_characters", _row_set("name", "Escape \x1b[31m red")),
+    Kind("invoice_date_1900", "date_in_range", _set("invoice_date", pd.Timestamp("1900-01-01"))),
+    Kind("due_date_2999", "date_in_range", _set("due_date", pd.Timestamp("2999-12-31"))),
     Kind("zero_invoice_number", "greater_than(0)", _set("invoice_number", 0)),
     Kind("gross_not_net_plus_vat", "gross_equals_net_plus_vat", _shift("gross_amount", 0.01)),
     # the mapper rounds money to cents and quantities to 4 decimals: the body cannot show these two
@@ -219,6 +223,7 @@ CREDITOR_KINDS: tuple[tuple[str, str, str, str], ...] = (
     ("creditor_technical_email", "technical_contact_email", "tech@", "email_format"),
     ("creditor_long_name", "name", "n" * 71, "max_length"),
     ("creditor_blank_name", "name", "  ", "not_blank"),
+    ("creditor_control_character", "postal_district", "Helsinki\x0c", "xml_characters"),
 )
 
 

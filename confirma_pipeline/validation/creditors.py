@@ -10,11 +10,13 @@ from confirma_pipeline.api.contract import SERVICE_TYPES
 from confirma_pipeline.validation import identifiers as ids
 from confirma_pipeline.validation._checks import (
     MAX_LENGTH_CHECK,
+    XML_SAFE_CHECK,
     business_id_ok,
     optional,
     postal_code_ok,
     row_check,
     within_max_length,
+    xml_safe,
 )
 from confirma_pipeline.validation._checks import field as _f
 from confirma_pipeline.validation.dtypes import UTCTimestamp
@@ -87,6 +89,12 @@ class CreditorModel(pa.DataFrameModel):
     @pa.check(*CREDITOR_MAX_LENGTHS, name=MAX_LENGTH_CHECK, error="longer than its body field allows")
     def _max_length(cls, s: pd.Series) -> pd.Series:
         return within_max_length(s, CREDITOR_MAX_LENGTHS)
+
+    @pa.check(
+        *CREDITOR_MAX_LENGTHS, name=XML_SAFE_CHECK, error="holds a character XML (Finvoice) cannot carry"
+    )
+    def _xml_safe(cls, s: pd.Series) -> pd.Series:
+        return xml_safe(s)
 
     @pa.check("service_type", name="service_type_known", error=f"must be one of {', '.join(SERVICE_TYPES)}")
     def _service_type(cls, s: pd.Series) -> pd.Series:

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from confirma_pipeline.api.contract import XML_FORBIDDEN_CHARACTERS
 from confirma_pipeline.validation import reference as ref
 from confirma_pipeline.validation.input_contract import STR_DTYPE
 
@@ -207,6 +208,28 @@ def is_blank(values) -> pd.Series:
     arr = pa.array(s)
     blank = pc.or_kleene(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr)).fill_null(True)
     return _result(blank.to_numpy(zero_copy_only=False), s.index)
+
+
+def xml_safe(values) -> np.ndarray:
+    """True where the text holds no character XML 1.0 cannot carry (api/contract.XML_FORBIDDEN_CHARACTERS;
+    null: True), in one Arrow regex pass (RE2) over the column."""
+    s = _as_str(values)
+    arr = pa.array(s)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    data = arr.buffers()[2]  # validity, offsets, UTF-8 bytes (of the whole buffer: a superset of a slice's)
+    if data is None or _bytes_plainly_safe(np.frombuffer(data, dtype=np.uint8)):
+        return np.ones(len(s), dtype=bool)
+    found = pc.match_substring_regex(arr, XML_FORBIDDEN_CHARACTERS).fill_null(False)
+    return ~found.to_numpy(zero_copy_only=False)
+
+
+def _bytes_plainly_safe(utf8: np.ndarray) -> bool:
+    """True when a column's UTF-8 bytes cannot hold a forbidden character: every byte is at least 0x20 (no C0
+    control at all) and below 0xEF (no U+F000..U+FFFF, which holds U+FFFE/U+FFFF, nor any 4-byte character).
+    Two passes at memory speed instead of a regex per value; a column that fails it (a line break, an emoji)
+    is judged by the regex."""
+    return utf8.size == 0 or (int(utf8.min()) >= 0x20 and int(utf8.max()) < 0xEF)
 
 
 def char_lengths_within(values, limit: int) -> np.ndarray:

@@ -26,13 +26,17 @@ from confirma_pipeline.api.contract import (
 )
 from confirma_pipeline.validation import identifiers as ids
 from confirma_pipeline.validation._checks import (
+    DATE_RANGE_CHECK,
     MAX_LENGTH_CHECK,
+    XML_SAFE_CHECK,
     business_id_ok,
+    date_in_range,
     optional,
     postal_code_ok,
     present,
     row_check,
     within_max_length,
+    xml_safe,
 )
 from confirma_pipeline.validation._checks import field as _f
 from confirma_pipeline.validation._checks import nullable_field as _n
@@ -177,6 +181,17 @@ class InvoiceModel(pa.DataFrameModel):
     @pa.check(*INVOICE_MAX_LENGTHS, name=MAX_LENGTH_CHECK, error="longer than its body field allows")
     def _max_length(cls, s: pd.Series) -> pd.Series:
         return within_max_length(s, INVOICE_MAX_LENGTHS)
+
+    @pa.check(
+        *INVOICE_MAX_LENGTHS, name=XML_SAFE_CHECK, error="holds a character XML (Finvoice) cannot carry"
+    )
+    def _xml_safe(cls, s: pd.Series) -> pd.Series:
+        return xml_safe(s)
+
+    @pa.check("invoice_date", "due_date", "order_date", name=DATE_RANGE_CHECK,
+              error="is outside 2000-01-01 .. 2099-12-31 (a typo?)")  # fmt: skip
+    def _date_range(cls, s: pd.Series) -> pd.Series:
+        return date_in_range(s)
 
     @pa.check("distribution_method", name="distribution_method_known",
               error=f"must be one of {', '.join(DISTRIBUTION_METHODS)}")  # fmt: skip
@@ -359,6 +374,12 @@ class InvoiceRowModel(pa.DataFrameModel):
     @pa.check(*INVOICE_ROW_MAX_LENGTHS, name=MAX_LENGTH_CHECK, error="longer than its body field allows")
     def _max_length(cls, s: pd.Series) -> pd.Series:
         return within_max_length(s, INVOICE_ROW_MAX_LENGTHS)
+
+    @pa.check(
+        *INVOICE_ROW_MAX_LENGTHS, name=XML_SAFE_CHECK, error="holds a character XML (Finvoice) cannot carry"
+    )
+    def _xml_safe(cls, s: pd.Series) -> pd.Series:
+        return xml_safe(s)
 
     @pa.check("unit_price", "net_amount", "vat_amount", "gross_amount", name="amount_has_two_decimals",
               error="must have at most 2 decimals")  # fmt: skip

@@ -154,3 +154,25 @@ def test_hostile_but_valid_text_is_accepted_and_sent_byte_for_byte(text, client,
     client.create_invoice(client_token, body)
     stored = [inv for per_client in sandbox.sandbox.state.invoices.values() for inv in per_client.values()]
     assert [inv["buyerName"] for inv in stored] == [text]
+
+
+def test_xml_characters_rule_is_xml_1_0_char_production_on_both_paths():
+    """`ids.xml_safe` (a byte-range pass, then a regex only for a column that might hold one) marks exactly the
+    characters XML 1.0's Char production excludes, whether the column takes the fast path or the regex; the
+    sandbox's `re` reads the same CHOSEN class."""
+    import re
+
+    from confirma_pipeline.api.contract import XML_FORBIDDEN_CHARACTERS
+    from confirma_pipeline.validation import identifiers as ids
+
+    def xml_char(cp: int) -> bool:  # https://www.w3.org/TR/xml/#charsets
+        return cp in (0x9, 0xA, 0xD) or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD or cp >= 0x10000
+
+    code_points = [*range(0x0, 0x250), *range(0xE000, 0xE010), *range(0xEFF0, 0x10010), 0x1F600, 0x10FFFF]
+    texts = [f"a{chr(cp)}b" for cp in code_points]
+    expected = [xml_char(cp) for cp in code_points]
+    as_column = pd.Series(texts, dtype="str")
+    assert ids.xml_safe(as_column).tolist() == expected
+    assert [re.search(XML_FORBIDDEN_CHARACTERS, t) is None for t in texts] == expected
+    # one value per column: each plain one takes the fast path, each other one the regex
+    assert [bool(ids.xml_safe(pd.Series([t], dtype="str"))[0]) for t in texts] == expected
