@@ -31,7 +31,6 @@ URL_PATTERN = ref.URL_PATTERN
 BIC_PATTERN = ref.BIC_PATTERN
 
 # Finnish reference: 7,3,1 repeating from the right over the base digits (check digit excluded).
-_REFERENCE_WEIGHTS = np.resize(np.array([7, 3, 1], dtype=np.int64), 19)[::-1].copy()
 
 
 # --- helpers --------------------------------------------------------------------------------------------
@@ -120,19 +119,12 @@ def is_finnish_reference(values) -> pd.Series:
     """Finnish national payment reference (viitenumero): 4-20 digits (spaces allowed), the last being the check
     digit of the 7-3-1 weighted sum (weights from the right): (10 - sum % 10) % 10."""
     s = _as_str(values).str.replace(" ", "", regex=False)
-    shaped = _bool(s.str.fullmatch(r"\d{4,20}"))
+    shaped = _bool(s.str.fullmatch(ref.FINNISH_REFERENCE_SHAPE))
     out = np.zeros(len(s), dtype=bool)
     if shaped.any():
         digits = _digit_matrix(s[shaped].str.pad(20, side="left", fillchar="0").tolist(), 20)
-        out[shaped] = finnish_reference_check_digits(digits[:, :19]) == digits[:, 19]
+        out[shaped] = ref.finnish_reference_check_digits(digits[:, :19]) == digits[:, 19]
     return _result(out, s.index)
-
-
-def finnish_reference_check_digits(base_digits: np.ndarray) -> np.ndarray:
-    """7-3-1 check digit of each row of a (n, 19) digit matrix (the base, left-padded with zeros): weights
-    7, 3, 1 repeating from the right, check = (10 - sum % 10) % 10. Validation and the sample generators
-    both use this one function."""
-    return (10 - (base_digits @ _REFERENCE_WEIGHTS) % 10) % 10
 
 
 def is_rf_reference(values) -> pd.Series:

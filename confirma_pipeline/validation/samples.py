@@ -16,13 +16,13 @@ import pandas as pd
 from stdnum import iban
 from stdnum.fi import alv
 
-from confirma_pipeline.validation.identifiers import finnish_reference_check_digits
 from confirma_pipeline.validation.input_contract import (
     CREDITORS_CONTRACT,
     INVOICE_ROWS_CONTRACT,
     INVOICES_CONTRACT,
     STR_DTYPE,
 )
+from confirma_pipeline.validation.reference import finnish_reference_check_digits
 
 VAT_RATES_HUNDREDTHS = np.array([2550, 1400, 1000, 0])  # Finnish VAT 25.5 %, 14 %, 10 %, 0 %
 

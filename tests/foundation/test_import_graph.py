@@ -33,8 +33,6 @@ KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset(
         # errors.py redacts secrets with settings.secret_values (import inside a function)
         frozenset({"confirma_pipeline.errors", "confirma_pipeline.settings"}),
         frozenset({"confirma_pipeline.errors", "confirma_pipeline.settings", "confirma_pipeline.vault"}),
-        # reference.py checks a Finnish reference with identifiers.is_finnish_reference (inside a function)
-        frozenset({"confirma_pipeline.validation.identifiers", "confirma_pipeline.validation.reference"}),
     }
 )
 
