@@ -149,13 +149,21 @@ def conform(schema: pa.DataFrameSchema, df: pd.DataFrame, entity: str) -> tuple[
     return df, null_rows
 
 
-def null_columns(schema: pa.DataFrameSchema, df: pd.DataFrame, positions: np.ndarray) -> list[list[str]]:
-    """For each position, the NOT NULL columns that are null there (in schema order)."""
+def null_columns(
+    schema: pa.DataFrameSchema, df: pd.DataFrame, positions: np.ndarray
+) -> list[tuple[str, np.ndarray]]:
+    """(column, the `positions` where it is null) for each NOT NULL column null somewhere among `positions`;
+    columns in the order a row-by-row reading meets them (by first such position, then schema order), so
+    each row's reasons list its null columns in schema order."""
     names = [
         n
         for n, c in schema.columns.items()
         if not c.nullable and str(c.dtype) in _NO_NULL_DTYPES and n in df.columns
     ]
     sub = df.iloc[positions]
-    masks = {n: sub[n].isna().to_numpy(dtype=bool) for n in names}
-    return [[n for n in names if masks[n][i]] for i in range(len(positions))]
+    found = []
+    for order, name in enumerate(names):
+        null = sub[name].isna().to_numpy(dtype=bool)
+        if null.any():
+            found.append((int(np.argmax(null)), order, name, positions[null]))
+    return [(name, at) for _, _, name, at in sorted(found)]

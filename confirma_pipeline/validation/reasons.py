@@ -27,7 +27,6 @@ and onboarded is the caller's business, not this module's.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,9 +35,12 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_
+import pyarrow.compute as pc
 
 from confirma_pipeline.api.contract import row_amounts
 from confirma_pipeline.validation import identifiers as ids
+from confirma_pipeline.validation import reason_texts as rt
 from confirma_pipeline.validation._checks import MAX_LENGTH_CHECK
 from confirma_pipeline.validation.check_masks import (
     COLUMN_CHECK,
@@ -53,6 +55,7 @@ from confirma_pipeline.validation.check_masks import (
 )
 from confirma_pipeline.validation.conform import NOT_NULL_CHECK, RelationError, conform, null_columns
 from confirma_pipeline.validation.creditors import CREDITOR_MAX_LENGTHS
+from confirma_pipeline.validation.input_contract import STR_DTYPE
 from confirma_pipeline.validation.invoices import (
     HAS_ROWS_CHECK,
     INVOICE_AMOUNTS,
@@ -67,7 +70,8 @@ from confirma_pipeline.validation.invoices import (
     negative_rows,
     row_sums,
 )
-from confirma_pipeline.validation.row_hashes import float_reprs, invoice_content_hashes, row_hashes
+from confirma_pipeline.validation.reason_texts import format_value
+from confirma_pipeline.validation.row_hashes import invoice_content_hashes, row_hashes
 
 #: model name -> column -> CHOSEN maximum length (for the reason's "more than N")
 MAX_LENGTHS = {
@@ -124,60 +128,6 @@ class InvoiceValidation:
 # --- formatting -----------------------------------------------------------------------------------------
 
 
-def _quote(text: str) -> str:
-    if len(text) > 80:
-        text = text[:77] + "..."
-    return "'" + text.replace("'", "\\'") + "'"
-
-
-def format_value(value) -> str:
-    """A value as it should read in a reason: strings quoted, null as `null`, dates as YYYY-MM-DD."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return "null"
-    if isinstance(value, float | np.floating):
-        return "null" if math.isnan(value) else repr(float(value))
-    if isinstance(value, pd.Timestamp | np.datetime64):
-        ts = pd.Timestamp(value)
-        if ts.tz is None and ts == ts.normalize():
-            return ts.date().isoformat()
-        return ts.isoformat()
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, np.integer | int):
-        return str(int(value))
-    return _quote(str(value))
-
-
-def format_values(values: pd.Series) -> list[str]:
-    """`format_value` of each value, with one pass per column for the common dtypes (floats, integers,
-    text): only failing rows are formatted, but a 10 %-bad chunk has 100,000 of them."""
-    dtype = values.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind == "f":
-        x = values.to_numpy()
-        texts = float_reprs(x).to_pylist()
-        for i in np.flatnonzero(np.isnan(x)).tolist():
-            texts[i] = "null"
-        return texts
-    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
-        return [str(x) for x in values.tolist()]
-    if isinstance(dtype, pd.StringDtype):
-        return [_quote(x) if isinstance(x, str) else "null" for x in values.tolist()]
-    return [format_value(v) for v in values.tolist()]
-
-
-def _column_values(work: pd.DataFrame, columns: Sequence[str], positions: np.ndarray) -> dict[str, list]:
-    """Formatted values of `columns` at `positions` (one take and one pass per column, not one per cell)."""
-    return {c: format_values(work[c].iloc[positions]) for c in columns if c in work.columns}
-
-
-def _pairs(values: dict[str, list[str]], columns: Sequence[str]) -> list[str]:
-    """Per row, "col1 v1, col2 v2" over the `columns` present in `values`."""
-    parts = [[f"{c} {v}" for v in values[c]] for c in columns if c in values]
-    if not parts:
-        return []
-    return [", ".join(row) for row in zip(*parts, strict=True)] if len(parts) > 1 else parts[0]
-
-
 def _explain_one(quantity, unit_price, vat_percentage, discount) -> str:
     """The expected amounts of one row by `contract.row_amounts` itself (Decimal of each float's repr)."""
     try:
@@ -214,12 +164,7 @@ def _half_up_millionths(numerator: np.ndarray) -> np.ndarray:
     return np.sign(numerator) * (whole + (2 * rest >= 10**6))
 
 
-def _money_texts(cents: np.ndarray) -> list[str]:
-    """Whole cents as Decimal prints a quantized amount: '-12.30', '0.00' (a negative zero never comes here)."""
-    return [f"{'-' if c < 0 else ''}{abs(c) // 100}.{abs(c) % 100:02d}" for c in cents.tolist()]
-
-
-def _explain_row_amounts(work: pd.DataFrame, positions: np.ndarray) -> list[str]:
+def _explain_row_amounts(work: pd.DataFrame, positions: np.ndarray) -> pa_.Array:
     """ " (expected net N, vat V, gross G)" per row, exactly as `contract.row_amounts` (ROUND_HALF_UP on the
     Decimal of each float's repr) gives them, without a Decimal per row where that provably gives the same:
     in floats where the value is farther from a half cent than the float error; at a (near) half cent, in
@@ -251,16 +196,20 @@ def _explain_row_amounts(work: pd.DataFrame, positions: np.ndarray) -> list[str]
         positive_zero_vat = (vat == 0) & (net > 0) & ~np.signbit(v)
         fast = bounded & net_ok & vat_ok & (net != 0) & ((vat != 0) | positive_zero_vat) & (net + vat != 0)
     not_a_number = np.isnan(q) | np.isnan(p)
-    out = [" (expected net NaN, vat NaN, gross NaN)"] * len(sub)
+    out = pa_.repeat(rt.lit(" (expected net NaN, vat NaN, gross NaN)"), len(sub)).cast(rt.TEXT)
     at = np.flatnonzero(fast)
     if len(at):
         net_c, vat_c = net[at].astype(np.int64), vat[at].astype(np.int64)
-        texts = zip(_money_texts(net_c), _money_texts(vat_c), _money_texts(net_c + vat_c), strict=True)
-        for i, (n, t, g) in zip(at.tolist(), texts, strict=True):
-            out[i] = f" (expected net {n}, vat {t}, gross {g})"
-    d_values = sub["discount_percentage"].tolist() if has_d else [None] * len(sub)
-    for i in np.flatnonzero(~fast & ~not_a_number).tolist():
-        out[i] = _explain_one(q[i], p[i], v[i], d_values[i])
+        money = [rt.money_texts(net_c), rt.money_texts(vat_c), rt.money_texts(net_c + vat_c)]
+        texts = rt.concat(
+            [" (expected net ", money[0], ", vat ", money[1], ", gross ", money[2], ")"], len(at)
+        )
+        out = pc.replace_with_mask(out, pa_.array(fast), texts)
+    slow = ~fast & ~not_a_number
+    if slow.any():
+        d_values = sub["discount_percentage"].tolist() if has_d else [None] * len(sub)
+        texts = rt.texts([_explain_one(q[i], p[i], v[i], d_values[i]) for i in np.flatnonzero(slow).tolist()])
+        out = pc.replace_with_mask(out, pa_.array(slow), texts)
     return out
 
 
@@ -287,44 +236,48 @@ def _unique_name(columns: Sequence[str]) -> str:
 # --- failed checks -> (check name, one fragment per failing row) ------------------------------------------
 
 
-def _fragments(schema: pa.DataFrameSchema, work: pd.DataFrame, failed: Failed) -> tuple[str, list[str]]:
-    """The check name a rejected row lists, and the reason fragment of each of `failed.positions`."""
+def _fragments(schema: pa.DataFrameSchema, work: pd.DataFrame, failed: Failed) -> tuple[str, pa_.Array]:
+    """The check name a rejected row lists, and the reason fragment of each of `failed.positions` (one
+    element-wise concatenation per check, see `reason_texts`)."""
     positions, column = failed.positions, failed.column
+    n = len(positions)
     if failed.kind == NULL:
-        return NOT_NULL_CHECK, [f"{column} is null (fails {NOT_NULL_CHECK})"] * len(positions)
+        return NOT_NULL_CHECK, rt.concat([f"{column} is null (fails {NOT_NULL_CHECK})"], n)
     if failed.kind == DUPLICATE:
         name = _unique_name([column])
-        values = format_values(work[column].iloc[positions])
-        return name, [f"{column} {v} is duplicated (fails {name})" for v in values]
+        values = rt.value_texts(work[column].iloc[positions])
+        return name, rt.concat([f"{column} ", values, f" is duplicated (fails {name})"], n)
     if failed.kind == COLUMN_CHECK:
         label = failed.name or _check_label(schema.columns[column].checks[failed.number])
         if label == MAX_LENGTH_CHECK:
             limit = MAX_LENGTHS.get(schema.name, {}).get(column)
-            lengths = work[column].iloc[positions].str.len().tolist()
-            return label, [f"{column} has {n} characters, more than {limit} (fails {label})" for n in lengths]
-        values = format_values(work[column].iloc[positions])
-        return label, [f"{column} {v} fails {label}" for v in values]
+            text = pa_.array(work[column].iloc[positions])
+            lengths = pc.cast(pc.utf8_length(text.cast(rt.TEXT)), rt.TEXT)
+            return label, rt.concat(
+                [f"{column} has ", lengths, f" characters, more than {limit} (fails {label})"], n
+            )
+        values = rt.value_texts(work[column].iloc[positions])
+        return label, rt.concat([f"{column} ", values, f" fails {label}"], n)
     if failed.kind == DUPLICATE_KEY:
         cols = list(failed.columns)
         name = _unique_name(cols)
-        pairs = _pairs(_column_values(work, cols, positions), cols)
-        return name, [f"({p}) is duplicated (fails {name})" for p in pairs]
+        return name, rt.concat(
+            ["(", *rt.column_pairs(work, cols, positions), f") is duplicated (fails {name})"], n
+        )
     check = schema.checks[failed.number]
     name = check.name or "check"
     stats = check.statistics or {}
     subjects, context = list(stats.get("columns", ())), list(stats.get("context", ()))
-    values = _column_values(work, [*subjects, *context], positions)
-    if subjects:
-        verb = "fails" if len(subjects) <= 1 else "fail"
-        texts = [f"{p} {verb} {name}" for p in _pairs(values, subjects)]
-    else:
-        texts = [f"row fails {name}"] * len(positions)
-    if context:
-        texts = [f"{t} for {p}" for t, p in zip(texts, _pairs(values, context), strict=True)]
+    judged = rt.column_pairs(work, subjects, positions)
+    verb = "fails" if len(subjects) <= 1 else "fail"
+    parts = [*judged, f" {verb} {name}"] if judged else [f"row fails {name}"]
+    given = rt.column_pairs(work, context, positions)
+    if given:
+        parts += [" for ", *given]
     explain = EXPLAINERS.get(name)
     if explain is not None:
-        texts = [t + e for t, e in zip(texts, explain(work, positions), strict=True)]
-    return name, texts
+        parts.append(explain(work, positions))
+    return name, rt.concat(parts, n)
 
 
 def _from_failure_cases(schema: pa.DataFrameSchema, work: pd.DataFrame, fc: pd.DataFrame) -> list[Failed]:
@@ -395,36 +348,6 @@ def _model_failures(schema: pa.DataFrameSchema, work: pd.DataFrame) -> list[Fail
     return []
 
 
-def _per_row(
-    groups: list[tuple[np.ndarray, str, list[str]]],
-) -> tuple[np.ndarray, list[list[str]], list[str], int]:
-    """(rejected positions, sorted; each one's checks; each one's reason; number of failures) from the failed
-    checks' (positions, check name, fragments). A row's checks and fragments keep the checks' order, each
-    once; a row never gets another row's fragment."""
-    groups = [g for g in groups if len(g[0])]
-    if not groups:
-        return np.zeros(0, dtype=np.intp), [], [], 0
-    positions = np.concatenate([g[0] for g in groups])
-    group_of = np.repeat(np.arange(len(groups)), [len(g[0]) for g in groups])
-    fragments = [f for g in groups for f in g[2]]
-    names = [g[1] for g in groups]
-    order = np.argsort(positions, kind="stable")
-    rejected, starts, counts = np.unique(positions[order], return_index=True, return_counts=True)
-    first = order[starts]
-    checks = [[names[g]] for g in group_of[first].tolist()]
-    reasons = [fragments[i] for i in first.tolist()]
-    for j in np.flatnonzero(counts > 1).tolist():
-        own_checks: list[str] = []
-        own_frags: list[str] = []
-        for i in order[starts[j] : starts[j] + counts[j]].tolist():
-            if names[group_of[i]] not in own_checks:
-                own_checks.append(names[group_of[i]])
-            if fragments[i] not in own_frags:
-                own_frags.append(fragments[i])
-        checks[j], reasons[j] = own_checks, "; ".join(own_frags)
-    return rejected.astype(np.intp), checks, reasons, len(positions)
-
-
 def _entity_key(frame: pd.DataFrame, key_columns: Sequence[str]) -> pd.Series:
     parts = [frame[c].astype(object).where(frame[c].notna(), "").astype("str") for c in key_columns]
     if not parts:
@@ -468,15 +391,14 @@ def _collect(
         raise RelationError(entity, str(extra[0]), "is not in the input contract")
     original = work
     work, null_rows = conform(schema, work, entity)
-    groups: list[tuple[np.ndarray, str, list[str]]] = []
+    groups: list[tuple[np.ndarray, str, pa_.Array]] = []
     checked, kept = work, None
     if null_rows.any():
         null_pos = np.flatnonzero(null_rows)
-        pairs = [(p, c) for p, cols in zip(null_pos.tolist(), null_columns(schema, original, null_pos), strict=True)
-                 for c in cols]  # fmt: skip
-        for column in dict.fromkeys(c for _, c in pairs):
-            at = np.array([p for p, c in pairs if c == column], dtype=np.intp)
-            groups.append((at, NOT_NULL_CHECK, [f"{column} is null (fails {NOT_NULL_CHECK})"] * len(at)))
+        for column, at in null_columns(schema, original, null_pos):
+            groups.append(
+                (at, NOT_NULL_CHECK, rt.concat([f"{column} is null (fails {NOT_NULL_CHECK})"], len(at)))
+            )
         kept = np.flatnonzero(~null_rows)
         checked = work.iloc[kept].reset_index(drop=True)
     for failed in _model_failures(schema, checked):
@@ -484,7 +406,7 @@ def _collect(
         positions = failed.positions if kept is None else kept[failed.positions]
         groups.append((positions, name, fragments))
     conformed = work if work is df else work.set_axis(df.index)
-    positions, checks, reasons, n_failures = _per_row(groups)
+    positions, checks, reasons, n_failures = rt.per_row(groups)
     if not len(positions):
         return np.zeros(len(work), dtype=bool), _empty_rejected(key_columns, work, entity), 0, conformed
     rejected_mask = np.zeros(len(work), dtype=bool)
@@ -501,7 +423,7 @@ def _collect(
         rejected["creditor_id"] = work["creditor_id"].iloc[positions].to_numpy()
     rejected["content_hash"] = row_hashes(work.iloc[positions]).to_numpy()
     rejected["checks"] = pd.Series(checks, dtype=object)
-    rejected["reason"] = pd.Series(reasons, dtype="str")
+    rejected["reason"] = rt.as_str_series(reasons, STR_DTYPE)
     return rejected_mask, rejected, n_failures, conformed
 
 

@@ -81,11 +81,29 @@ def _integral(x: np.ndarray) -> np.ndarray:
         return np.isfinite(x) & (np.floor(x) == x) & (np.abs(x) < 2**53)
 
 
-def float_reprs(x: np.ndarray, integral: np.ndarray | None = None) -> pa.Array:
-    """`repr(float(v))` of each value as an Arrow string array ('nan' for NaN), in Arrow kernels: integral
-    values print as `<int>.0`, others in ARROW_REPR_RANGE through Arrow's cast; only the rest (negative zero,
-    tiny, huge, infinite) through Python's `repr`."""
-    integral = _integral(x) if integral is None else integral
+def _short_decimals(x: np.ndarray) -> tuple[np.ndarray, pa.Array, pa.Array, np.ndarray]:
+    """For the values with at most four decimals below 1e9 in magnitude (money, percentages, quantities):
+    (mask, their signed whole part as text, their decimals as text without trailing zeros ('' for none),
+    mask of no decimals). Such a value is the double nearest to k / 10^4 for an integer k of at most 13
+    digits, and no shorter decimal rounds to the same double, so these digits ARE its shortest round-trip
+    repr; integer formatting is much cheaper than printing floats."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = np.rint(x * 1e4)
+        short = (np.abs(x) < 1e9) & (scaled / 1e4 == x) & ~((x == 0) & np.signbit(x))  # repr(-0.0): '-0.0'
+    k = np.where(short, scaled, 0).astype(np.int64)
+    magnitude = np.abs(k)
+    units = pc.cast(pa.array(magnitude // 10_000), _LARGE)
+    if (k < 0).any():
+        units = pc.if_else(pa.array(k < 0), pc.binary_join_element_wise(_text("-"), units, _text("")), units)
+    rest = magnitude % 10_000
+    decimals = pc.utf8_rtrim(pc.utf8_lpad(pc.cast(pa.array(rest), _LARGE), 4, "0"), "0")
+    return short, units, decimals, rest == 0
+
+
+def _reprs_of_others(x: np.ndarray) -> pa.Array:
+    """`repr` of values `_short_decimals` does not cover: integral ones as `<int>.0`, others in
+    ARROW_REPR_RANGE through Arrow's cast; only the rest (negative zero, tiny, huge, infinite) in Python."""
+    integral = _integral(x)
     with np.errstate(invalid="ignore"):
         magnitude = np.abs(x)
         in_range = ~integral & (magnitude >= ARROW_REPR_RANGE[0]) & (magnitude < ARROW_REPR_RANGE[1])
@@ -102,27 +120,56 @@ def float_reprs(x: np.ndarray, integral: np.ndarray | None = None) -> pa.Array:
     return text
 
 
-def _canon_floats(x: np.ndarray) -> pa.Array:
-    """`_canon_number` over a float64 array: `n:<int>` for integral values, `n:<repr>` for others, `N`."""
-    integral = _integral(x)
-    as_int = pc.cast(pa.array(np.where(integral, x, 0).astype(np.int64)), _LARGE)
-    text = pc.if_else(pa.array(integral), as_int, float_reprs(x, integral))
+def float_reprs(x: np.ndarray) -> pa.Array:
+    """`repr(float(v))` of each value as an Arrow string array ('nan' for NaN), in Arrow kernels (see
+    `_short_decimals` and `_reprs_of_others`)."""
+    short, units, decimals, whole = _short_decimals(x)
+    text = pc.binary_join_element_wise(
+        units, _text("."), pc.if_else(pa.array(whole), _text("0"), decimals), _text("")
+    )
+    if not short.all():
+        others = x[~short]
+        nan = np.isnan(others)
+        others_text = pc.if_else(pa.array(nan), _text("nan"), _reprs_of_others(np.where(nan, 0.5, others)))
+        text = pc.replace_with_mask(text, pa.array(~short), others_text)
+    return text
+
+
+def _float_pieces(x: np.ndarray) -> list:
+    """`_canon_number` of each value as pieces to concatenate: `n:` + whole part + (`.` + decimals), or for
+    values `_short_decimals` does not cover (NaN, huge, tiny) the whole text in the first piece."""
+    short, units, decimals, whole = _short_decimals(x)
+    if short.all():
+        if whole.all():
+            return [_text("n:"), units]
+        return [_text("n:"), units, pc.if_else(pa.array(whole), _text(""), _text(".")), decimals]
+    others = x[~short]
+    integral = _integral(others)
+    text = pc.if_else(
+        pa.array(integral),
+        pc.cast(pa.array(np.where(integral, others, 0).astype(np.int64)), _LARGE),
+        _reprs_of_others(np.where(np.isnan(others), 0.5, others)),
+    )
     text = pc.binary_join_element_wise(_text("n:"), text, _text(""))
-    return pc.if_else(pa.array(np.isnan(x)), _text("N"), text)
+    text = pc.if_else(pa.array(np.isnan(others)), _text("N"), text)
+    mask = pa.array(~short)
+    prefix = pc.replace_with_mask(pa.repeat(_text("n:"), len(x)), mask, text)
+    nothing = pa.repeat(_text(""), int((~short).sum()))
+    dot = pc.if_else(pa.array(whole), _text(""), _text("."))
+    return [prefix, *(pc.replace_with_mask(piece, mask, nothing) for piece in (units, dot, decimals))]
 
 
-def _canon_column(s: pd.Series) -> pa.Array:
-    """Vectorised `canonical_value` over a column (same text, value by value), as an Arrow string array."""
+def _canon_pieces(s: pd.Series) -> list:
+    """Vectorised `canonical_value` over a column (same text, value by value), as Arrow text pieces whose
+    element-wise concatenation is the text (one concatenation of every column's pieces per frame: Arrow
+    copies each byte once instead of once per intermediate string)."""
     dtype = s.dtype
     if isinstance(dtype, np.dtype) and dtype.kind == "b":
-        return pa.array(np.where(s.to_numpy(), "b:t", "b:f"))
+        return [pa.array(np.where(s.to_numpy(), "b:t", "b:f")).cast(_LARGE)]
     if isinstance(dtype, np.dtype) and dtype.kind in "iu":
-        digits = pc.cast(pa.array(s.to_numpy()), pa.large_string())
-        return pc.binary_join_element_wise(
-            pa.scalar("n:", pa.large_string()), digits, pa.scalar("", pa.large_string())
-        )
+        return [_text("n:"), pc.cast(pa.array(s.to_numpy()), _LARGE)]
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
-        return _canon_floats(s.to_numpy())
+        return _float_pieces(s.to_numpy())
     if isinstance(dtype, pd.DatetimeTZDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "M"):
         values = s
         suffix = ""
@@ -131,18 +178,31 @@ def _canon_column(s: pd.Series) -> pa.Array:
             suffix = "Z"
         arr = values.to_numpy().astype("datetime64[us]")
         text = np.char.add(np.char.add("d:", np.datetime_as_string(arr, unit="us")), suffix)
-        return pa.array(np.where(np.isnat(arr), "N", text))
+        return [pa.array(np.where(np.isnat(arr), "N", text)).cast(_LARGE)]
     if isinstance(dtype, pd.StringDtype):
         arr = pa.array(s)
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
-        arr = arr.cast(pa.large_string())
-        lengths = pc.utf8_length(arr).cast(pa.large_string())
-        ls = pa.scalar("s", pa.large_string())
-        colon = pa.scalar(":", pa.large_string())
-        text = pc.binary_join_element_wise(ls, lengths, colon, arr, pa.scalar("", pa.large_string()))
-        return pc.fill_null(text, "N")
-    return pa.array([canonical_value(v) for v in s.to_numpy(dtype=object, na_value=None).tolist()])
+        arr = arr.cast(_LARGE)
+        lengths = pc.utf8_length(arr).cast(_LARGE)
+        if not arr.null_count:
+            return [_text("s"), lengths, _text(":"), arr]
+        null = pc.is_null(arr)
+        return [
+            pc.if_else(null, _text("N"), _text("s")),
+            pc.fill_null(lengths, _text("")),
+            pc.if_else(null, _text(""), _text(":")),
+            pc.fill_null(arr, _text("")),
+        ]
+    return [pa.array([canonical_value(v) for v in s.to_numpy(dtype=object, na_value=None).tolist()], _LARGE)]
+
+
+def _canon_column(s: pd.Series) -> pa.Array:
+    """Vectorised `canonical_value` over a column, as one Arrow string array."""
+    pieces = _canon_pieces(s)
+    if len(pieces) == 1 and isinstance(pieces[0], pa.Array):
+        return pieces[0]
+    return pc.binary_join_element_wise(*pieces, _text(""))
 
 
 def _header_hasher(columns: Sequence[str]):
@@ -158,9 +218,14 @@ def row_hashes(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.Ser
     base = _header_hasher(columns)
     if not columns:
         return pd.Series([base.hexdigest()] * len(df), index=df.index, dtype="str")
-    canon = [_canon_column(df[c]).cast(pa.large_string()) for c in columns]
-    sep = pa.scalar(_SEP, pa.large_string())
-    joined = pc.binary_join_element_wise(*canon, sep) if len(canon) > 1 else canon[0]
+    pieces: list = []
+    for c in columns:
+        pieces += [*([_text(_SEP)] if pieces else []), *_canon_pieces(df[c])]
+    if len(df) == 0:
+        return pd.Series([], index=df.index, dtype="str")
+    joined = pc.binary_join_element_wise(*pieces, _text("")) if len(pieces) > 1 else pieces[0]
+    if isinstance(joined, pa.Scalar):  # every piece a constant
+        joined = pa.repeat(joined, len(df))
     digests = []
     copy = base.copy
     for data in joined.cast(pa.large_binary()).to_pylist():  # UTF-8 bytes, no encode per row

@@ -15,10 +15,11 @@ from confirma_pipeline.validation import (
     InvoiceRowModel,
     check_masks,
     identifiers,
+    reason_texts,
     reasons,
 )
 from confirma_pipeline.validation.corpus import build_corpus
-from confirma_pipeline.validation.row_hashes import float_reprs
+from confirma_pipeline.validation.row_hashes import content_hash, float_reprs, row_hashes
 from confirma_pipeline.validation.samples import sample_invoices
 
 
@@ -120,6 +121,16 @@ def test_float_reprs_equal_python_repr():
     assert float_reprs(x).to_pylist() == [repr(v) for v in x.tolist()]
 
 
+def test_row_hashes_of_floats_equal_the_hash_of_each_row():
+    """The canonical text of floats built in Arrow pieces (money-like values as integers, the rest as
+    repr) hashes like `content_hash` of the row, value by value."""
+    x = np.random.default_rng(3).permutation(_sample_floats())[:40_000]
+    with np.errstate(all="ignore"):
+        frame = pd.DataFrame({"x": x, "y": np.round(x, 2), "z": np.where(x > 0, np.nan, x)})
+    expected = [content_hash(row) for row in frame.to_dict("records")]
+    assert row_hashes(frame).tolist() == expected
+
+
 def test_has_max_decimals_equals_the_tolerance_rule():
     x = np.concatenate(
         [_sample_floats(), np.array([0.1, 0.2, 0.3, 1.005, 12.345, 0.1 + 0.2, 1e13 + 0.01, np.nan])]
@@ -167,7 +178,7 @@ def test_expected_row_amounts_in_reasons_equal_the_decimal_rule():
     q[rng.choice(m, 100)] = -0.0
     p[rng.choice(m, 30)] = 1e12
     frame = pd.DataFrame({"quantity": q, "unit_price": p, "vat_percentage": v, "discount_percentage": d})
-    fast = reasons._explain_row_amounts(frame, np.arange(m))
+    fast = reasons._explain_row_amounts(frame, np.arange(m)).to_pylist()
     slow = [
         reasons._explain_one(*args)
         for args in zip(q, p, v, frame["discount_percentage"].tolist(), strict=True)
@@ -210,3 +221,67 @@ def test_a_failing_value_after_leading_nulls_is_blamed_on_its_own_row(monkeypatc
     _through_pandera(monkeypatch)
     slow = reasons.validate_with_reasons(schema, frame, ["key"])
     pd.testing.assert_frame_equal(_comparable(fast.rejected_df), _comparable(slow.rejected_df))
+
+
+def test_value_texts_equal_format_value_value_by_value():
+    """A column's reason texts (Arrow kernels) read exactly as `format_value` of each value."""
+    floats = np.random.default_rng(5).permutation(_sample_floats())[:60_000]
+    with np.errstate(all="ignore"):
+        rounded = np.round(floats, 2)
+    text = [
+        "plain",
+        "it's",
+        "'",
+        "",
+        " ",
+        "😀" * 90,
+        "e\u0301" * 50,
+        "\u05e9\u05dc\u05d5\u05dd",
+        "x" * 80,
+        "x" * 81,
+    ]
+    columns = [
+        pd.Series(np.concatenate([floats, [np.nan, -0.0, 0.5, -0.5]])),
+        pd.Series(rounded),
+        pd.Series([0, -1, 2**62, -(2**63)], dtype="int64"),
+        pd.Series([True, False]),
+        pd.Series([*text, None], dtype="str"),
+        pd.Series([*text, None], dtype=pd.StringDtype("python")),
+        pd.Series([1, None, 3], dtype="Int64"),
+        pd.Series(pd.to_datetime(["2024-01-31", None, "2024-02-01 10:30"], format="mixed")),
+    ]
+    for values in columns:
+        with np.errstate(all="ignore"):
+            expected = [reason_texts.format_value(v) for v in values.tolist()]
+        assert reason_texts.value_texts(values).to_pylist() == expected, values.dtype
+
+
+def _per_row_one_by_one(groups):
+    """The rule `per_row` implements, row by row (what it replaced)."""
+    entries: dict[int, tuple[list[str], list[str]]] = {}
+    for positions, name, fragments in groups:
+        for position, fragment in zip(positions.tolist(), fragments.to_pylist(), strict=True):
+            checks, texts = entries.setdefault(position, ([], []))
+            if name not in checks:
+                checks.append(name)
+            if fragment not in texts:
+                texts.append(fragment)
+    rows = sorted(entries)
+    return rows, [entries[r][0] for r in rows], ["; ".join(entries[r][1]) for r in rows]
+
+
+def test_per_row_joins_each_rows_own_fragments_in_check_order_each_once():
+    rng = np.random.default_rng(7)
+    groups = []
+    for name in ["a", "b", "a", "c", "b", "d"]:
+        positions = np.sort(rng.choice(500, rng.integers(1, 300), replace=False))
+        fragments = [f"{name} {rng.integers(0, 3)} at {p % 7}" for p in positions.tolist()]
+        groups.append((positions, name, pa.array(fragments)))
+    groups.append((np.array([], dtype=np.intp), "e", pa.array([], pa.string())))
+    rejected, checks, joined, failures = reason_texts.per_row(groups)
+    rows, expected_checks, expected_reasons = _per_row_one_by_one(groups)
+    assert rejected.tolist() == rows
+    assert checks == expected_checks
+    assert joined.to_pylist() == expected_reasons
+    assert failures == sum(len(g[0]) for g in groups)
+    assert len({id(c) for c in checks}) == len(checks)  # each row's list is its own
