@@ -71,7 +71,10 @@ def prepare_creditors(
     all_bodies = dict(zip(creditors_df["creditor_id"].tolist(), client_bodies(creditors_df), strict=True))
     hashes = {cid: payload_hash(body) for cid, body in all_bodies.items()}
     try:
-        outcome = validate_with_reasons(CreditorModel, creditors_df, ["creditor_id"], entity="creditor")
+        # a rejected creditor is recorded under its body's hash (below), not its row's: no row hashes here
+        outcome = validate_with_reasons(
+            CreditorModel, creditors_df, ["creditor_id"], entity="creditor", content_hashes=False
+        )
     except RelationError as exc:
         raise exc.naming(relation) from None
     rejected = outcome.rejected_df.assign(creditor_id=outcome.rejected_df["entity_key"])
@@ -107,7 +110,8 @@ def prepare_invoices(conn, invoices_df, rows_df, creditors_df, relations) -> Pre
     )
     source = {invoice_id: snapshot.source_hash for invoice_id, snapshot in snapshots.items()}
     try:
-        result = validate_invoices(invoices_df, rows_df)
+        # rejected invoices are recorded under the source hash read above: validation hashes nothing
+        result = validate_invoices(invoices_df, rows_df, content_hashes=False)
     except RelationError as exc:
         raise exc.naming(
             relations.invoice_rows if exc.entity == "invoice_row" else relations.invoices

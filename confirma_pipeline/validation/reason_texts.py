@@ -83,6 +83,14 @@ def quoted(text: pa.Array) -> pa.Array:
     return pc.fill_null(text, lit("null"))
 
 
+def arrow_text(values: pd.Series) -> pa.Array:
+    """A text column as one Arrow large_string array (no copy for the contract's pyarrow-backed `str`)."""
+    arr = pa.array(values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(TEXT)
+
+
 def value_texts(values: pd.Series) -> pa.Array:
     """`format_value` of each value, one pass per column for the common dtypes (floats, integers, booleans,
     text); other dtypes value by value."""
@@ -95,10 +103,7 @@ def value_texts(values: pd.Series) -> pa.Array:
     if isinstance(dtype, np.dtype) and dtype.kind == "b":
         return pa.array(np.where(values.to_numpy(), "true", "false")).cast(TEXT)
     if isinstance(dtype, pd.StringDtype):
-        arr = pa.array(values)
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        return quoted(arr)
+        return quoted(arrow_text(values))
     return texts([format_value(v) for v in values.tolist()])
 
 

@@ -210,6 +210,14 @@ def test_invoices_rejected_with_all_reasons_and_rows_dropped():
     assert again[ids[2]]["content_hash"] != rejected[ids[2]]["content_hash"]
     assert again[ids[1]]["content_hash"] == rejected[ids[1]]["content_hash"]
 
+    # a caller that records its own hash (the push) gets the same rejections, reasons and valid rows
+    unhashed = validate_invoices(invoices, rows, content_hashes=False)
+    assert unhashed.rejected_df["content_hash"].eq("").all()
+    pd.testing.assert_frame_equal(
+        unhashed.rejected_df.drop(columns="content_hash"), result.rejected_df.drop(columns="content_hash")
+    )
+    assert unhashed.valid_rows.index.equals(result.valid_rows.index)
+
 
 def test_row_amount_rule_accepts_either_rounding_of_a_tie_but_not_a_cent_off():
     rows = pd.DataFrame(
