@@ -37,10 +37,18 @@ def lit(text: str) -> pa.Scalar:
 
 def concat(parts: Sequence[pa.Array | pa.Scalar | str], length: int) -> pa.Array:
     """Element-wise concatenation of `parts` (arrays of `length`, or constants) into one text per row."""
-    parts = [lit(p) if isinstance(p, str) else p for p in parts]
-    if not any(isinstance(p, pa.Array) for p in parts):
-        return pa.repeat(lit("".join(p.as_py() for p in parts)), length).cast(TEXT)
-    return pc.binary_join_element_wise(*parts, lit(""))
+    merged: list = []  # adjacent constants as one (Arrow's concatenation costs per part and row)
+    for part in parts:
+        if not isinstance(part, pa.Array):
+            text = part if isinstance(part, str) else part.as_py()
+            if merged and isinstance(merged[-1], str):
+                text = merged.pop() + text
+            merged.append(text)
+        else:
+            merged.append(part)
+    if not any(isinstance(p, pa.Array) for p in merged):
+        return pa.repeat(lit("".join(merged)), length).cast(TEXT)
+    return pc.binary_join_element_wise(*(lit(p) if isinstance(p, str) else p for p in merged), lit(""))
 
 
 def texts(values: Sequence[str]) -> pa.Array:
@@ -223,7 +231,7 @@ def _check_lists(
     _, first, which = np.unique(pattern, return_index=True, return_inverse=True)
     lists = [[names[c] for c in code[starts[r] : starts[r] + counts[r]].tolist()] for r in first.tolist()]
     with no_gc_pauses():
-        return [lists[i].copy() for i in which.tolist()]
+        return list(map(list.copy, map(lists.__getitem__, which.tolist())))
 
 
 def as_str_series(text: pa.Array, dtype) -> pd.Series:

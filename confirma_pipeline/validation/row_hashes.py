@@ -83,7 +83,7 @@ def _integral(x: np.ndarray) -> np.ndarray:
 
 def _short_decimals(x: np.ndarray) -> tuple[np.ndarray, pa.Array, pa.Array, np.ndarray]:
     """For the values with at most four decimals below 1e9 in magnitude (money, percentages, quantities):
-    (mask, their signed whole part as text, their decimals as text without trailing zeros ('' for none),
+    (mask, their signed whole part as text, '.' and their decimals without trailing zeros ('' for none),
     mask of no decimals). Such a value is the double nearest to k / 10^4 for an integer k of at most 13
     digits, and no shorter decimal rounds to the same double, so these digits ARE its shortest round-trip
     repr; integer formatting is much cheaper than printing floats."""
@@ -96,8 +96,9 @@ def _short_decimals(x: np.ndarray) -> tuple[np.ndarray, pa.Array, pa.Array, np.n
     if (k < 0).any():
         units = pc.if_else(pa.array(k < 0), pc.binary_join_element_wise(_text("-"), units, _text("")), units)
     rest = magnitude % 10_000
-    decimals = pc.utf8_rtrim(pc.utf8_lpad(pc.cast(pa.array(rest), _LARGE), 4, "0"), "0")
-    return short, units, decimals, rest == 0
+    # 10000 + rest prints as 1dddd: trailing zeros off, the leading 1 becomes the point ('1' alone: '.')
+    fraction = pc.utf8_replace_slice(pc.utf8_rtrim(pc.cast(pa.array(rest + 10_000), _LARGE), "0"), 0, 1, ".")
+    return short, units, fraction, rest == 0
 
 
 def _reprs_of_others(x: np.ndarray) -> pa.Array:
@@ -124,9 +125,7 @@ def float_reprs(x: np.ndarray) -> pa.Array:
     """`repr(float(v))` of each value as an Arrow string array ('nan' for NaN), in Arrow kernels (see
     `_short_decimals` and `_reprs_of_others`)."""
     short, units, decimals, whole = _short_decimals(x)
-    text = pc.binary_join_element_wise(
-        units, _text("."), pc.if_else(pa.array(whole), _text("0"), decimals), _text("")
-    )
+    text = pc.binary_join_element_wise(units, pc.if_else(pa.array(whole), _text(".0"), decimals), _text(""))
     if not short.all():
         others = x[~short]
         nan = np.isnan(others)
@@ -142,7 +141,7 @@ def _float_pieces(x: np.ndarray) -> list:
     if short.all():
         if whole.all():
             return [_text("n:"), units]
-        return [_text("n:"), units, pc.if_else(pa.array(whole), _text(""), _text(".")), decimals]
+        return [_text("n:"), units, pc.if_else(pa.array(whole), _text(""), decimals)]
     others = x[~short]
     integral = _integral(others)
     text = pc.if_else(
@@ -155,8 +154,8 @@ def _float_pieces(x: np.ndarray) -> list:
     mask = pa.array(~short)
     prefix = pc.replace_with_mask(pa.repeat(_text("n:"), len(x)), mask, text)
     nothing = pa.repeat(_text(""), int((~short).sum()))
-    dot = pc.if_else(pa.array(whole), _text(""), _text("."))
-    return [prefix, *(pc.replace_with_mask(piece, mask, nothing) for piece in (units, dot, decimals))]
+    decimals = pc.if_else(pa.array(whole), _text(""), decimals)
+    return [prefix, *(pc.replace_with_mask(piece, mask, nothing) for piece in (units, decimals))]
 
 
 def _canon_pieces(s: pd.Series) -> list:
@@ -220,7 +219,10 @@ def row_hashes(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.Ser
         return pd.Series([base.hexdigest()] * len(df), index=df.index, dtype="str")
     pieces: list = []
     for c in columns:
-        pieces += [*([_text(_SEP)] if pieces else []), *_canon_pieces(df[c])]
+        for piece in [*([_text(_SEP)] if pieces else []), *_canon_pieces(df[c])]:
+            if isinstance(piece, pa.Scalar) and pieces and isinstance(pieces[-1], pa.Scalar):
+                piece = _text(pieces.pop().as_py() + piece.as_py())  # one piece: Arrow copies per piece
+            pieces.append(piece)
     if len(df) == 0:
         return pd.Series([], index=df.index, dtype="str")
     joined = pc.binary_join_element_wise(*pieces, _text("")) if len(pieces) > 1 else pieces[0]
