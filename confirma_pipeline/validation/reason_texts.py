@@ -105,7 +105,10 @@ def value_texts(values: pd.Series) -> pa.Array:
     dtype = values.dtype
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
         x = values.to_numpy()
-        return pc.if_else(pa.array(np.isnan(x)), lit("null"), float_reprs(x))
+        nan = np.isnan(x)
+        if nan.all():
+            return pa.repeat(lit("null"), len(x)).cast(TEXT)
+        return pc.if_else(pa.array(nan), lit("null"), float_reprs(x))
     if isinstance(dtype, np.dtype) and dtype.kind in "iu":
         return pc.cast(pa.array(values.to_numpy()), TEXT)
     if isinstance(dtype, np.dtype) and dtype.kind == "b":

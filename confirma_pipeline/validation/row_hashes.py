@@ -137,6 +137,8 @@ def float_reprs(x: np.ndarray) -> pa.Array:
 def _float_pieces(x: np.ndarray) -> list:
     """`_canon_number` of each value as pieces to concatenate: `n:` + whole part + (`.` + decimals), or for
     values `_short_decimals` does not cover (NaN, huge, tiny) the whole text in the first piece."""
+    if np.isnan(x).all():  # a column nobody filled in (a discount, say)
+        return [_text("N")]
     short, units, decimals, whole = _short_decimals(x)
     if short.all():
         if whole.all():
@@ -199,7 +201,9 @@ def _canon_pieces(s: pd.Series) -> list:
 def _canon_column(s: pd.Series) -> pa.Array:
     """Vectorised `canonical_value` over a column, as one Arrow string array."""
     pieces = _canon_pieces(s)
-    if len(pieces) == 1 and isinstance(pieces[0], pa.Array):
+    if all(isinstance(p, pa.Scalar) for p in pieces):
+        return pa.repeat(_text("".join(p.as_py() for p in pieces)), len(s)).cast(_LARGE)
+    if len(pieces) == 1:
         return pieces[0]
     return pc.binary_join_element_wise(*pieces, _text(""))
 

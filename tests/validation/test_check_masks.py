@@ -126,7 +126,7 @@ def test_row_hashes_of_floats_equal_the_hash_of_each_row():
     repr) hashes like `content_hash` of the row, value by value."""
     x = np.random.default_rng(3).permutation(_sample_floats())[:40_000]
     with np.errstate(all="ignore"):
-        frame = pd.DataFrame({"x": x, "y": np.round(x, 2), "z": np.where(x > 0, np.nan, x)})
+        frame = pd.DataFrame({"x": x, "y": np.round(x, 2), "z": np.where(x > 0, np.nan, x), "w": np.nan})
     expected = [content_hash(row) for row in frame.to_dict("records")]
     assert row_hashes(frame).tolist() == expected
 
