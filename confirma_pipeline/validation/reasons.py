@@ -19,6 +19,9 @@ Kinds of failure handled:
   dtype, a check that could not be evaluated) raise `conform.RelationError`: one line naming the column,
   never a per-row reason, so a run stops instead of quarantining every good row.
 
+Only the failing rows are explained, a column at a time: `reason_texts` builds each failed check's fragments
+in one Arrow concatenation and joins each row's fragments in one list join (the texts are `format_value`'s).
+
 `validate_invoices(invoices, rows)` adds what no single frame can decide: an invoice is rejected when any of
 its rows fails (the reason names the row number and its checks), when it has no rows, or when its totals differ
 from the sums of its rows; the rows of rejected invoices are dropped. Whether the invoice's creditor is known
@@ -86,7 +89,8 @@ REJECTED_COLUMNS = ("entity", "entity_key", "checks", "reason")
 class ValidationOutcome:
     """`valid_df`: the rows that passed (original index kept). `rejected_df`: one row per rejected input row
     with columns `entity`, `entity_key` (key values joined by '/'), the key columns, `creditor_id` (when the
-    frame has one), `content_hash` (`validation.row_hashes.row_hashes` of the input row), `checks` (list of check
+    frame has one), `content_hash` (`validation.row_hashes.row_hashes` of the input row; '' when not asked
+    for), `checks` (list of check
     names) and `reason` (one sentence listing every failure): the columns of `confirma.rejected_rows`.
     `failure_cases`: number of (row, check) failures."""
 
