@@ -23,6 +23,8 @@ of `chunk_rows` rows parsed by pyarrow, so memory does not grow with the table.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import re
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -216,6 +218,93 @@ def _delete_missing(
             plan = conn.execute(sql.SQL("EXPLAIN {}").format(statement), params).fetchall()
             return "\n".join(row[0] for row in plan)
         return conn.execute(statement, params).rowcount
+
+
+def _rows_outside(
+    df: pd.DataFrame,
+    pg_columns: Mapping[str, PgColumn],
+    scope_column: str,
+    scopes: Sequence[Any],
+    date_column: str | None,
+    date_from: Any,
+    date_to: Any,
+) -> int | None:
+    """Rows of `df` outside the window, counted in the frame as the stage check counts them in SQL (a NULL is
+    outside); None where the frame's values would not compare as PostgreSQL compares them (the stage path then
+    checks). Handled: a text scope column holding strings, and a `date` window column held as datetime64."""
+    if scope_column not in df.columns or (date_column is not None and date_column not in df.columns):
+        return None
+    scope = df[scope_column]
+    if pg_columns[scope_column].category != "S" or not all(isinstance(s, str) for s in scopes):
+        return None
+    if not (pd.api.types.is_string_dtype(scope) or pd.api.types.is_object_dtype(scope)):
+        return None
+    inside = np.array(scope.isin(scopes), dtype=bool)
+    if date_column is not None and (date_from is not None or date_to is not None):
+        days = df[date_column]
+        bounds = [_day(bound) for bound in (date_from, date_to) if bound is not None]
+        if pg_columns[date_column].type_name != "date" or not pd.api.types.is_datetime64_any_dtype(days):
+            return None
+        if any(bound is None for bound in bounds):
+            return None
+        if getattr(days.dt, "tz", None) is not None:
+            days = days.dt.tz_localize(None)  # its wall-clock date, as copy_format writes it
+        days = days.dt.floor("D")  # (NaT compares false: outside, as NULL is in SQL)
+        if date_from is not None:
+            inside &= np.array(days >= _day(date_from), dtype=bool)
+        if date_to is not None:
+            inside &= np.array(days <= _day(date_to), dtype=bool)
+    return int((~inside).sum())
+
+
+def _day(bound: Any) -> pd.Timestamp | None:
+    """A window bound as a day, where it reads the same to pandas and PostgreSQL (a date, or ISO text)."""
+    if isinstance(bound, dt.datetime):
+        return None  # a time of day: PostgreSQL's cast to date would decide
+    if isinstance(bound, dt.date):
+        return pd.Timestamp(bound)
+    if isinstance(bound, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", bound):
+        return pd.Timestamp(bound)
+    return None
+
+
+def _insert_into_empty_window(
+    conn: psycopg.Connection,
+    df: pd.DataFrame,
+    table: str,
+    target: sql.Identifier,
+    columns: Sequence[str],
+    pg_columns: Mapping[str, PgColumn],
+    chunk_rows: int,
+    window: sql.Composable,
+    params: Mapping[str, Any],
+    scope_column: str,
+    scopes: Sequence[Any],
+    date_column: str | None,
+    date_from: Any,
+    date_to: Any,
+) -> int | None:
+    """`replace_window`'s merge when the window holds no row yet (a first load): nothing can be deleted,
+    updated or unchanged, so the frame is copied straight into the target (no stage, no ANALYZE, no anti join,
+    no merge). Returns the rows inserted, or None to take the stage path: the window is not empty, the frame
+    cannot be checked here, or a key of the frame is already stored (outside the window, or just committed by
+    a concurrent run: the unique violation rolls the savepoint back and the merge then decides as before)."""
+    outside = _rows_outside(df, pg_columns, scope_column, scopes, date_column, date_from, date_to)
+    if outside is None:
+        return None
+    if outside:
+        raise ValueError(f"{outside} of {len(df)} rows of the frame lie outside the window of {table}")
+    # Through the window's index whatever the statistics say (a table just loaded and not analyzed looks
+    # empty to the planner, and a sequential scan of it would read every client's rows).
+    probe = sql.SQL("SELECT EXISTS (SELECT 1 FROM {} AS t WHERE {})").format(target, window)
+    with _local_setting(conn, "enable_seqscan", "off"):
+        if conn.execute(probe, params).fetchone()[0]:
+            return None
+    try:
+        with conn.transaction():
+            return _copy_into(conn, df, target, columns, pg_columns, chunk_rows)
+    except psycopg.errors.UniqueViolation:
+        return None
 
 
 def _load_stage(
@@ -446,6 +535,29 @@ def replace_window(
             keys = _check_keys(key_columns or _primary_key(conn, table, target), columns, table)
             update, compare = _split_update_columns(columns, keys, None, touch_columns, table)
             _check_unique_keys(df, keys, table, chunk_rows)
+            if (
+                strategy == "merge"
+                and (
+                    inserted := _insert_into_empty_window(
+                        conn,
+                        df,
+                        table,
+                        target,
+                        columns,
+                        pg_columns,
+                        chunk_rows,
+                        window,
+                        params,
+                        scope_column,
+                        scope_values,
+                        date_column,
+                        date_from,
+                        date_to,
+                    )  # fmt: skip
+                )
+                is not None
+            ):
+                return ReplaceResult(rows_in, 0, inserted)
             stage = _load_stage(conn, df, target, columns, pg_columns, chunk_rows)
             outside = conn.execute(
                 # stage rows outside the window being replaced (must be none)

@@ -364,6 +364,62 @@ def test_replace_window_refuses_rows_outside_the_window(conn):
     assert table_rows(conn) == before
 
 
+def _no_stage(monkeypatch) -> None:
+    def staged(*args, **kwargs):
+        raise AssertionError("a first load into an empty window needs no stage")
+
+    monkeypatch.setattr(bulk, "_load_stage", staged)
+
+
+def test_replace_window_copies_a_first_load_straight_into_the_empty_window(conn, monkeypatch):
+    seed_two_creditors(conn)
+    before = table_rows(conn)
+    _no_stage(monkeypatch)
+    df = payments(3, "CRED-A", start=500, first_day="2025-06-01")
+    args = dict(WINDOW, scopes=["CRED-A"], date_from=dt.date(2025, 6, 1), date_to="2025-06-30")
+
+    assert replace_window(conn, df, PAYMENTS, **args) == ReplaceResult(rows_in=3, deleted=0, inserted=3)
+    conn.commit()
+    assert table_rows(conn, where="payment_day < '2025-06-01'") == before  # the rest untouched
+    assert [r[1] for r in table_rows(conn, where="payment_day >= '2025-06-01'")] == [
+        "k00500",
+        "k00501",
+        "k00502",
+    ]
+
+    monkeypatch.undo()  # the window now holds rows: the re-pull compares, and writes nothing
+    versions = row_versions(conn)
+    assert replace_window(conn, df, PAYMENTS, **args) == ReplaceResult(3, 0, 0, 0, 3)
+    assert row_versions(conn) == versions
+
+
+def test_replace_window_into_an_empty_window_still_refuses_rows_outside_it(conn, monkeypatch):
+    _no_stage(monkeypatch)
+    df = payments(4, "CRED-A", first_day="2025-06-29")  # 06-29 .. 07-02
+    df.loc[0, "creditor_id"] = "CRED-B"  # another scope (and 07-01, 07-02 are outside)
+    with pytest.raises(ValueError, match="3 of 4 rows of the frame lie outside"):
+        replace_window(
+            conn, df, PAYMENTS, **WINDOW, scopes=["CRED-A"], date_from="2025-06-01", date_to="2025-06-30"
+        )
+    conn.rollback()
+    assert table_rows(conn) == []
+
+
+def test_replace_window_into_an_empty_window_moves_a_key_stored_outside_it(conn):
+    """A key of the frame already stored outside the (empty) window: the direct COPY would violate the primary
+    key, so its savepoint is rolled back and the merge moves the row into the window, as before."""
+    seed_two_creditors(conn)  # CRED-A k00000..k00009 on 2025-03-01..03-10
+    moved = payments(1, "CRED-A", start=9, first_day="2025-06-02")
+    args = dict(WINDOW, scopes=["CRED-A"], date_from="2025-06-01", date_to="2025-06-30")
+    assert replace_window(conn, moved, PAYMENTS, **args) == ReplaceResult(1, 0, 0, 1, 0)
+    conn.commit()
+    day = conn.execute(
+        f"SELECT payment_day FROM {PAYMENTS} WHERE payment_key = 'k00009' AND creditor_id = 'CRED-A'"
+    )
+    assert day.fetchall() == [(dt.date(2025, 6, 2),)]
+    assert len(table_rows(conn)) == 20
+
+
 # --------------------------------------------------------------------------- chunking, COPY, reads
 
 
