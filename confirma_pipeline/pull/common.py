@@ -77,8 +77,9 @@ def validate_frames(
     One pandera call for the whole batch (its cost is mostly per call: ~0.1 s, as much as 100k rows); only
     when the batch fails is each client's frame validated alone, so an invalid answer still names its client
     and the others are written."""
+    whole = next(iter(frames.values())) if len(frames) == 1 else pd.concat(frames.values(), ignore_index=True)
     try:
-        return model.validate(pd.concat(frames.values(), ignore_index=True), lazy=True), list(frames), {}
+        return model.validate(whole, lazy=True), list(frames), {}
     except pa.errors.SchemaErrors:
         pass
     valid: dict[str, pd.DataFrame] = {}

@@ -78,7 +78,7 @@ def run_pull(spec: PullSpec, run: PullRun, *, concurrency: int = 8) -> PullRepor
                 refused.add(item.creditor_id)
                 raise
 
-        for item, outcome in run_bounded(fetch, items, concurrency):
+        for item, outcome in run_bounded(fetch, items, concurrency, **_size_bound(spec)):
             held.done(item, _taken(spec, run, conn, report, item, outcome))
         held.write(final=True)
         report.clients_pulled = sum(1 for c in tokens if not _failed(report, c))
@@ -86,6 +86,19 @@ def run_pull(spec: PullSpec, run: PullRun, *, concurrency: int = 8) -> PullRepor
     ctx.logger.info(report.summary_line())
     report.raise_for_failures()
     return report
+
+
+def _size_bound(spec: PullSpec) -> dict:
+    """`run_bounded`'s size-aware bound for a spec that sizes its answers: answers waiting for the writer are
+    bounded by rows, not by count (one client's payments may be 50k rows, another's 50)."""
+    if spec.answer_rows is None:
+        return {}
+    answer_rows = spec.answer_rows
+
+    def rows(outcome) -> int:
+        return 0 if outcome is _SKIPPED else answer_rows(outcome)
+
+    return {"size": rows, "max_waiting_size": spec.max_waiting_rows}
 
 
 def _failed(report: PullReport, creditor_id: str) -> bool:
@@ -152,9 +165,12 @@ class _Held:
         if creditor_id not in self.items or _failed(self.report, creditor_id):
             return
         try:
-            whole = (
-                pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns(spec.model))
-            )
+            if len(frames) == 1:  # (no copy of the usual single frame)
+                whole = frames[0].reset_index(drop=True)
+            elif frames:
+                whole = pd.concat(frames, ignore_index=True)
+            else:
+                whole = pd.DataFrame(columns=columns(spec.model))
             if spec.check_frame is not None and (problem := spec.check_frame(whole, self.run)):
                 raise _invalid(spec, creditor_id, problem)
         except Exception as exc:

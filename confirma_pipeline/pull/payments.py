@@ -30,6 +30,11 @@ PAYMENTS = PullSpec(
     frames=lambda item, answer: [payments_frame_from_columns(item.creditor_id, answer)],
     check_frame=_outside_window,
     write=ReplaceScopes("creditor_id", date_column="payment_day"),
+    # Written every 25k rows, so the writer starts while the other clients are still being fetched; the
+    # answers waiting for it are bounded by rows (a client's answer may be 50k rows).
+    flush_rows=25_000,
+    answer_rows=lambda answer: answer.num_rows,
+    max_waiting_rows=100_000,
 )
 
 #: `pull_payments(ctx, window, lookback_days=...)` replaces the payments of `window` (plus `lookback_days`
