@@ -5,7 +5,8 @@ Per run:
 1. the active clients holding a token, and the spec's work items for them;
 2. each item fetched on a worker thread with its client's token (a client whose token was refused is not
    asked again in this run); an answer with a status of `skip_statuses` is counted and skipped;
-3. each answer checked (`check_answer`) and mapped (`frames`) as it arrives, and held per client;
+3. each answer checked (`check_answer`) and mapped (`frames`) by the worker that fetched it, and held per
+   client by the writer's thread (a spec with `max_waiting_rows` bounds the answers waiting by rows);
 4. once all of a client's items are done, its answer is checked whole (`check_frame`) and waits;
 5. write, once `flush_rows` rows wait and at the end: the waiting clients' frames validated against the model
    in one call (coerced to its dtypes; `common.validate_frames` names an invalid client), then written
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import psycopg
+import pyarrow as pa
 
 from confirma_pipeline.api.concurrency import run_bounded
 from confirma_pipeline.api.errors import RejectedError, UnauthorizedError
@@ -70,13 +72,22 @@ def run_pull(spec: PullSpec, run: PullRun, *, concurrency: int = 8) -> PullRepor
         refused: set[str] = set()
 
         def fetch(item: WorkItem):
+            """On a worker thread: the call, then its answer checked and mapped (so the writer's thread only
+            validates and writes); an error is handed to the writer's thread as the outcome."""
             if item.creditor_id in refused:
                 return _SKIPPED
             try:
-                return spec.fetch(ctx.client, tokens[item.creditor_id], item, run)
+                answer = spec.fetch(ctx.client, tokens[item.creditor_id], item, run)
             except UnauthorizedError:
                 refused.add(item.creditor_id)
                 raise
+            except RejectedError as exc:
+                if exc.status in spec.skip_statuses:
+                    return _Skip(exc.status)
+                raise
+            if spec.check_answer is not None and (problem := spec.check_answer(answer, run)):
+                raise _invalid(spec, item.creditor_id, problem)
+            return _Mapped(list(spec.frames(item, answer)))
 
         for item, outcome in run_bounded(fetch, items, concurrency, **_size_bound(spec)):
             held.done(item, _taken(spec, run, conn, report, item, outcome))
@@ -88,17 +99,33 @@ def run_pull(spec: PullSpec, run: PullRun, *, concurrency: int = 8) -> PullRepor
     return report
 
 
+@dataclass(frozen=True)
+class _Mapped:
+    """An answer checked and mapped to frames of the table, on the worker that fetched it."""
+
+    frames: list[pd.DataFrame]
+
+    @property
+    def rows(self) -> int:
+        return sum(len(f) for f in self.frames)
+
+
+@dataclass(frozen=True)
+class _Skip:
+    """An answer with one of the spec's `skip_statuses`."""
+
+    status: int
+
+
 def _size_bound(spec: PullSpec) -> dict:
-    """`run_bounded`'s size-aware bound for a spec that sizes its answers: answers waiting for the writer are
-    bounded by rows, not by count (one client's payments may be 50k rows, another's 50)."""
-    if spec.answer_rows is None:
+    """`run_bounded`'s size-aware bound, for a spec that sets `max_waiting_rows`: the mapped answers waiting for
+    the writer are bounded by rows, not by count (one client's payments may be 50k rows, another's 50)."""
+    if spec.max_waiting_rows is None:
         return {}
-    answer_rows = spec.answer_rows
-
-    def rows(outcome) -> int:
-        return 0 if outcome is _SKIPPED else answer_rows(outcome)
-
-    return {"size": rows, "max_waiting_size": spec.max_waiting_rows}
+    return {
+        "size": lambda outcome: outcome.rows if isinstance(outcome, _Mapped) else 0,
+        "max_waiting_size": spec.max_waiting_rows,
+    }
 
 
 def _failed(report: PullReport, creditor_id: str) -> bool:
@@ -110,26 +137,23 @@ def _invalid(spec: PullSpec, creditor_id: str, detail: str) -> PullValidationErr
 
 
 def _taken(spec: PullSpec, run: PullRun, conn, report: PullReport, item: WorkItem, outcome):
-    """The frames of one item's answer, checked and mapped (every chunk of it: a streamed answer is read to
-    its end here); None when there is nothing to hold (skipped, or its client failed)."""
+    """The frames of one item's answer (checked and mapped by the worker); None when there is nothing to hold
+    (skipped, or its client failed: the failure is accounted for here, on the writer's thread)."""
     creditor_id = item.creditor_id
     if outcome is _SKIPPED or _failed(report, creditor_id):
         return None
-    if isinstance(outcome, RejectedError) and outcome.status in spec.skip_statuses:
+    if isinstance(outcome, _Skip):
         report.extra[spec.skip_statuses[outcome.status]] += 1
         run.ctx.logger.warning(
             f"{spec.entity}: the API answered {outcome.status} for {item.key!r} (client {creditor_id}); skipped"
         )
         return None
-    try:
-        if isinstance(outcome, BaseException):
+    if isinstance(outcome, BaseException):
+        if not isinstance(outcome, Exception):
             raise outcome
-        if spec.check_answer is not None and (problem := spec.check_answer(outcome, run)):
-            raise _invalid(spec, creditor_id, problem)
-        return list(spec.frames(item, outcome))
-    except Exception as exc:
-        record_client_error(conn, report, creditor_id, exc, run.ctx.logger)
+        record_client_error(conn, report, creditor_id, outcome, run.ctx.logger)
         return None
+    return outcome.frames
 
 
 @dataclass
@@ -208,3 +232,6 @@ class _Held:
             return
         report.wrote(spec.table, result)
         report.extra.update(counts)
+        # The written answers' Arrow buffers are free now: hand them back (pyarrow's pool keeps freed pages for
+        # reuse, which the next answer's Python objects and pandas' buffers cannot use).
+        pa.default_memory_pool().release_unused()

@@ -33,7 +33,6 @@ PAYMENTS = PullSpec(
     # Written every 25k rows, so the writer starts while the other clients are still being fetched; the
     # answers waiting for it are bounded by rows (a client's answer may be 50k rows).
     flush_rows=25_000,
-    answer_rows=lambda answer: answer.num_rows,
     max_waiting_rows=100_000,
 )
 

@@ -144,10 +144,9 @@ class PullSpec:
     after_write: Callable[[psycopg.Connection, list[str]], Mapping[str, int]] | None = None
     items_counted: str | None = None  # name of the count of work items, where items are not clients
     flush_rows: int = 100_000  # rows held before a write (at an item boundary: an item is never split)
-    #: The rows of one answer, where answers vary enough in size that the fetched answers waiting for the
-    #: writer must be bounded by rows (`max_waiting_rows`) rather than by their number: (answer) -> rows.
-    answer_rows: Callable[[Any], int] | None = None
-    max_waiting_rows: int = 100_000
+    #: Where answers vary enough in size that the mapped answers waiting for the writer must be bounded by
+    #: rows rather than by their number (`run_bounded`'s size-aware option): that bound. None: by number.
+    max_waiting_rows: int | None = None
 
     @property
     def table(self) -> str:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import threading
 import time
 
+import pandas as pd
 import pytest
 
 from confirma_pipeline.api.concurrency import run_bounded
-from confirma_pipeline.pull.engine import _size_bound
+from confirma_pipeline.pull.engine import _Mapped, _size_bound
 from confirma_pipeline.pull.payments import PAYMENTS
 
 
@@ -74,7 +75,4 @@ def test_the_payments_pull_bounds_its_waiting_answers_by_rows() -> None:
     bound = _size_bound(PAYMENTS)
     assert bound["max_waiting_size"] == PAYMENTS.max_waiting_rows
 
-    class Answer:
-        num_rows = 5_000
-
-    assert bound["size"](Answer()) == 5_000
+    assert bound["size"](_Mapped([pd.DataFrame({"a": range(3)}), pd.DataFrame({"a": range(2)})])) == 5
