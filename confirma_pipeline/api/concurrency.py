@@ -45,7 +45,8 @@ def run_bounded(
     its next item only while the size of the answers waiting for the caller, plus the size expected from the
     calls in flight (their number x the mean size of the answers so far), stays below `max_waiting_size`; an
     answer counts as waiting until the caller asks for the next one (so the caller's own work on it counts).
-    One call is always allowed, so an answer larger than the bound still passes; the count bound above holds too.
+    Until the first answer is back (its size unknown), one call runs at a time. One call is always allowed, so an
+    answer larger than the bound still passes; the count bound above holds too.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be >= 1")
@@ -135,10 +136,17 @@ class _SizeBudget:
     def _expected(self) -> float:
         return self.waiting + (self.in_flight * self.total / self.answers if self.answers else 0)
 
+    def _fits(self) -> bool:
+        if not (self.in_flight or self.waiting):
+            return True  # one call always runs
+        if not self.answers:
+            return False  # the first answer's size is not known yet: one call at a time until it is
+        return self._expected() < self.limit
+
     def start(self, stop: threading.Event) -> bool:
-        """Wait until one more call fits (always, when none is running or waiting); False once stopped."""
+        """Wait until one more call fits; False once stopped."""
         with self.changed:
-            while not stop.is_set() and (self.in_flight or self.waiting) and self._expected() >= self.limit:
+            while not stop.is_set() and not self._fits():
                 self.changed.wait()
             if stop.is_set():
                 return False

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import psycopg
-import pyarrow as pa
 
 from confirma_pipeline.api.concurrency import run_bounded
 from confirma_pipeline.api.errors import RejectedError, UnauthorizedError
 from confirma_pipeline.pull.common import active_clients, record_client_error, validate_frames
 from confirma_pipeline.pull.errors import PullValidationError, answer_invalid
+from confirma_pipeline.pull.memory import give_back_memory
 from confirma_pipeline.pull.report import PullReport
 from confirma_pipeline.pull.spec import PullRun, PullSpec, WorkItem
 from confirma_pipeline.pull.window import Window
@@ -232,6 +232,4 @@ class _Held:
             return
         report.wrote(spec.table, result)
         report.extra.update(counts)
-        # The written answers' Arrow buffers are free now: hand them back (pyarrow's pool keeps freed pages for
-        # reuse, which the next answer's Python objects and pandas' buffers cannot use).
-        pa.default_memory_pool().release_unused()
+        give_back_memory()

@@ -1,0 +1,35 @@
+"""Hand freed memory back to the operating system after each write of a pull.
+
+A pull's peak is its answers in flight and waiting; once written they are freed, but the allocators keep the
+pages for reuse: pyarrow's pool (mimalloc) keeps the decoded columns' pages, which the next answer's Python
+objects and pandas' buffers cannot use, and glibc's malloc, whose mmap threshold grows after each large block
+freed, serves later frames from its heap and keeps that heap's freed top. Without this the process holds its
+largest moment for the rest of the run (issue 16 goal 2: peak memory flat in the number of rows). Dask's
+workers trim the same way.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+from functools import cache
+
+import pyarrow as pa
+
+
+@cache
+def _malloc_trim():
+    """glibc's `malloc_trim`, or None (another C library: nothing to trim)."""
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        return None
+
+
+def give_back_memory() -> None:
+    """Return the free pages of pyarrow's pool and of the C heap to the operating system (milliseconds)."""
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
