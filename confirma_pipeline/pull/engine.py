@@ -28,7 +28,7 @@ from confirma_pipeline.api.concurrency import run_bounded
 from confirma_pipeline.api.errors import RejectedError, UnauthorizedError
 from confirma_pipeline.pull.common import active_clients, record_client_error, validate_frames
 from confirma_pipeline.pull.errors import PullValidationError, answer_invalid
-from confirma_pipeline.pull.memory import give_back_memory
+from confirma_pipeline.pull.memory import arrow_on_c_heap, give_back_memory
 from confirma_pipeline.pull.report import PullReport
 from confirma_pipeline.pull.spec import PullRun, PullSpec, WorkItem
 from confirma_pipeline.pull.window import Window
@@ -61,7 +61,7 @@ def run_pull(spec: PullSpec, run: PullRun, *, concurrency: int = 8) -> PullRepor
     ctx = run.ctx
     report = PullReport(spec.entity, window=run.window, fetch_window=run.fetch_window)
     report.start_calls(ctx.client)
-    with ctx.connect(autocommit=True) as conn:
+    with arrow_on_c_heap(), ctx.connect(autocommit=True) as conn:
         clients = active_clients(conn, ctx.creditor_ids)
         tokens = load_tokens(conn, ctx.vault, clients)
         report.clients = len(clients)
@@ -220,6 +220,7 @@ class _Held:
         for creditor_id in written:
             report.count(creditor_id, spec.entity, len(ready[creditor_id]))
         items = [item for c in written for item in self.items.pop(c, [])]
+        del ready  # (the mapped frames: only their validated copy is written)
         if not written:
             return
         try:

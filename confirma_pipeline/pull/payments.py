@@ -31,9 +31,10 @@ PAYMENTS = PullSpec(
     check_frame=_outside_window,
     write=ReplaceScopes("creditor_id", date_column="payment_day"),
     # Written every 25k rows, so the writer starts while the other clients are still being fetched; the
-    # answers waiting for it are bounded by rows (a client's answer may be 50k rows).
+    # answers waiting for it are bounded by rows (a client's answer may be 50k rows): writing is slower than
+    # fetching, so more waiting would only cost memory.
     flush_rows=25_000,
-    max_waiting_rows=100_000,
+    max_waiting_rows=50_000,
 )
 
 #: `pull_payments(ctx, window, lookback_days=...)` replaces the payments of `window` (plus `lookback_days`
