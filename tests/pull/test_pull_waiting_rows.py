@@ -76,3 +76,15 @@ def test_the_payments_pull_bounds_its_waiting_answers_by_rows() -> None:
     assert bound["max_waiting_size"] == PAYMENTS.max_waiting_rows
 
     assert bound["size"](_Mapped([pd.DataFrame({"a": range(3)}), pd.DataFrame({"a": range(2)})])) == 5
+
+
+def test_a_pull_allocates_arrow_on_the_c_heap_and_sets_the_pool_back() -> None:
+    import pyarrow as pa
+
+    from confirma_pipeline.pull.memory import arrow_on_c_heap, give_back_memory
+
+    before = pa.default_memory_pool().backend_name
+    with arrow_on_c_heap():
+        assert pa.default_memory_pool().backend_name == "system"
+        give_back_memory()
+    assert pa.default_memory_pool().backend_name == before
