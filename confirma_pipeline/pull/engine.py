@@ -10,15 +10,20 @@ Per run:
 4. once all of a client's items are done, its answer is checked whole (`check_frame`) and waits;
 5. write, once `flush_rows` rows wait and at the end: the waiting clients' frames validated against the model
    in one call (coerced to its dtypes; `common.validate_frames` names an invalid client), then written
-   together in one transaction (`write`, then `after_write`). A client whose answer is invalid, or whose
-   token was refused, has none of its answers written;
+   together in one transaction (`write`, then `after_write`): on the run's connection, or for a spec with
+   `writers` > 1 on one of that many connections of their own, up to that many batches at once (the next
+   batch is validated meanwhile). A client whose answer is invalid, or whose token was refused, has none of
+   its answers written;
 6. what failed is accounted for by `common.record_client_error` (401: that token marked invalid; invalid
    answer: the run fails for an operator; transient: the step is retried), after every client was tried.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import contextlib
+import queue
+from collections import Counter, defaultdict, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -61,14 +66,14 @@ def run_pull(spec: PullSpec, run: PullRun, *, concurrency: int = 8) -> PullRepor
     ctx = run.ctx
     report = PullReport(spec.entity, window=run.window, fetch_window=run.fetch_window)
     report.start_calls(ctx.client)
-    with arrow_on_c_heap(), ctx.connect(autocommit=True) as conn:
+    with arrow_on_c_heap(), ctx.connect(autocommit=True) as conn, _Writer(spec, run, conn, report) as writer:
         clients = active_clients(conn, ctx.creditor_ids)
         tokens = load_tokens(conn, ctx.vault, clients)
         report.clients = len(clients)
         items = list(spec.work(conn, [c for c in clients if c in tokens], run))
         if spec.items_counted:
             report.extra[spec.items_counted] = len(items)
-        held = _Held(spec, run, conn, report, Counter(item.creditor_id for item in items))
+        held = _Held(spec, run, conn, report, writer, Counter(item.creditor_id for item in items))
         refused: set[str] = set()
 
         def fetch(item: WorkItem):
@@ -92,6 +97,7 @@ def run_pull(spec: PullSpec, run: PullRun, *, concurrency: int = 8) -> PullRepor
         for item, outcome in run_bounded(fetch, items, concurrency, **_size_bound(spec)):
             held.done(item, _taken(spec, run, conn, report, item, outcome))
         held.write(final=True)
+        writer.finish()
         report.clients_pulled = sum(1 for c in tokens if not _failed(report, c))
     report.finish(ctx.client)
     ctx.logger.info(report.summary_line())
@@ -165,6 +171,7 @@ class _Held:
     run: PullRun
     conn: psycopg.Connection
     report: PullReport
+    writer: _Writer
     remaining: Counter  # items not done yet, per client
     frames: dict[str, list[pd.DataFrame]] = field(default_factory=lambda: defaultdict(list))
     items: dict[str, list[WorkItem]] = field(default_factory=lambda: defaultdict(list))
@@ -204,7 +211,8 @@ class _Held:
         self.ready_rows += len(whole)
 
     def write(self, final: bool = False) -> None:
-        """Write every validated client's frames in one transaction (`write`, then `after_write`)."""
+        """Write every validated client's frames in one transaction (`write`, then `after_write`), through the
+        run's `_Writer`."""
         spec, conn, report = self.spec, self.conn, self.report
         for creditor_id in list(self.frames) if final else ():  # none expected: every item comes back
             self._validate(creditor_id)
@@ -223,14 +231,76 @@ class _Held:
         del ready  # (the mapped frames: only their validated copy is written)
         if not written:
             return
+        self.writer.write(frame, written, items)
+
+
+class _Writer:
+    """Writes validated batches, each in one transaction: inline on the run's connection, or (a spec with
+    `writers` > 1) on a pool of that many threads and connections of their own, so the database inserts one
+    batch while the next is validated and another is inserted. Outcomes are accounted for on the caller's
+    thread (the report and the run's connection are not shared with the writers)."""
+
+    def __init__(self, spec: PullSpec, run: PullRun, conn: psycopg.Connection, report: PullReport) -> None:
+        self.spec, self.run, self.conn, self.report = spec, run, conn, report
+        self._stack = contextlib.ExitStack()
+        self._pool: ThreadPoolExecutor | None = None
+        self._connections: queue.SimpleQueue[psycopg.Connection] = queue.SimpleQueue()
+        self._pending: deque[tuple[list[str], Future]] = deque()
+
+    def __enter__(self) -> _Writer:
+        if self.spec.writers > 1:
+            for _ in range(
+                self.spec.writers
+            ):  # closed after the pool has stopped (the stack unwinds in reverse)
+                self._connections.put(self._stack.enter_context(self.run.ctx.connect(autocommit=True)))
+            self._pool = self._stack.enter_context(
+                ThreadPoolExecutor(self.spec.writers, thread_name_prefix="confirma-pull-write")
+            )
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stack.close()  # waits for writes still running: each commits or rolls back whole
+
+    def write(self, frame: pd.DataFrame, written: list[str], items: list[WorkItem]) -> None:
+        if self._pool is None:
+            self._settle(written, lambda: self._write_on(self.conn, frame, written, items))
+            return
+        while len(self._pending) >= self.spec.writers:
+            self._settle_oldest()
+        self._pending.append((written, self._pool.submit(self._write_pooled, frame, written, items)))
+
+    def finish(self) -> None:
+        while self._pending:
+            self._settle_oldest()
+
+    def _settle_oldest(self) -> None:
+        written, future = self._pending.popleft()
+        self._settle(written, future.result)
+
+    def _write_pooled(self, frame: pd.DataFrame, written: list[str], items: list[WorkItem]):
+        conn = self._connections.get()
         try:
-            with conn.transaction():
-                result = spec.write(conn, frame, spec.table, items, self.run)
-                counts = spec.after_write(conn, written) if spec.after_write else {}
+            return self._write_on(conn, frame, written, items)
+        finally:
+            self._connections.put(conn)
+
+    def _write_on(
+        self, conn: psycopg.Connection, frame: pd.DataFrame, written: list[str], items: list[WorkItem]
+    ):
+        spec = self.spec
+        with conn.transaction():
+            result = spec.write(conn, frame, spec.table, items, self.run)
+            counts = spec.after_write(conn, written) if spec.after_write else {}
+        return result, counts
+
+    def _settle(self, written: list[str], outcome) -> None:
+        """The write's outcome (`outcome()`: its result, or its error) accounted for on this thread."""
+        try:
+            result, counts = outcome()
         except Exception as exc:
             for creditor_id in written:
-                record_client_error(conn, report, creditor_id, exc, self.run.ctx.logger)
+                record_client_error(self.conn, self.report, creditor_id, exc, self.run.ctx.logger)
             return
-        report.wrote(spec.table, result)
-        report.extra.update(counts)
+        self.report.wrote(self.spec.table, result)
+        self.report.extra.update(counts)
         give_back_memory()

@@ -35,6 +35,9 @@ PAYMENTS = PullSpec(
     # fetching, so more waiting would only cost memory.
     flush_rows=25_000,
     max_waiting_rows=50_000,
+    # Inserting is most of a first load (COPY, primary key, day index, foreign key: ~18 us a row): two
+    # batches written at once keep both of the database's cores busy. Batches hold disjoint clients' windows.
+    writers=2,
 )
 
 #: `pull_payments(ctx, window, lookback_days=...)` replaces the payments of `window` (plus `lookback_days`

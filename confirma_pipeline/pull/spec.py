@@ -147,6 +147,10 @@ class PullSpec:
     #: Where answers vary enough in size that the mapped answers waiting for the writer must be bounded by
     #: rows rather than by their number (`run_bounded`'s size-aware option): that bound. None: by number.
     max_waiting_rows: int | None = None
+    #: Writes in flight at once, each in its own transaction on its own connection. Above 1 only where two
+    #: batches can never touch the same rows (each client's rows are in one batch, and the table is keyed by
+    #: client): the database then works on both while the next batch is validated.
+    writers: int = 1
 
     @property
     def table(self) -> str:
