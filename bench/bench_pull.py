@@ -44,7 +44,8 @@ from confirma_pipeline.pull.window import Window  # noqa: E402
 from confirma_pipeline.run.context import RunContext  # noqa: E402
 from confirma_pipeline.sandbox import start_sandbox_process, stop_sandbox_process  # noqa: E402
 from confirma_pipeline.sandbox.examples import client_body  # noqa: E402
-from confirma_pipeline.vault import TokenVault, generate_key, store_token  # noqa: E402
+from confirma_pipeline.vault import TokenVault, generate_key
+from confirma_pipeline.warehouse.client_tokens import store_token  # noqa: E402
 from confirma_pipeline.warehouse.migrations import apply_migrations  # noqa: E402
 
 TOKEN = "bench-pull-provisioning-token"

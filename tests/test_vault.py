@@ -22,10 +22,8 @@ from confirma_pipeline.vault import (
     ensure_local_key_file,
     fingerprint,
     key_id,
-    load_token,
-    rotate_key,
-    store_token,
 )
+from confirma_pipeline.warehouse.client_tokens import load_token, rotate_key, store_token
 
 TOKEN = "8848372d-8457-4ca4-9da9-673f1cdd6684"
 K1, K2, K3 = (Fernet.generate_key().decode() for _ in range(3))

@@ -181,7 +181,7 @@ def preview_backfill(
     from collections import Counter
 
     from confirma_pipeline.push.validation_steps import prepare_invoices, refuse_reused_numbers
-    from confirma_pipeline.vault import load_tokens
+    from confirma_pipeline.warehouse.client_tokens import load_tokens
     from confirma_pipeline.warehouse.source import iter_invoices, read_creditors
 
     cid, window = request.creditor_id, request.invoice_window

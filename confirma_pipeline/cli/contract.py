@@ -16,8 +16,8 @@ def _check(args: argparse.Namespace) -> int:
     from confirma_pipeline.api.errors import ConfirmaApiError
     from confirma_pipeline.contract_check import CONTRADICTED, run_check
     from confirma_pipeline.paths import data_dir
-    from confirma_pipeline.vault import load_token
     from confirma_pipeline.warehouse import registry, submission_ledger
+    from confirma_pipeline.warehouse.client_tokens import load_token
     from confirma_pipeline.warehouse.connection import connect
     from confirma_pipeline.warehouse.source import DEFAULT_CREDITORS, creditor_business_code
 

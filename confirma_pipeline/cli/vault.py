@@ -16,7 +16,8 @@ import sys
 import psycopg
 
 from confirma_pipeline.errors import OperatorError
-from confirma_pipeline.vault import KEY_ENV, ClientToken, TokenVault, generate_key, rotate_key, store_token
+from confirma_pipeline.vault import KEY_ENV, ClientToken, TokenVault, generate_key
+from confirma_pipeline.warehouse.client_tokens import rotate_key, store_token
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -16,7 +16,7 @@ def plant_actions(out) -> None:
     """Pick two submitted invoices whose case is open at the agency and record one action on each."""
     from confirma_pipeline import settings
     from confirma_pipeline.validation.actions import today
-    from confirma_pipeline.vault import load_tokens
+    from confirma_pipeline.warehouse.client_tokens import load_tokens
     from confirma_pipeline.warehouse.connection import connect
 
     with connect() as conn:

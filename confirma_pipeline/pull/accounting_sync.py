@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from confirma_pipeline.mapping.accounting import sync_rows
 from confirma_pipeline.pull.common import active_clients, record_client_error
 from confirma_pipeline.pull.report import PullReport
-from confirma_pipeline.vault import load_tokens
 from confirma_pipeline.warehouse import accounting_submissions as subs
+from confirma_pipeline.warehouse.client_tokens import load_tokens
 from confirma_pipeline.warehouse.connection import connect
 
 TABLE = "confirma.accounting_sync"

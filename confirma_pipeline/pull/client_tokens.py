@@ -33,7 +33,7 @@ from confirma_pipeline.pull.report import PullReport
 from confirma_pipeline.pull.spec import PulledTable
 from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.validation.pulled import ClientTokenModel
-from confirma_pipeline.vault import load_tokens
+from confirma_pipeline.warehouse.client_tokens import load_tokens
 
 RENEW_WITHIN_DAYS = 14
 # The analysts' view of client_tokens (without the ciphertext); it keeps its historical name.
@@ -73,7 +73,7 @@ def refresh_client_tokens(
     concurrency: int = 8,
 ) -> PullReport:
     """Validate (and where needed renew) every stored token; record the outcome per client."""
-    from confirma_pipeline.vault import store_token
+    from confirma_pipeline.warehouse.client_tokens import store_token
 
     client, vault, logger = ctx.client, ctx.vault, ctx.logger
     renew_within = timedelta(days=renew_within_days)

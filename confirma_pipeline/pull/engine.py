@@ -39,7 +39,7 @@ from confirma_pipeline.pull.spec import PullRun, PullSpec, WorkItem
 from confirma_pipeline.pull.window import Window
 from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.validation.pulled import columns
-from confirma_pipeline.vault import load_tokens
+from confirma_pipeline.warehouse.client_tokens import load_tokens
 
 _SKIPPED = object()  # an item of a client whose token was refused earlier in this run
 

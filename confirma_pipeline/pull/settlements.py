@@ -60,8 +60,8 @@ from confirma_pipeline.validation.pulled import (
     allocations_sum_to_settlement_amount,
     breakdown_sums_equal_allocation_total,
 )
-from confirma_pipeline.vault import load_tokens
 from confirma_pipeline.warehouse.bulk import replace_window, upsert_frame
+from confirma_pipeline.warehouse.client_tokens import load_tokens
 
 INBOX_KIND = "settlements"
 INBOX_RETENTION_DAYS = 30

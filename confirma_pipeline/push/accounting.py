@@ -47,10 +47,11 @@ from confirma_pipeline.validation.accounting import (
     validate_payments,
     validate_vouchers,
 )
-from confirma_pipeline.vault import fingerprint, load_tokens
+from confirma_pipeline.vault import fingerprint
 from confirma_pipeline.warehouse import accounting_submissions as subs
 from confirma_pipeline.warehouse import locks, registry
 from confirma_pipeline.warehouse.accounting_source import AccountingRelations, read_payments, read_vouchers
+from confirma_pipeline.warehouse.client_tokens import load_tokens
 from confirma_pipeline.warehouse.rejections import Rejection, record_rejections, resolve_rejections
 
 # Advisory-lock namespace of the accounting push (the invoice push uses locks.LOCK_NAMESPACE).

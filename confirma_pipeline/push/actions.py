@@ -37,9 +37,9 @@ from confirma_pipeline.push.invoice_sending import api_error_text
 from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.validation.actions import ENTITY, validate_actions, waiting_reason
 from confirma_pipeline.validation.row_hashes import row_hashes
-from confirma_pipeline.vault import load_tokens
 from confirma_pipeline.warehouse import action_ledger as ledger
 from confirma_pipeline.warehouse import locks
+from confirma_pipeline.warehouse.client_tokens import load_tokens
 from confirma_pipeline.warehouse.registry import set_token_status
 from confirma_pipeline.warehouse.rejections import Rejection, record_rejections, resolve_rejections
 

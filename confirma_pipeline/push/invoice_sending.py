@@ -24,8 +24,9 @@ from confirma_pipeline.api.errors import (
 )
 from confirma_pipeline.push.report import PushReport
 from confirma_pipeline.run.context import RunContext
-from confirma_pipeline.vault import fingerprint, load_tokens
+from confirma_pipeline.vault import fingerprint
 from confirma_pipeline.warehouse import submission_ledger
+from confirma_pipeline.warehouse.client_tokens import load_tokens
 from confirma_pipeline.warehouse.registry import set_token_status
 from confirma_pipeline.warehouse.rejections import Rejection, record_rejections
 

@@ -26,8 +26,8 @@ from confirma_pipeline.push.report import PushReport
 from confirma_pipeline.push.settings import PushSettings
 from confirma_pipeline.push.validation_steps import prepare_creditors
 from confirma_pipeline.run.context import RunContext
-from confirma_pipeline.vault import store_token
 from confirma_pipeline.warehouse import registry
+from confirma_pipeline.warehouse.client_tokens import store_token
 from confirma_pipeline.warehouse.rejections import Rejection, record_rejections, resolve_rejections
 from confirma_pipeline.warehouse.source import read_creditors
 

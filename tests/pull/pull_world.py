@@ -19,7 +19,8 @@ from confirma_pipeline.api import ConfirmaClient
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.sandbox import SandboxServer
 from confirma_pipeline.sandbox.examples import client_body, sample_invoice
-from confirma_pipeline.vault import TokenVault, generate_key, store_token
+from confirma_pipeline.vault import TokenVault, generate_key
+from confirma_pipeline.warehouse.client_tokens import store_token
 
 PROVISIONING_TOKEN = "pull-tests-provisioning-token-71b2"
 HELSINKI = ZoneInfo("Europe/Helsinki")

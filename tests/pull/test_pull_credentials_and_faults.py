@@ -21,7 +21,8 @@ from confirma_pipeline.defs.invoicing.pulled import distribution
 from confirma_pipeline.defs.onboarding.client_tokens import client_credentials, client_credentials_usable
 from confirma_pipeline.defs.receivables.assets import payments, settlements
 from confirma_pipeline.defs.receivables.checks import settlements_not_lost
-from confirma_pipeline.vault import fingerprint, load_token
+from confirma_pipeline.vault import fingerprint
+from confirma_pipeline.warehouse.client_tokens import load_token
 from confirma_pipeline.warehouse.registry import onboarded_with_tokens
 
 CREDENTIALS = [client_credentials, client_credentials_usable]

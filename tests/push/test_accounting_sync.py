@@ -10,8 +10,8 @@ from confirma_pipeline.pull.accounting_sync import pull_accounting_sync
 from confirma_pipeline.push.accounting import push_accounting
 from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.sandbox.accounting import FAILURE_DESCRIPTIONS
-from confirma_pipeline.vault import load_tokens
 from confirma_pipeline.warehouse import accounting_submissions as subs
+from confirma_pipeline.warehouse.client_tokens import load_tokens
 
 
 def _statuses(dsn) -> dict[str, tuple[int, str | None, object]]:

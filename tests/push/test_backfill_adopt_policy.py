@@ -19,7 +19,7 @@ from confirma_pipeline.local.hand_onboarding import onboard_by_hand
 from confirma_pipeline.local.sample_data import build_sample, seed_warehouse
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.run.context import RunContext
-from confirma_pipeline.vault import load_tokens
+from confirma_pipeline.warehouse.client_tokens import load_tokens
 
 CREDITOR = "CRED-0001"
 DATE_FROM, DATE_TO = dt.date(2026, 2, 1), dt.date(2026, 2, 28)

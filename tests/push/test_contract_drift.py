@@ -13,8 +13,8 @@ from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
 from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.sandbox.variants import UNKNOWN_FIELD
-from confirma_pipeline.vault import load_token
 from confirma_pipeline.warehouse import contract_observations
+from confirma_pipeline.warehouse.client_tokens import load_token
 
 DISTRIBUTION = "GET " + c.PATH_DISTRIBUTION
 

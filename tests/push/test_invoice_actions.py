@@ -149,7 +149,7 @@ def test_each_code_sent_once_and_its_effect_reaches_the_warehouse(world, sandbox
 
 
 def _token(dsn, vault, invoice_id) -> str:
-    from confirma_pipeline.vault import load_tokens
+    from confirma_pipeline.warehouse.client_tokens import load_tokens
 
     with psycopg.connect(dsn) as conn:
         creditor = conn.execute(

@@ -9,7 +9,8 @@ import psycopg
 from confirma_pipeline.push.invoices import push_invoices
 from confirma_pipeline.push.onboarding import onboard_clients
 from confirma_pipeline.run.context import RunContext
-from confirma_pipeline.vault import fingerprint, load_token, store_token
+from confirma_pipeline.vault import fingerprint
+from confirma_pipeline.warehouse.client_tokens import load_token, store_token
 
 
 def _token_status(dsn: str, creditor_id: str) -> tuple[str, str]:
