@@ -43,7 +43,6 @@ from confirma_pipeline.api.concurrency import run_bounded
 from confirma_pipeline.mapping.responses import settlement_frames
 from confirma_pipeline.pull.common import (
     active_clients,
-    pull_sql,
     record_client_error,
     short_error,
     validate_frame,
@@ -60,6 +59,7 @@ from confirma_pipeline.validation.pulled import (
     allocations_sum_to_settlement_amount,
     breakdown_sums_equal_allocation_total,
 )
+from confirma_pipeline.warehouse import api_inbox
 from confirma_pipeline.warehouse.bulk import replace_window, upsert_frame
 from confirma_pipeline.warehouse.client_tokens import load_tokens
 
@@ -120,9 +120,7 @@ def pull_settlements(
     )
     report.start_calls(client)
     with ctx.connect(autocommit=True) as conn:
-        leftovers = conn.execute(
-            pull_sql("inbox_pending"), {"kind": INBOX_KIND, "ids": ctx.client_ids}
-        ).fetchall()
+        leftovers = api_inbox.pending(conn, INBOX_KIND, ctx.client_ids)
         failed_leftovers: dict[int, str] = {}
         for inbox_id, creditor_id in leftovers:
             if _process(conn, inbox_id, creditor_id, report, logger):
@@ -139,11 +137,7 @@ def pull_settlements(
             if not _has_settlements(raw):
                 return None
             with ctx.connect(autocommit=True) as own:  # committed before this answer is even parsed
-                row = own.execute(
-                    pull_sql("inbox_insert"),
-                    {"creditor_id": creditor_id, "kind": INBOX_KIND, "payload": _inbox_payload(raw)},
-                ).fetchone()
-            return row[0]
+                return api_inbox.keep(own, creditor_id, INBOX_KIND, _inbox_payload(raw))
 
         fetched: list[tuple[int, str]] = []
 
@@ -166,7 +160,7 @@ def pull_settlements(
 
         if failed_leftovers:
             _forgive_superseded(conn, failed_leftovers, report, logger)
-        conn.execute(pull_sql("inbox_prune"), {"kind": INBOX_KIND, "days": INBOX_RETENTION_DAYS})
+        api_inbox.prune(conn, INBOX_KIND, INBOX_RETENTION_DAYS)
     report.finish(client)
     logger.info(report.summary_line())
     report.raise_for_failures()
@@ -185,12 +179,12 @@ def _process_together(conn, items: list[tuple[int, str]], report: PullReport) ->
         with conn.transaction():
             claimed, answers = [], []
             for inbox_id, creditor_id in items:
-                row = conn.execute(pull_sql("inbox_claim"), {"id": inbox_id}).fetchone()
-                if row is None:
+                payload = api_inbox.claim(conn, inbox_id)
+                if payload is None:
                     raise _NotTogether  # processed meanwhile or held by a concurrent run: `_process` says so
                 claimed.append((inbox_id, creditor_id))
                 answers.append(
-                    settlement_frames(creditor_id, m.SettlementsResponse.model_validate_json(row[0]))
+                    settlement_frames(creditor_id, m.SettlementsResponse.model_validate_json(payload))
                 )
             settlements = SettlementModel.validate(
                 pd.concat([a.settlements for a in answers], ignore_index=True)
@@ -208,11 +202,8 @@ def _process_together(conn, items: list[tuple[int, str]], report: PullReport) ->
             results = _write(conn, settlements, allocations, breakdown)
             superseded = 0
             for inbox_id, creditor_id in claimed:
-                conn.execute(pull_sql("inbox_mark_processed"), {"id": inbox_id})
-                superseded += conn.execute(
-                    pull_sql("inbox_supersede"),
-                    {"id": inbox_id, "kind": INBOX_KIND, "creditor_id": creditor_id},
-                ).rowcount
+                api_inbox.mark_processed(conn, inbox_id)
+                superseded += api_inbox.supersede_older(conn, inbox_id, INBOX_KIND, creditor_id)
     except Exception:  # noqa: BLE001 - rolled back; each answer is then processed (and any failure told) alone
         return list(items)
     for table, result in results.items():
@@ -251,23 +242,21 @@ def _process(conn, inbox_id: int, creditor_id: str, report: PullReport, logger) 
     Returns False when it failed (recorded on the inbox row and in the report) or another run holds it."""
     try:
         with conn.transaction():
-            row = conn.execute(pull_sql("inbox_claim"), {"id": inbox_id}).fetchone()
-            if row is None:  # processed meanwhile, or being processed by a concurrent run
+            payload = api_inbox.claim(conn, inbox_id)
+            if payload is None:  # processed meanwhile, or being processed by a concurrent run
                 report.extra["inbox_skipped_busy"] += 1
                 return False
-            answer = m.SettlementsResponse.model_validate_json(row[0])
+            answer = m.SettlementsResponse.model_validate_json(payload)
             frames = settlement_frames(creditor_id, answer)
             settlements = validate_frame(SettlementModel, frames.settlements, "settlements", creditor_id)
             allocations = validate_frame(AllocationModel, frames.allocations, "settlements", creditor_id)
             breakdown = validate_frame(BreakdownItemModel, frames.breakdown, "settlements", creditor_id)
             _check_sums(settlements, allocations, breakdown, creditor_id)
             results = _write(conn, settlements, allocations, breakdown)
-            conn.execute(pull_sql("inbox_mark_processed"), {"id": inbox_id})
-            superseded = conn.execute(
-                pull_sql("inbox_supersede"), {"id": inbox_id, "kind": INBOX_KIND, "creditor_id": creditor_id}
-            ).rowcount
+            api_inbox.mark_processed(conn, inbox_id)
+            superseded = api_inbox.supersede_older(conn, inbox_id, INBOX_KIND, creditor_id)
     except Exception as exc:
-        conn.execute(pull_sql("inbox_mark_error"), {"id": inbox_id, "error": short_error(exc)})
+        api_inbox.mark_error(conn, inbox_id, short_error(exc))
         record_client_error(conn, report, creditor_id, exc, logger)
         return False
     for table, result in results.items():
@@ -282,7 +271,7 @@ def _process(conn, inbox_id: int, creditor_id: str, report: PullReport, logger) 
 def _forgive_superseded(conn, failed: dict[int, str], report: PullReport, logger) -> None:
     """A leftover that failed again this run but was then superseded by this run's fresh answer for the same
     client (every settlement in it now written) is no longer a failure of that client."""
-    pending = {r[0] for r in conn.execute(pull_sql("inbox_still_pending"), {"ids": list(failed)}).fetchall()}
+    pending = api_inbox.still_pending(conn, list(failed))
     still_failing = {failed[i] for i in pending}
     for inbox_id, creditor_id in failed.items():
         if inbox_id not in pending and creditor_id not in still_failing:

@@ -1,1 +1,0 @@
-SELECT id FROM confirma.api_inbox WHERE id = ANY(%(ids)s::bigint[]) AND processed_at IS NULL
