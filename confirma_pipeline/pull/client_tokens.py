@@ -28,11 +28,12 @@ import pandas as pd
 
 from confirma_pipeline.api.concurrency import run_bounded
 from confirma_pipeline.api.errors import AmbiguousOutcomeError, ConfirmaApiError, UnauthorizedError
-from confirma_pipeline.pull.common import pull_sql, short_error, validate_frame
+from confirma_pipeline.pull.common import short_error, validate_frame
 from confirma_pipeline.pull.report import PullReport
 from confirma_pipeline.pull.spec import PulledTable
 from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.validation.pulled import ClientTokenModel
+from confirma_pipeline.warehouse import client_tokens as token_repository
 from confirma_pipeline.warehouse.client_tokens import load_tokens
 
 RENEW_WITHIN_DAYS = 14
@@ -128,7 +129,7 @@ def refresh_client_tokens(
 
     outcomes: list[TokenOutcome] = []
     with ctx.connect(autocommit=True) as conn:
-        ids = [r[0] for r in conn.execute(pull_sql("token_creditors"), {"ids": ctx.client_ids}).fetchall()]
+        ids = token_repository.stored_token_owners(conn, ctx.client_ids)
         tokens = load_tokens(conn, vault, ids)
         report.clients = len(ids)
         for creditor_id, outcome in run_bounded(
@@ -154,15 +155,11 @@ def refresh_client_tokens(
                 logger.warning(f"client_credentials: client {creditor_id}'s token is {outcome.status}")
 
         if outcomes:
-            fingerprints = dict(
-                conn.execute(
-                    pull_sql("token_fingerprints"), {"ids": [o.creditor_id for o in outcomes]}
-                ).fetchall()
-            )
+            fingerprints = token_repository.fingerprints(conn, [o.creditor_id for o in outcomes])
             frame = _status_frame(outcomes, fingerprints)
             validate_frame(ClientTokenModel, frame, "client_credentials", "(all)")
-            with conn.transaction(), conn.cursor() as cur:
-                cur.executemany(pull_sql("token_status_update"), [_params(o) for o in outcomes])
+            with conn.transaction():
+                token_repository.record_statuses(conn, [_params(o) for o in outcomes])
             report.clients_pulled = len(outcomes)
             report.written["confirma.client_tokens"]["updated"] += len(outcomes)
     for status in ("valid", "expiring", "expired", "invalid"):

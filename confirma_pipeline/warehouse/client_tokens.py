@@ -104,3 +104,40 @@ def rotate_key(conn: psycopg.Connection, vault: TokenVault) -> int:
                 updates,
             )
     return len(updates)
+
+
+def stored_token_owners(conn: psycopg.Connection, creditor_ids: Sequence[str] | None) -> list[str]:
+    """Every client with a stored token (of these clients; None: all), whatever its last status: the ones the
+    nightly validation looks at."""
+    rows = conn.execute(
+        "SELECT creditor_id FROM confirma.client_tokens "
+        "WHERE %(ids)s::text[] IS NULL OR creditor_id = ANY(%(ids)s::text[]) ORDER BY creditor_id",
+        {"ids": creditor_ids},
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def fingerprints(conn: psycopg.Connection, creditor_ids: Sequence[str]) -> dict[str, str]:
+    """creditor id -> fingerprint of its stored token."""
+    rows = conn.execute(
+        "SELECT creditor_id, fingerprint FROM confirma.client_tokens WHERE creditor_id = ANY(%s::text[])",
+        (list(creditor_ids),),
+    ).fetchall()
+    return dict(rows)
+
+
+# What validation (and renewal) found; last_renewed_at is kept unless this run renewed.
+_RECORD_STATUS = """
+UPDATE confirma.client_tokens
+SET status = %(status)s, status_message = %(status_message)s, expires_at = %(expires_at)s,
+    last_validated_at = %(last_validated_at)s,
+    last_renewed_at = coalesce(%(last_renewed_at)s, last_renewed_at), updated_at = now()
+WHERE creditor_id = %(creditor_id)s
+"""
+
+
+def record_statuses(conn: psycopg.Connection, statuses: Sequence[dict]) -> None:
+    """Write each client's validation outcome (keys: creditor_id, status, status_message, expires_at,
+    last_validated_at, last_renewed_at) in the caller's transaction."""
+    with conn.cursor() as cur:
+        cur.executemany(_RECORD_STATUS, list(statuses))
