@@ -13,15 +13,15 @@ from functools import partial
 import psycopg
 
 from confirma_pipeline.mapping.responses import FetchedCase, cases_frame
-from confirma_pipeline.pull.common import pull_sql
 from confirma_pipeline.pull.engine import pull
 from confirma_pipeline.pull.spec import PerKey, PullRun, PullSpec, Upsert, WorkItem
 from confirma_pipeline.validation.pulled import CaseModel
+from confirma_pipeline.warehouse import receivables
 
 
 def _cases_to_fetch(conn: psycopg.Connection, creditor_ids: list[str], run: PullRun) -> list[WorkItem]:
     """One item per open (or never fetched) case id, with its invoice number from the ledger."""
-    rows = conn.execute(pull_sql("cases_to_fetch"), {"ids": creditor_ids}).fetchall()
+    rows = receivables.cases_to_fetch(conn, creditor_ids)
     return [WorkItem(creditor_id, case_id, number) for creditor_id, case_id, number in rows]
 
 

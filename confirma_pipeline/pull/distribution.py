@@ -14,10 +14,10 @@ from functools import partial
 import psycopg
 
 from confirma_pipeline.mapping.responses import distribution_frame
-from confirma_pipeline.pull.common import pull_sql
 from confirma_pipeline.pull.engine import pull
 from confirma_pipeline.pull.spec import PerWindow, PullRun, PullSpec, Upsert
 from confirma_pipeline.validation.pulled import DistributionModel
+from confirma_pipeline.warehouse import submission_ledger
 
 
 def _incomplete(answer, run: PullRun) -> str | None:
@@ -28,7 +28,7 @@ def _incomplete(answer, run: PullRun) -> str | None:
 
 
 def _link_case_ids(conn: psycopg.Connection, creditor_ids: list[str]) -> dict[str, int]:
-    return {"ledger_case_ids_set": conn.execute(pull_sql("ledger_case_ids"), {"ids": creditor_ids}).rowcount}
+    return {"ledger_case_ids_set": submission_ledger.link_case_ids(conn, creditor_ids)}
 
 
 DISTRIBUTION = PullSpec(

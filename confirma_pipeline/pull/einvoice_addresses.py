@@ -17,23 +17,20 @@ from __future__ import annotations
 from functools import partial
 
 import psycopg
-from psycopg import sql
 
 from confirma_pipeline.mapping.responses import einvoice_addresses_frame
-from confirma_pipeline.pull.common import pull_sql
 from confirma_pipeline.pull.engine import pull
 from confirma_pipeline.pull.spec import PerKey, PullRun, PullSpec, ReplaceScopes, WorkItem
 from confirma_pipeline.validation.pulled import EInvoiceAddressModel
-from confirma_pipeline.warehouse.bulk import table_identifier
+from confirma_pipeline.warehouse import submission_ledger
 
 
 def _business_ids(conn: psycopg.Connection, creditor_ids: list[str], run: PullRun) -> list[WorkItem]:
     """One item per distinct buyer business id, asked with the token of the first client that invoiced it."""
-    query = sql.SQL(pull_sql("finvoice_business_ids")).format(
-        invoices=table_identifier(run.ctx.relations.invoices)
-    )
     asked_by: dict[str, str] = {}
-    for creditor_id, business_id in conn.execute(query, {"ids": creditor_ids}).fetchall():
+    for creditor_id, business_id in submission_ledger.buyer_business_ids(
+        conn, run.ctx.relations.invoices, creditor_ids
+    ):
         asked_by.setdefault(business_id, creditor_id)
     return [WorkItem(creditor_id, business_id) for business_id, creditor_id in sorted(asked_by.items())]
 

@@ -14,12 +14,15 @@ import psycopg
 from confirma_pipeline.paths import load_sql
 
 
+def cases_to_fetch(conn: psycopg.Connection, creditor_ids: list[str]) -> list[tuple[str, int, int]]:
+    """(creditor id, case id, invoice number) of every case known for these clients whose details are not
+    fetched CLOSED yet: the cases pull's work list (sql/pull/cases_to_fetch.sql says where ids come from)."""
+    return conn.execute(load_sql("pull/cases_to_fetch.sql"), {"ids": creditor_ids}).fetchall()
+
+
 def case_ids_to_fetch(conn: psycopg.Connection, creditor_ids: list[str]) -> set[int]:
-    """Every case id known for these clients whose details are not fetched CLOSED yet (the cases pull's
-    work list, sql/pull/cases_to_fetch.sql)."""
-    return {
-        row[1] for row in conn.execute(load_sql("pull/cases_to_fetch.sql"), {"ids": creditor_ids}).fetchall()
-    }
+    """The case ids of `cases_to_fetch`."""
+    return {row[1] for row in cases_to_fetch(conn, creditor_ids)}
 
 
 def distribution_records(

@@ -547,3 +547,20 @@ def latest_case_id(conn: psycopg.Connection, creditor_id: str) -> int | None:
     return conn.execute(
         "SELECT max(case_id) FROM confirma.invoice_ledger WHERE creditor_id = %s", (creditor_id,)
     ).fetchone()[0]
+
+
+def link_case_ids(conn: psycopg.Connection, creditor_ids: Sequence[str]) -> int:
+    """Copy each distribution record's case id onto its invoice's ledger row (real changes only); returns how
+    many rows changed. Runs in the distribution pull's write transaction."""
+    return conn.execute(load_sql("pull/ledger_case_ids.sql"), {"ids": list(creditor_ids)}).rowcount
+
+
+def buyer_business_ids(
+    conn: psycopg.Connection, invoices_relation: str, creditor_ids: Sequence[str]
+) -> list[tuple[str, str]]:
+    """(creditor id, business id) of the distinct buyer business ids of these clients' submitted invoices,
+    read from the source relation, ordered by business id: whose e-invoice addresses to ask for."""
+    query = sql.SQL(load_sql("pull/finvoice_business_ids.sql")).format(
+        invoices=relation_identifier(invoices_relation)
+    )
+    return conn.execute(query, {"ids": list(creditor_ids)}).fetchall()
