@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from functools import cache
 
 import pandas as pd
 import pandera.pandas as pa
@@ -19,7 +18,6 @@ import psycopg
 import pydantic
 
 from confirma_pipeline.api.errors import ConfirmaApiError, RejectedError, UnauthorizedError
-from confirma_pipeline.paths import load_sql
 from confirma_pipeline.pull.errors import (
     PullValidationError,
     answer_invalid,
@@ -29,12 +27,6 @@ from confirma_pipeline.pull.errors import (
 from confirma_pipeline.pull.report import PullReport
 
 log = logging.getLogger("confirma_pipeline.pull")
-
-
-@cache
-def pull_sql(name: str) -> str:
-    """Text of `sql/pull/<name>.sql`."""
-    return load_sql(f"pull/{name}.sql")
 
 
 def active_clients(conn: psycopg.Connection, creditor_ids: Sequence[str] | None = None) -> list[str]:

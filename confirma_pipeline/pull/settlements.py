@@ -63,7 +63,7 @@ from confirma_pipeline.warehouse import api_inbox
 from confirma_pipeline.warehouse.bulk import replace_window, upsert_frame
 from confirma_pipeline.warehouse.client_tokens import load_tokens
 
-INBOX_KIND = "settlements"
+INBOX_KIND = api_inbox.SETTLEMENTS
 INBOX_RETENTION_DAYS = 30
 MODES = ("unfetched", "range")
 SETTLEMENTS = "confirma.settlements"

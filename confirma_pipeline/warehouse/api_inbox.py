@@ -12,6 +12,9 @@ from collections.abc import Sequence
 
 import psycopg
 
+#: the kind of the settlements answers (the one kind kept today)
+SETTLEMENTS = "settlements"
+
 # Raw answers fetched but not yet written (leftovers of an interrupted or failed run), oldest first.
 _PENDING = """
 SELECT id, creditor_id FROM confirma.api_inbox

@@ -30,10 +30,10 @@ from confirma_pipeline.defs.lib.policies import (
 from confirma_pipeline.defs.lib.run_log import step_sync_run
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
 from confirma_pipeline.pull import engine
-from confirma_pipeline.pull.checks import Finding
 from confirma_pipeline.pull.report import PullReport
 from confirma_pipeline.pull.spec import PulledTable, PullSpec
 from confirma_pipeline.run.context import RunContext
+from confirma_pipeline.warehouse.findings import Finding
 
 # Name of the WARN check every pulled asset carries: clients skipped because their token was refused.
 ALL_CLIENTS_PULLED = "all_clients_pulled"
@@ -227,7 +227,7 @@ def failing_and_sample(finding: Finding) -> dict:
 
 @dataclass(frozen=True)
 class FindingCheck:
-    """A check that passes when a query of pull/checks.py finds no row. `bad` may name `{count}`."""
+    """A check that passes when a query of warehouse/findings.py finds no row. `bad` may name `{count}`."""
 
     name: str
     asset: str

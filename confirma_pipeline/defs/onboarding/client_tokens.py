@@ -9,9 +9,9 @@ import dagster as dg
 
 from confirma_pipeline.defs.lib.metadata import markdown_table
 from confirma_pipeline.defs.lib.pulled import finding_check, pulled_asset
-from confirma_pipeline.pull.checks import unusable_client_tokens
 from confirma_pipeline.pull.client_tokens import TARGET as CLIENT_TOKENS_VIEW
 from confirma_pipeline.pull.client_tokens import refresh_client_tokens
+from confirma_pipeline.warehouse.findings import unusable_client_tokens
 
 
 class CredentialsConfig(dg.Config):

@@ -7,7 +7,7 @@ import dagster as dg
 
 from confirma_pipeline.defs.lib.partitions import TIMEZONE
 from confirma_pipeline.defs.lib.pulled import failing_and_sample, finding_check
-from confirma_pipeline.pull import checks
+from confirma_pipeline.warehouse import findings as checks
 
 # The nightly run starts at 02:00 Helsinki; yesterday's partition should be in by 06:00.
 FRESHNESS_DEADLINE_CRON = "0 6 * * *"

@@ -1,4 +1,5 @@
-"""Warehouse-side checks of the pulled tables (plain functions; the Dagster asset checks call them)."""
+"""Warehouse-side checks of the pulled tables (plain functions over the `sql/pull` check queries; the Dagster
+asset checks call them)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from confirma_pipeline.pull.common import pull_sql
-from confirma_pipeline.pull.settlements import INBOX_KIND
+from confirma_pipeline.paths import load_sql
+from confirma_pipeline.warehouse.api_inbox import SETTLEMENTS
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Finding:
 
 def _finding(conn: psycopg.Connection, name: str, params: dict | None = None, limit: int = 20) -> Finding:
     with conn.cursor() as cur:
-        cur.execute(pull_sql(name), params or {})
+        cur.execute(load_sql(f"pull/{name}.sql"), params or {})
         names = [d.name for d in cur.description]
         rows = cur.fetchall()
     return Finding(len(rows), [dict(zip(names, r, strict=True)) for r in rows[:limit]])
@@ -47,7 +48,7 @@ def unmatched_allocations(conn: psycopg.Connection) -> Finding:
 
 def unprocessed_settlement_answers(conn: psycopg.Connection) -> Finding:
     """Settlement answers fetched (so marked fetched by the API) but not written yet, per client."""
-    found = _finding(conn, "inbox_unprocessed", {"kind": INBOX_KIND})
+    found = _finding(conn, "inbox_unprocessed", {"kind": SETTLEMENTS})
     return Finding(sum(int(r["answers"]) for r in found.sample), found.sample)
 
 
