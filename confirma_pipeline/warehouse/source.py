@@ -90,6 +90,13 @@ def relation_identifier(relation: str) -> sql.Composed:
     return sql.SQL(".").join(sql.Identifier(p.strip()) for p in parts)
 
 
+def count_rows(conn: psycopg.Connection, relation: str) -> int:
+    """Rows in a table or a user's relation (the `dagster/row_count` of an asset)."""
+    return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(relation_identifier(relation))).fetchone()[
+        0
+    ]
+
+
 def _select_expr(alias: str, column: str, spec: ColumnSpec) -> sql.Composable:
     ref = sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(column))
     if spec.kind == "date":

@@ -33,14 +33,6 @@ def table_metadata(table: str, model=None, row_count: int | None = None) -> dict
     return metadata
 
 
-def count_rows(conn, table: str) -> int:
-    from psycopg import sql
-
-    from confirma_pipeline.warehouse.source import relation_identifier
-
-    return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(relation_identifier(table))).fetchone()[0]
-
-
 def markdown_table(rows: list[dict], limit: int = 20) -> dg.MetadataValue:
     if not rows:
         return dg.MetadataValue.md("_none_")

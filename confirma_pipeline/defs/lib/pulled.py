@@ -19,7 +19,7 @@ import dagster as dg
 import psycopg
 
 from confirma_pipeline.defs.contract_drift import drift_metadata
-from confirma_pipeline.defs.lib.metadata import OWNERS, count_rows, markdown_table, table_metadata
+from confirma_pipeline.defs.lib.metadata import OWNERS, markdown_table, table_metadata
 from confirma_pipeline.defs.lib.partitions import daily_partitions, partition_window, single_run_backfill
 from confirma_pipeline.defs.lib.policies import (
     API_POOL,
@@ -34,6 +34,7 @@ from confirma_pipeline.pull.report import PullReport
 from confirma_pipeline.pull.spec import PulledTable, PullSpec
 from confirma_pipeline.run.context import RunContext
 from confirma_pipeline.warehouse.findings import Finding
+from confirma_pipeline.warehouse.source import count_rows
 
 # Name of the WARN check every pulled asset carries: clients skipped because their token was refused.
 ALL_CLIENTS_PULLED = "all_clients_pulled"

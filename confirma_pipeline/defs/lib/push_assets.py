@@ -22,10 +22,11 @@ import dagster as dg
 
 from confirma_pipeline.defs.contract_drift import drift_metadata
 from confirma_pipeline.defs.lib.context import step_run_context
-from confirma_pipeline.defs.lib.metadata import OWNERS, count_rows, markdown_table, table_metadata
+from confirma_pipeline.defs.lib.metadata import OWNERS, markdown_table, table_metadata
 from confirma_pipeline.defs.lib.policies import API_POOL, API_RETRY_POLICY, operator_errors_fail_fast
 from confirma_pipeline.defs.lib.run_log import step_sync_run
 from confirma_pipeline.defs.resources import ConfirmaApiResource, TokenVaultResource, WarehouseResource
+from confirma_pipeline.warehouse.source import count_rows
 
 
 class PushConfig(dg.Config):
