@@ -27,28 +27,25 @@ def format_status(row: dict) -> list[str]:
     return lines
 
 
+def _one_row(rows, what: str) -> list[str]:
+    """The status lines of one invoice or action, or why the pipeline has none."""
+    if not rows:
+        return [
+            f"{what}: not seen by the pipeline (no ledger row, no open reason): it is not in the source, or no "
+            "push ran since it was added"
+        ]
+    return [line for row in rows for line in format_status(row)]
+
+
 def status_lines(
     conn, *, invoice_id: str | None = None, creditor_id: str | None = None, action_id: str | None = None
 ) -> list[str]:
     from confirma_pipeline.warehouse import row_status
 
     if action_id is not None:
-        rows = row_status.action_rows(conn, action_id)
-        if not rows:
-            return [
-                f"invoice action {action_id}: not seen by the pipeline (no ledger row, no open reason): it is not "
-                "in the source, or no push ran since it was added"
-            ]
-        return [line for row in rows for line in format_status(row)]
-
+        return _one_row(row_status.action_rows(conn, action_id), f"invoice action {action_id}")
     if invoice_id is not None:
-        rows = row_status.invoice_rows(conn, invoice_id)
-        if not rows:
-            return [
-                f"invoice {invoice_id}: not seen by the pipeline (no ledger row, no open reason): it is not in "
-                "the source, or no push ran since it was added"
-            ]
-        return [line for row in rows for line in format_status(row)]
+        return _one_row(row_status.invoice_rows(conn, invoice_id), f"invoice {invoice_id}")
     rows = row_status.creditor_rows(conn, creditor_id)
     lines = [line for row in rows for line in format_status(row)] or [
         f"creditor {creditor_id}: not seen by the pipeline (no registry row, no open reason)"
