@@ -178,7 +178,7 @@ def push_invoices(
                     f"{unsent.orphan_rows} invoice row(s) have no invoice: reasons in confirma.row_status"
                 )
             pusher.report.waiting_for_client = submission_ledger.waiting_for_client(
-                conn, relations.invoices, creditor_ids
+                conn, relations.invoices, creditor_ids, holds=shard.holds if shard is not None else None
             )
     pusher.report.duration_s = time.monotonic() - started
     pusher.report.requests = (getattr(client, "calls_made", 0) - requests_before) if client is not None else 0

@@ -14,7 +14,7 @@ called "vouchers" on our side (push/accounting.py `VOUCHERS`), except where a na
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
@@ -409,18 +409,23 @@ def changed_after_submission(conn: psycopg.Connection) -> list[tuple[str, str, i
 
 
 def waiting_for_client(
-    conn: psycopg.Connection, invoices_relation: str, creditor_ids: Sequence[str] | None
+    conn: psycopg.Connection,
+    invoices_relation: str,
+    creditor_ids: Sequence[str] | None,
+    holds: Callable[[str], bool] | None = None,
 ) -> int:
-    """Invoices not sent because their creditor has no onboarded client with a usable token."""
+    """Invoices not sent because their creditor has no onboarded client with a usable token. `holds`: count
+    only the creditors it holds (a shard's, run/shard.py), so that K shards' counts add up to the night's."""
     query = sql.SQL(
-        "SELECT count(*) FROM {} AS i WHERE (%(ids)s::text[] IS NULL OR i.creditor_id = ANY(%(ids)s::text[])) "
+        "SELECT i.creditor_id, count(*) FROM {} AS i "
+        "WHERE (%(ids)s::text[] IS NULL OR i.creditor_id = ANY(%(ids)s::text[])) "
         "AND NOT EXISTS (SELECT 1 FROM confirma.clients c JOIN confirma.client_tokens t USING (creditor_id) "
         "WHERE c.creditor_id = i.creditor_id AND c.state IN ('created', 'imported') AND t.status <> 'invalid') "
-        "AND NOT EXISTS (SELECT 1 FROM confirma.invoice_ledger l WHERE l.invoice_id = i.invoice_id)"
+        "AND NOT EXISTS (SELECT 1 FROM confirma.invoice_ledger l WHERE l.invoice_id = i.invoice_id) "
+        "GROUP BY i.creditor_id"
     ).format(relation_identifier(invoices_relation))
-    return conn.execute(query, {"ids": list(creditor_ids) if creditor_ids is not None else None}).fetchone()[
-        0
-    ]
+    rows = conn.execute(query, {"ids": list(creditor_ids) if creditor_ids is not None else None}).fetchall()
+    return sum(n for creditor_id, n in rows if holds is None or holds(str(creditor_id)))
 
 
 def refused_with_same_payload(

@@ -92,6 +92,16 @@ def test_shards_split_the_clients_by_a_stable_hash_and_together_push_everything_
     assert journal and max(journal.values()) == 1  # nothing sent twice across the shards
     assert sum(by_client.values()) <= sum(expected.values())
 
+    # invoices waiting for their client (creditors rejected or not onboarded): each shard counts those of
+    # the creditors it holds, so K shards' reports add up to the night's count, never K times it
+    from confirma_pipeline.warehouse.submission_ledger import waiting_for_client
+
+    with psycopg.connect(seeded, autocommit=True) as conn:
+        night = waiting_for_client(conn, "confirma_source.invoices", None)
+    shards = [push_invoices(RunContext(seeded, api, vault), shard=Shard(i, 2)) for i in (0, 1)]
+    assert night > 0 and sum(r.waiting_for_client for r in shards) == night
+    assert all(r.pushed == 0 for r in shards)
+
     with pytest.raises(SystemExit):
         main(["push", "--only", "invoices", "--shard", "2/2"])
     assert "--shard: shard must be I/K with 0 <= I < K" in capsys.readouterr().err
