@@ -58,28 +58,31 @@ def store_token(
     return fp
 
 
+def _stored(conn: psycopg.Connection, creditor_ids: Sequence[str]) -> dict[str, tuple[bytes, str]]:
+    """creditor id -> (ciphertext, key id) of the stored tokens among these clients, in one query."""
+    rows = conn.execute(
+        "SELECT creditor_id, token_ciphertext, key_id FROM confirma.client_tokens WHERE creditor_id = ANY(%s)",
+        (list(creditor_ids),),
+    ).fetchall()
+    return {creditor_id: (ciphertext, kid) for creditor_id, ciphertext, kid in rows}
+
+
+def _decrypt(vault: TokenVault, creditor_id: str, ciphertext: bytes, kid: str) -> ClientToken:
+    return vault.decrypt_token(ciphertext, what=f"the token of creditor {creditor_id!r} (key id {kid})")
+
+
 def load_token(conn: psycopg.Connection, vault: TokenVault, creditor_id: str) -> ClientToken | None:
     """The decrypted token of a client, or None when none is stored."""
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT token_ciphertext, key_id FROM confirma.client_tokens WHERE creditor_id = %s",
-            (creditor_id,),
-        )
-        row = cur.fetchone()
-    if row is None:
-        return None
-    return vault.decrypt_token(row[0], what=f"the token of creditor {creditor_id!r} (key id {row[1]})")
+    stored = _stored(conn, [creditor_id]).get(creditor_id)
+    return None if stored is None else _decrypt(vault, creditor_id, *stored)
 
 
 def load_tokens(conn: psycopg.Connection, vault: TokenVault, creditor_ids: Sequence[str]) -> dict[str, str]:
-    """Each client's token decrypted once, for callers about to hand them to worker threads. Clients with
-    no stored token are left out."""
-    tokens: dict[str, str] = {}
-    for creditor_id in creditor_ids:
-        stored = load_token(conn, vault, creditor_id)
-        if stored is not None:
-            tokens[creditor_id] = stored.reveal()
-    return tokens
+    """Each client's token decrypted once, for callers about to hand them to worker threads: one query for
+    all of them (a night asks for a thousand clients), decrypted in the callers' order. Clients with no
+    stored token are left out."""
+    stored = _stored(conn, creditor_ids)
+    return {c: _decrypt(vault, c, *stored[c]).reveal() for c in creditor_ids if c in stored}
 
 
 def rotate_key(conn: psycopg.Connection, vault: TokenVault) -> int:
