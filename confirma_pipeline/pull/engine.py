@@ -249,9 +249,8 @@ class _Writer:
 
     def __enter__(self) -> _Writer:
         if self.spec.writers > 1:
-            for _ in range(
-                self.spec.writers
-            ):  # closed after the pool has stopped (the stack unwinds in reverse)
+            # The connections are closed after the pool has stopped (the stack unwinds in reverse).
+            for _ in range(self.spec.writers):
                 self._connections.put(self._stack.enter_context(self.run.ctx.connect(autocommit=True)))
             self._pool = self._stack.enter_context(
                 ThreadPoolExecutor(self.spec.writers, thread_name_prefix="confirma-pull-write")
