@@ -74,6 +74,7 @@ def within_max_length(s: pd.Series, limits: dict[str, int]) -> pd.Series:
 
 
 XML_SAFE_CHECK = "xml_characters"
+XML_SAFE_ERROR = "holds a character XML (Finvoice) cannot carry"
 
 
 def xml_safe(s: pd.Series) -> pd.Series:

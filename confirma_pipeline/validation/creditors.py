@@ -11,6 +11,7 @@ from confirma_pipeline.validation import identifiers as ids
 from confirma_pipeline.validation._checks import (
     MAX_LENGTH_CHECK,
     XML_SAFE_CHECK,
+    XML_SAFE_ERROR,
     business_id_ok,
     optional,
     postal_code_ok,
@@ -90,9 +91,7 @@ class CreditorModel(pa.DataFrameModel):
     def _max_length(cls, s: pd.Series) -> pd.Series:
         return within_max_length(s, CREDITOR_MAX_LENGTHS)
 
-    @pa.check(
-        *CREDITOR_MAX_LENGTHS, name=XML_SAFE_CHECK, error="holds a character XML (Finvoice) cannot carry"
-    )
+    @pa.check(*CREDITOR_MAX_LENGTHS, name=XML_SAFE_CHECK, error=XML_SAFE_ERROR)
     def _xml_safe(cls, s: pd.Series) -> pd.Series:
         return xml_safe(s)
 

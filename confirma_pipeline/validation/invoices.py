@@ -29,6 +29,7 @@ from confirma_pipeline.validation._checks import (
     DATE_RANGE_CHECK,
     MAX_LENGTH_CHECK,
     XML_SAFE_CHECK,
+    XML_SAFE_ERROR,
     business_id_ok,
     date_in_range,
     optional,
@@ -182,9 +183,7 @@ class InvoiceModel(pa.DataFrameModel):
     def _max_length(cls, s: pd.Series) -> pd.Series:
         return within_max_length(s, INVOICE_MAX_LENGTHS)
 
-    @pa.check(
-        *INVOICE_MAX_LENGTHS, name=XML_SAFE_CHECK, error="holds a character XML (Finvoice) cannot carry"
-    )
+    @pa.check(*INVOICE_MAX_LENGTHS, name=XML_SAFE_CHECK, error=XML_SAFE_ERROR)
     def _xml_safe(cls, s: pd.Series) -> pd.Series:
         return xml_safe(s)
 
@@ -375,9 +374,7 @@ class InvoiceRowModel(pa.DataFrameModel):
     def _max_length(cls, s: pd.Series) -> pd.Series:
         return within_max_length(s, INVOICE_ROW_MAX_LENGTHS)
 
-    @pa.check(
-        *INVOICE_ROW_MAX_LENGTHS, name=XML_SAFE_CHECK, error="holds a character XML (Finvoice) cannot carry"
-    )
+    @pa.check(*INVOICE_ROW_MAX_LENGTHS, name=XML_SAFE_CHECK, error=XML_SAFE_ERROR)
     def _xml_safe(cls, s: pd.Series) -> pd.Series:
         return xml_safe(s)
 
